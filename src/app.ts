@@ -1,0 +1,53 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Config } from './config.js';
+import type { Db } from './db/client.js';
+import { systemClock, type Clock } from './domain/clock.js';
+import { loggerOptions } from './logging.js';
+import { authPlugin } from './plugins/auth.js';
+import { dbPlugin } from './plugins/db.js';
+import { idempotencyPlugin } from './plugins/idempotency.js';
+import { openapiPlugin } from './plugins/openapi.js';
+import { problemsPlugin } from './plugins/problems.js';
+import { servicesPlugin } from './plugins/services.js';
+import { campaignRoutes } from './routes/campaigns.js';
+import { healthRoutes } from './routes/health.js';
+import { keyRoutes } from './routes/keys.js';
+import { targetRoutes } from './routes/targets.js';
+import { templateRoutes } from './routes/templates.js';
+
+export interface AppOverrides {
+  db?: Db;
+  clock?: Clock;
+}
+
+/** JSON bodies above this are refused with 413; templates (20,000 characters) fit with room. */
+export const bodyLimit = 64 * 1024;
+
+/** Builds the whole app in an explicit order; never listens (server.ts and tests do). */
+export async function buildApp(config: Config, overrides: AppOverrides = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(config),
+    bodyLimit,
+    trustProxy: config.TRUST_PROXY,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  await app.register(problemsPlugin);
+  await app.register(dbPlugin, { path: config.DATABASE_PATH, db: overrides.db });
+  await app.register(servicesPlugin, { config, clock: overrides.clock ?? systemClock });
+  await app.register(authPlugin);
+  await app.register(idempotencyPlugin);
+  await app.register(openapiPlugin);
+
+  await app.register(healthRoutes);
+  await app.register(keyRoutes);
+  await app.register(campaignRoutes);
+  await app.register(targetRoutes);
+  await app.register(templateRoutes);
+  return app;
+}

@@ -1,0 +1,68 @@
+import Database from 'better-sqlite3';
+import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as schema from './schema.js';
+
+export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
+
+const migrationsFolder = fileURLToPath(new URL('../../migrations', import.meta.url));
+
+/** Raised when the database cannot be opened or written: the server prints it as one line. */
+export class DatabaseUnavailableError extends Error {
+  override name = 'DatabaseUnavailableError';
+}
+
+/**
+ * Opens (creating if needed) the SQLite file with the pragmas every connection needs:
+ * WAL, synchronous=FULL (better-sqlite3 only keeps FULL on the connection that enabled WAL,
+ * so it is set on each), foreign keys, and a busy timeout so a second process waits instead of failing.
+ */
+export function openDatabase(path: string): Db {
+  let client: Database.Database;
+  try {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    client = new Database(path);
+    client.pragma('journal_mode = WAL');
+    client.pragma('synchronous = FULL');
+    client.pragma('foreign_keys = ON');
+    client.pragma('busy_timeout = 5000');
+    probeWritable(client);
+  } catch (err) {
+    throw new DatabaseUnavailableError(`cannot open a writable database at ${path}: ${(err as Error).message}`);
+  }
+  return drizzle(client, { schema }) as Db;
+}
+
+function probeWritable(client: Database.Database): void {
+  client.exec('CREATE TABLE IF NOT EXISTS _write_probe (at TEXT); DELETE FROM _write_probe; INSERT INTO _write_probe VALUES (CURRENT_TIMESTAMP)');
+}
+
+export function runMigrations(db: Db): void {
+  migrate(db, { migrationsFolder });
+}
+
+/** Every migration drizzle-kit generated has been applied. */
+export function isMigrated(db: Db): boolean {
+  const row = db.$client
+    .prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'")
+    .get() as { n: number };
+  if (row.n === 0) return false;
+  const applied = (db.$client.prepare('SELECT count(*) AS n FROM __drizzle_migrations').get() as { n: number }).n;
+  return applied >= expectedMigrations();
+}
+
+function expectedMigrations(): number {
+  const journal = JSON.parse(readFileSync(`${migrationsFolder}/meta/_journal.json`, 'utf8')) as { entries: unknown[] };
+  return journal.entries.length;
+}
+
+/**
+ * A write transaction that takes the write lock up front (BEGIN IMMEDIATE), so two writers
+ * never deadlock upgrading read locks. better-sqlite3 transactions are synchronous by design.
+ */
+export function writeTx<T>(db: Db, fn: () => T): T {
+  return db.$client.transaction(fn).immediate();
+}

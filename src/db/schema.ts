@@ -1,0 +1,299 @@
+import { sql } from 'drizzle-orm';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+/**
+ * All tables. Timestamps are ISO 8601 UTC strings (they sort and compare as text).
+ * Ids are opaque prefixed random strings made in the domain layer.
+ */
+
+const createdAt = () => text('created_at').notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`);
+
+export const apiKeys = sqliteTable('api_keys', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  /** SHA-256 of the secret; the secret itself is shown once and never stored. */
+  keyHash: text('key_hash').notNull().unique(),
+  scopes: text('scopes', { mode: 'json' }).$type<string[]>().notNull(),
+  createdAt: createdAt(),
+  lastUsedAt: text('last_used_at'),
+  revokedAt: text('revoked_at'),
+});
+
+export type DeliveryMode = 'email' | 'digest' | 'postal';
+export interface DeliverySettings {
+  mode: DeliveryMode;
+  perTargetPerHour?: number;
+  digestEveryMinutes?: number;
+}
+export interface ContentRules {
+  forbiddenPhrases: string[];
+  noteMaxLength: number;
+}
+export interface PostalAddress {
+  lines: string[];
+  city: string;
+  postcode?: string;
+  country: string;
+}
+export interface Sender {
+  name: string;
+  postalAddress?: PostalAddress;
+}
+
+export const campaigns = sqliteTable('campaigns', {
+  id: text('id').primaryKey(),
+  slug: text('slug').notNull().unique(),
+  title: text('title').notNull(),
+  summary: text('summary').notNull(),
+  story: text('story'),
+  status: text('status', { enum: ['draft', 'active', 'paused', 'won', 'closed'] }).notNull().default('draft'),
+  goal: integer('goal'),
+  closesAt: text('closes_at'),
+  locale: text('locale').notNull().default('en'),
+  confirmation: text('confirmation', { enum: ['email', 'none'] }).notNull().default('email'),
+  delivery: text('delivery', { mode: 'json' }).$type<DeliverySettings>().notNull(),
+  rules: text('rules', { mode: 'json' }).$type<ContentRules>().notNull(),
+  /** The organization behind the campaign: return address on postal letters. */
+  sender: text('sender', { mode: 'json' }).$type<Sender>(),
+  createdAt: createdAt(),
+  updatedAt: createdAt(),
+});
+
+export const campaignUpdates = sqliteTable(
+  'campaign_updates',
+  {
+    id: text('id').primaryKey(),
+    campaignId: text('campaign_id').notNull().references(() => campaigns.id),
+    title: text('title').notNull(),
+    body: text('body').notNull(),
+    /** The campaign status this update announced, if it changed it. */
+    status: text('status'),
+    notify: integer('notify', { mode: 'boolean' }).notNull().default(false),
+    createdAt: createdAt(),
+  },
+  (t) => [index('campaign_updates_campaign').on(t.campaignId, t.createdAt)],
+);
+
+export const targets = sqliteTable(
+  'targets',
+  {
+    id: text('id').primaryKey(),
+    campaignId: text('campaign_id').notNull().references(() => campaigns.id),
+    name: text('name').notNull(),
+    title: text('title').notNull(),
+    organization: text('organization').notNull(),
+    email: text('email'),
+    postalAddress: text('postal_address', { mode: 'json' }).$type<PostalAddress>(),
+    salutation: text('salutation'),
+    locale: text('locale'),
+    createdAt: createdAt(),
+    updatedAt: createdAt(),
+    /** Targets with letters are never hard-deleted: the letters keep pointing at them. */
+    deletedAt: text('deleted_at'),
+  },
+  (t) => [index('targets_campaign').on(t.campaignId)],
+);
+
+/** Templates are immutable versions: a letter always knows exactly which text it was rendered from. */
+export const templates = sqliteTable(
+  'templates',
+  {
+    id: text('id').primaryKey(),
+    campaignId: text('campaign_id').notNull().references(() => campaigns.id),
+    name: text('name').notNull(),
+    locale: text('locale').notNull(),
+    subject: text('subject').notNull(),
+    body: text('body').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('templates_campaign').on(t.campaignId)],
+);
+
+/** One person per campaign, identified by the normalized email address. */
+export const supporters = sqliteTable(
+  'supporters',
+  {
+    id: text('id').primaryKey(),
+    campaignId: text('campaign_id').notNull().references(() => campaigns.id),
+    /** Normalized (trimmed, lower-cased) address; replaced by a meaningless value on erasure. */
+    emailKey: text('email_key').notNull(),
+    email: text('email'),
+    name: text('name'),
+    city: text('city'),
+    country: text('country').notNull(),
+    consentUpdates: integer('consent_updates', { mode: 'boolean' }).notNull().default(false),
+    consentAt: text('consent_at'),
+    unsubscribeTokenHash: text('unsubscribe_token_hash'),
+    unsubscribedAt: text('unsubscribed_at'),
+    ip: text('ip'),
+    /** Set when the first letter is confirmed: from then on the supporter is counted. */
+    countedAt: text('counted_at'),
+    createdAt: createdAt(),
+    erasedAt: text('erased_at'),
+  },
+  (t) => [
+    uniqueIndex('supporters_campaign_email').on(t.campaignId, t.emailKey),
+    uniqueIndex('supporters_unsubscribe').on(t.unsubscribeTokenHash),
+    index('supporters_email').on(t.emailKey),
+  ],
+);
+
+/** One signing: the letters a supporter submitted together, confirmed together by one token. */
+export const submissions = sqliteTable(
+  'submissions',
+  {
+    id: text('id').primaryKey(),
+    campaignId: text('campaign_id').notNull().references(() => campaigns.id),
+    supporterId: text('supporter_id').notNull().references(() => supporters.id),
+    tokenHash: text('token_hash').unique(),
+    expiresAt: text('expires_at'),
+    confirmedAt: text('confirmed_at'),
+    remindedAt: text('reminded_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('submissions_supporter').on(t.supporterId)],
+);
+
+export const letterStatuses = ['pending_confirmation', 'queued', 'sending', 'sent', 'failed', 'held'] as const;
+export type LetterStatus = (typeof letterStatuses)[number];
+
+export const letters = sqliteTable(
+  'letters',
+  {
+    id: text('id').primaryKey(),
+    campaignId: text('campaign_id').notNull().references(() => campaigns.id),
+    targetId: text('target_id').notNull().references(() => targets.id),
+    supporterId: text('supporter_id').notNull().references(() => supporters.id),
+    submissionId: text('submission_id').notNull().references(() => submissions.id),
+    templateId: text('template_id').notNull().references(() => templates.id),
+    status: text('status', { enum: letterStatuses }).notNull(),
+    /** The signer as they signed this letter (a later submission may spell their name differently). */
+    signerName: text('signer_name'),
+    signerCity: text('signer_city'),
+    signerCountry: text('signer_country').notNull(),
+    note: text('note'),
+    /** Rendered at submission; scrubbed after delivery + retention, or on erasure. */
+    subject: text('subject'),
+    body: text('body'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    confirmedAt: text('confirmed_at'),
+    sentAt: text('sent_at'),
+    scrubbedAt: text('scrubbed_at'),
+  },
+  (t) => [
+    // The rule "one letter per supporter per target" lives in the database, so no race can break it.
+    uniqueIndex('letters_one_per_target').on(t.supporterId, t.targetId),
+    index('letters_campaign_status').on(t.campaignId, t.status, t.id),
+    index('letters_campaign_id').on(t.campaignId, t.id),
+    index('letters_submission').on(t.submissionId),
+    index('letters_target_status').on(t.targetId, t.status),
+  ],
+);
+
+export const outboxKinds = ['letter', 'digest', 'confirmation', 'reminder', 'notice', 'update'] as const;
+export type OutboxKind = (typeof outboxKinds)[number];
+export const outboxStatuses = ['queued', 'sending', 'sent', 'failed', 'held'] as const;
+export type OutboxStatus = (typeof outboxStatuses)[number];
+
+/**
+ * Every outgoing message. Letters' rows are written in the same transaction as the letters.
+ * Lane 0 (supporter mail: confirmations, notices) is always claimed before lane 1 (letters),
+ * so a backlog of letters never delays a confirmation.
+ */
+export const outbox = sqliteTable(
+  'outbox',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind', { enum: outboxKinds }).notNull(),
+    lane: integer('lane').notNull(),
+    campaignId: text('campaign_id').references(() => campaigns.id),
+    letterId: text('letter_id').references(() => letters.id),
+    targetId: text('target_id').references(() => targets.id),
+    /** Recipient domain, for pausing a lane after repeated failures. */
+    recipientDomain: text('recipient_domain'),
+    /** System mail is rendered when queued; wiped once sent (it may hold a confirmation link). */
+    payload: text('payload', { mode: 'json' }).$type<MailPayload>(),
+    status: text('status', { enum: outboxStatuses }).notNull().default('queued'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: text('next_attempt_at').notNull(),
+    leaseOwner: text('lease_owner'),
+    leaseExpiresAt: text('lease_expires_at'),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    sentAt: text('sent_at'),
+  },
+  (t) => [
+    index('outbox_due').on(t.status, t.lane, t.nextAttemptAt),
+    index('outbox_letter').on(t.letterId),
+    index('outbox_target_sent').on(t.targetId, t.sentAt),
+  ],
+);
+
+export interface MailAddress {
+  name: string;
+  address: string;
+}
+export interface MailPayload {
+  to: MailAddress;
+  replyTo?: MailAddress;
+  fromName?: string;
+  subject: string;
+  text: string;
+  html?: string;
+  headers?: Record<string, string>;
+  messageId?: string;
+  /** RFC 8058 one-click URL, when the mail is not transactional. */
+  unsubscribeUrl?: string;
+}
+
+/** Delivery lanes paused after repeated failures to one recipient domain. */
+export const pausedDomains = sqliteTable('paused_domains', {
+  domain: text('domain').primaryKey(),
+  consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+  pausedAt: text('paused_at'),
+  reason: text('reason'),
+});
+
+/**
+ * Counters kept in SQL, changed in the same transaction as the rows they count, read by
+ * primary key: O(1) at any campaign size. Names: `supporters`, `pending`, `letters`,
+ * `letters.<status>`, `target.<id>.<status>`, `country.<ISO>`, `hour.<YYYY-MM-DDTHH>`.
+ */
+export const counters = sqliteTable(
+  'counters',
+  {
+    campaignId: text('campaign_id').notNull().references(() => campaigns.id),
+    name: text('name').notNull(),
+    value: integer('value').notNull().default(0),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.campaignId, t.name] })],
+);
+
+/** Replays of POSTs carrying an Idempotency-Key. */
+export const idempotencyKeys = sqliteTable(
+  'idempotency_keys',
+  {
+    scope: text('scope').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    statusCode: integer('status_code').notNull(),
+    responseBody: text('response_body').notNull(),
+    contentType: text('content_type'),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.key] }), index('idempotency_created').on(t.createdAt)],
+);
+
+/** How many mails of one kind one address got on one day: Chorus cannot be used to mail-bomb anyone. */
+export const mailCaps = sqliteTable(
+  'mail_caps',
+  {
+    addressKey: text('address_key').notNull(),
+    bucket: text('bucket').notNull(),
+    count: integer('count').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.addressKey, t.bucket] })],
+);

@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { campaignUpdates } from './db/schema.js';
+import { newId } from './domain/ids.js';
+import type { Db } from './db/client.js';
+import type { Services } from './services.js';
+
+const lettersDir = fileURLToPath(new URL('../templates/letters/', import.meta.url));
+
+/** A shipped letter: first line `Subject: …`, the rest is the Handlebars body. */
+export function readLetterTemplate(file: string): { subject: string; body: string } {
+  const [first = '', ...rest] = readFileSync(lettersDir + file, 'utf8').split('\n');
+  return { subject: first.replace(/^Subject:\s*/, ''), body: rest.join('\n') };
+}
+
+export const demoSlugs = { makset: 'stop-makset-extradition', bakhytzhan: 'letters-to-pastor-bakhytzhan' } as const;
+
+/**
+ * The two real campaigns of ../shared/seeds as demo data, only into an empty database.
+ * Every address is on a reserved example domain: demo mail never reaches a real person.
+ */
+export function seedDemo(db: Db, services: Services): boolean {
+  if (services.campaigns.list(1).items.length > 0) return false;
+  const { campaigns, targets, templates } = services;
+
+  const makset = campaigns.create({
+    slug: demoSlugs.makset,
+    title: 'Stop the extradition of Pastor Makset Djabbarbergenov to Uzbekistan',
+    summary:
+      'A refugee pastor is held in an Almaty prison, facing extradition to Uzbekistan for leading house churches. Ask Kazakhstan to honour the Refugee Convention.',
+    story:
+      'Makset Djabbarbergenov led small Christian communities in Karakalpakstan without official registration. Arrested six times, he fled to Kazakhstan in 2007; in 2009 the UNHCR recognised him and his family as refugees. Kazakhstan has refused to recognise that status. On 5 September 2012 police arrested him at noon in the family home in Almaty. Uzbekistan wants him returned to face charges that could mean years in prison. His wife Aygul, pregnant with their fifth child, was told by her husband: "This is very serious. Call everyone you can. Tell them what is happening to me."',
+    status: 'active',
+    goal: 5000,
+    locale: 'en',
+    confirmation: 'email',
+    delivery: { mode: 'email', perTargetPerHour: 120 },
+    rules: { forbiddenPhrases: [], noteMaxLength: 1000 },
+    sender: { name: 'Chorus demo organization' },
+  });
+  targets.create(makset.id, {
+    name: 'Mr Daulbayev',
+    title: 'Prosecutor General of Kazakhstan',
+    organization: 'Kazakhstan State Office of Public Prosecutor',
+    email: 'prosecutor-general@example.kz',
+    postalAddress: { lines: ['8 Orynbor Street', 'House of the Ministries, entrance No. 2'], city: 'Astana', postcode: '010000', country: 'KZ' },
+    salutation: 'Dear Mr Daulbayev',
+  });
+  targets.create(makset.id, {
+    name: 'Ambassador of Kazakhstan',
+    title: 'Ambassador of the Republic of Kazakhstan to the United States',
+    organization: 'Embassy of the Republic of Kazakhstan',
+    email: 'ambassador@example.kz',
+    salutation: 'Your Excellency',
+  });
+  templates.create(makset.id, { name: 'Article 33 appeal', locale: 'en', ...readLetterTemplate('article-33-appeal.hbs') });
+  insertUpdates(db, makset.id, [
+    ['2012-09-05T12:00:00.000Z', 'Arrested at home in Almaty', 'Police arrested Pastor Makset at noon in the family home, "just for his fingerprints". For six days his wife heard nothing from him.'],
+    ['2012-10-01T09:00:00.000Z', 'Extradition request pending', 'Uzbekistan has raised the charges to terrorism and demands his return. The Extradition Division of the Prosecutor General\'s Office is deciding.'],
+  ]);
+
+  const bakhytzhan = campaigns.create({
+    slug: demoSlugs.bakhytzhan,
+    title: 'Write to Pastor Bakhytzhan Kashkumbayev in prison',
+    summary: 'A 67-year-old pastor awaits trial in an Astana prison. A personal letter tells him he is not forgotten.',
+    story:
+      'Pastor Bakhytzhan Kashkumbayev has led his church since 1995. He was charged with "harming health" after praying over the sick and serving red tea at communion, and held in prison and a psychiatric facility awaiting trial. Letters are printed and posted to the prison.',
+    status: 'active',
+    locale: 'en',
+    confirmation: 'email',
+    delivery: { mode: 'postal' },
+    rules: {
+      // The campaign's writing guidance: "don't mention any organizations from which you received this information".
+      forbiddenPhrases: ['Open Doors', 'Voice of the Martyrs', 'Mission Network News', 'Forum 18', 'Chorus'],
+      noteMaxLength: 1500,
+    },
+    sender: { name: 'Chorus demo organization', postalAddress: { lines: ['1 Example Street'], city: 'Example City', postcode: '00000', country: 'DE' } },
+  });
+  targets.create(bakhytzhan.id, {
+    name: 'Bakhytzhan Kashkumbaev',
+    title: 'Pastor',
+    organization: 'SI-12 (ETs 166/1)',
+    postalAddress: { lines: ['SI-12 (ETs 166/1)', 'Alash Tas Zhol street 30/1'], city: 'Astana', postcode: '010000', country: 'KZ' },
+    salutation: 'Dear Pastor Bakhytzhan',
+  });
+  templates.create(bakhytzhan.id, { name: 'Letter of encouragement', locale: 'en', ...readLetterTemplate('encouragement.hbs') });
+  insertUpdates(db, bakhytzhan.id, [
+    ['2014-02-01T12:00:00.000Z', 'Re-arrested at the prison gate', 'Released to await trial under house arrest on 8 October 2013, he was arrested again by police waiting at the prison entrance.'],
+    ['2014-02-05T12:00:00.000Z', 'Two charges dropped', 'On 29 January two charges were dropped; "intentional damage of the health" and inciting sectarian strife remain.'],
+  ]);
+  return true;
+}
+
+/** Timeline entries carry their historical dates, so they are written directly. */
+function insertUpdates(db: Db, campaignId: string, entries: [string, string, string][]) {
+  for (const [createdAt, title, body] of entries) {
+    db.insert(campaignUpdates).values({ id: newId('upd'), campaignId, title, body, notify: false, createdAt }).run();
+  }
+}

@@ -1,0 +1,69 @@
+import type { Db } from '../db/client.js';
+import type { LetterStatus } from '../db/schema.js';
+
+/**
+ * Counters live in SQL and change only inside the transaction that changes what they count
+ * (callers are always inside `writeTx`). Reads are primary-key lookups: the same cost at
+ * 1,000 letters and at 1,000,000. Names are documented on the `counters` table.
+ */
+export type Deltas = Record<string, number>;
+
+export const counterNames = {
+  supporters: 'supporters',
+  pending: 'pending',
+  letters: 'letters',
+  status: (s: LetterStatus) => `letters.${s}`,
+  targetStatus: (targetId: string, s: LetterStatus) => `target.${targetId}.${s}`,
+  country: (iso: string) => `country.${iso}`,
+  hour: (at: string) => `hour.${at.slice(0, 13)}`,
+};
+
+export function createCounters(db: Db) {
+  const bumpStmt = db.$client.prepare(
+    `INSERT INTO counters (campaign_id, name, value, updated_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT (campaign_id, name) DO UPDATE SET value = value + excluded.value, updated_at = excluded.updated_at`,
+  );
+  const getStmt = db.$client.prepare('SELECT value, updated_at AS updatedAt FROM counters WHERE campaign_id = ? AND name = ?');
+  const prefixStmt = db.$client.prepare(
+    "SELECT name, value, updated_at AS updatedAt FROM counters WHERE campaign_id = ? AND name >= ? AND name < ? || '~'",
+  );
+
+  /** Applies deltas; must be called inside the write transaction that changed the counted rows. */
+  function bump(campaignId: string, deltas: Deltas, at: string): void {
+    for (const [name, delta] of Object.entries(deltas)) {
+      if (delta !== 0) bumpStmt.run(campaignId, name, delta, at);
+    }
+  }
+
+  /** The counter deltas of moving one letter between statuses (either side may be absent). */
+  function letterMove(targetId: string, from: LetterStatus | null, to: LetterStatus | null): Deltas {
+    const d: Deltas = {};
+    const add = (k: string, v: number) => (d[k] = (d[k] ?? 0) + v);
+    if (from) {
+      add(counterNames.status(from), -1);
+      add(counterNames.targetStatus(targetId, from), -1);
+    }
+    if (to) {
+      add(counterNames.status(to), 1);
+      add(counterNames.targetStatus(targetId, to), 1);
+    }
+    return d;
+  }
+
+  function get(campaignId: string, name: string): { value: number; updatedAt: string | null } {
+    const row = getStmt.get(campaignId, name) as { value: number; updatedAt: string } | undefined;
+    return row ?? { value: 0, updatedAt: null };
+  }
+
+  /** All counters whose name starts with `prefix` (e.g. `country.`), as a map of the rest of the name. */
+  function byPrefix(campaignId: string, prefix: string): { name: string; value: number; updatedAt: string }[] {
+    return (prefixStmt.all(campaignId, prefix, prefix) as { name: string; value: number; updatedAt: string }[]).map((r) => ({
+      ...r,
+      name: r.name.slice(prefix.length),
+    }));
+  }
+
+  return { bump, letterMove, get, byPrefix };
+}
+
+export type Counters = ReturnType<typeof createCounters>;

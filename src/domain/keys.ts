@@ -1,0 +1,57 @@
+import { and, eq, isNull } from 'drizzle-orm';
+import { timingSafeEqual } from 'node:crypto';
+import type { Db } from '../db/client.js';
+import { apiKeys } from '../db/schema.js';
+import { notFound } from '../errors.js';
+import { scopes, type Scope } from '../schemas/key.js';
+import type { Clock } from './clock.js';
+import { newId, newSecret, sha256 } from './ids.js';
+
+export interface Principal {
+  keyId: string;
+  scopes: readonly Scope[];
+}
+
+const equalHashes = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+
+export function createKeyService(deps: { db: Db; clock: Clock; adminKey?: string }) {
+  const { db, clock } = deps;
+  const adminHash = deps.adminKey ? sha256(deps.adminKey) : undefined;
+
+  /** Mints a key; the secret is returned this once and only its SHA-256 is stored. */
+  function mint(name: string, keyScopes: Scope[]) {
+    const key = newSecret('chorus_');
+    const row = db
+      .insert(apiKeys)
+      .values({ id: newId('key'), name, keyHash: sha256(key), scopes: [...new Set(keyScopes)], createdAt: clock.now().toISOString() })
+      .returning()
+      .get();
+    const { keyHash: _hash, ...visible } = row;
+    return { ...visible, scopes: visible.scopes as Scope[], key };
+  }
+
+  /**
+   * Keys are looked up by the hash of what was presented (a random 256-bit secret, so the
+   * index lookup reveals nothing useful), then compared in constant time.
+   */
+  function authenticate(presented: string): Principal | undefined {
+    const hash = sha256(presented);
+    if (adminHash && equalHashes(hash, adminHash)) return { keyId: 'admin', scopes };
+    const row = db.select().from(apiKeys).where(and(eq(apiKeys.keyHash, hash), isNull(apiKeys.revokedAt))).get();
+    if (!row || !equalHashes(row.keyHash, hash)) return undefined;
+    return { keyId: row.id, scopes: row.scopes as Scope[] };
+  }
+
+  function revoke(id: string): void {
+    const res = db
+      .update(apiKeys)
+      .set({ revokedAt: clock.now().toISOString() })
+      .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+      .run();
+    if (res.changes === 0) throw notFound('API key');
+  }
+
+  return { mint, authenticate, revoke };
+}
+
+export type KeyService = ReturnType<typeof createKeyService>;

@@ -1,0 +1,91 @@
+import { invalid } from '../errors.js';
+import { compileLetter, type LetterContext } from '../render/letter-engine.js';
+import type { Campaign } from '../schemas/campaign.js';
+import type { Target } from '../schemas/target.js';
+import type { Template } from '../schemas/template.js';
+
+export interface Signer {
+  name: string;
+  email?: string;
+  country: string;
+  city?: string | null;
+  note?: string | null;
+}
+
+const regionNames = new Map<string, Intl.DisplayNames>();
+export function countryName(code: string, locale: string): string {
+  let names = regionNames.get(locale);
+  if (!names) {
+    names = new Intl.DisplayNames([locale, 'en'], { type: 'region', fallback: 'code' });
+    regionNames.set(locale, names);
+  }
+  return names.of(code) ?? code;
+}
+
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+export function formatDate(date: Date, locale: string): string {
+  let fmt = dateFormats.get(locale);
+  if (!fmt) {
+    fmt = new Intl.DateTimeFormat([locale, 'en'], { dateStyle: 'long', timeZone: 'UTC' });
+    dateFormats.set(locale, fmt);
+  }
+  return fmt.format(date);
+}
+
+/** Every field always present (strict mode throws on a missing one); absent optional values are ''. */
+export function letterContext(campaign: Campaign, target: Target, signer: Signer, date: Date): LetterContext {
+  return {
+    supporter: {
+      name: signer.name,
+      email: signer.email ?? '',
+      city: signer.city ?? '',
+      country: signer.country,
+      countryName: countryName(signer.country, campaign.locale),
+      note: signer.note ?? '',
+    },
+    target: {
+      name: target.name,
+      title: target.title,
+      organization: target.organization,
+      salutation: target.salutation ?? `Dear ${target.title}`,
+    },
+    campaign: { title: campaign.title },
+    date: formatDate(date, campaign.locale),
+  };
+}
+
+/** The campaign's content rules, checked on what the supporter wrote and on the finished letter. */
+export function enforceRules(campaign: Campaign, signer: Signer, rendered: { subject: string; text: string }): void {
+  const { noteMaxLength, forbiddenPhrases } = campaign.rules;
+  const note = signer.note ?? '';
+  if ([...note].length > noteMaxLength) {
+    throw invalid(`The personal note is longer than this campaign allows (${noteMaxLength} characters)`, [
+      { path: 'note', message: `must be at most ${noteMaxLength} characters` },
+    ]);
+  }
+  const haystack = `${rendered.subject}\n${rendered.text}`.toLocaleLowerCase();
+  for (const phrase of forbiddenPhrases) {
+    if (haystack.includes(phrase.toLocaleLowerCase())) {
+      throw invalid(`The letter contains "${phrase}", which this campaign's writing rules do not allow`, [
+        { path: note.toLocaleLowerCase().includes(phrase.toLocaleLowerCase()) ? 'note' : 'letter', message: `must not contain "${phrase}"` },
+      ]);
+    }
+  }
+}
+
+/** Exactly the subject and text that would be sent; the single rendering path for preview, submission and pages. */
+export function renderLetter(
+  campaign: Campaign,
+  template: Template,
+  target: Target,
+  signer: Signer,
+  date: Date,
+): { subject: string; text: string } {
+  const ctx = letterContext(campaign, target, signer, date);
+  const rendered = {
+    subject: compileLetter(`${template.id}:subject`, template.subject)(ctx).replace(/\s+/g, ' ').trim(),
+    text: compileLetter(`${template.id}:body`, template.body)(ctx),
+  };
+  enforceRules(campaign, signer, rendered);
+  return rendered;
+}

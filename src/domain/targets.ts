@@ -1,0 +1,90 @@
+import { and, asc, eq, isNull } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { targets, type DeliveryMode } from '../db/schema.js';
+import { invalid, notFound } from '../errors.js';
+import type { CreateTarget, Target, UpdateTarget } from '../schemas/target.js';
+import type { CampaignService } from './campaigns.js';
+import type { Clock } from './clock.js';
+import { newId } from './ids.js';
+
+/** Which address a delivery mode needs that the target lacks, if any. */
+export function missingAddress(
+  mode: DeliveryMode,
+  t: { email?: string | null; postalAddress?: unknown },
+): 'email' | 'postalAddress' | undefined {
+  if (mode === 'postal') return t.postalAddress ? undefined : 'postalAddress';
+  return t.email ? undefined : 'email';
+}
+
+export function createTargetService(deps: { db: Db; clock: Clock; campaigns: CampaignService }) {
+  const { db, clock, campaigns } = deps;
+  const now = () => clock.now().toISOString();
+
+  function requireAddress(campaignId: string, t: { email?: string | null; postalAddress?: unknown }) {
+    const mode = campaigns.get(campaignId).delivery.mode;
+    const missing = missingAddress(mode, t);
+    if (missing) {
+      throw invalid(`A target of a campaign in ${mode} mode needs ${missing === 'email' ? 'an email address' : 'a postal address'}`, [
+        { path: missing, message: `required in ${mode} delivery mode` },
+      ]);
+    }
+  }
+
+  function get(campaignId: string, id: string): Target {
+    const row = db
+      .select()
+      .from(targets)
+      .where(and(eq(targets.id, id), eq(targets.campaignId, campaignId), isNull(targets.deletedAt)))
+      .get();
+    if (!row) throw notFound('Target');
+    return row;
+  }
+
+  function list(campaignId: string): Target[] {
+    campaigns.get(campaignId);
+    return db
+      .select()
+      .from(targets)
+      .where(and(eq(targets.campaignId, campaignId), isNull(targets.deletedAt)))
+      .orderBy(asc(targets.id))
+      .all();
+  }
+
+  function create(campaignId: string, input: CreateTarget): Target {
+    requireAddress(campaignId, input);
+    const at = now();
+    return db
+      .insert(targets)
+      .values({
+        id: newId('tgt'),
+        campaignId,
+        name: input.name,
+        title: input.title,
+        organization: input.organization,
+        email: input.email ?? null,
+        postalAddress: input.postalAddress ?? null,
+        salutation: input.salutation ?? null,
+        locale: input.locale ?? null,
+        createdAt: at,
+        updatedAt: at,
+      })
+      .returning()
+      .get();
+  }
+
+  function update(campaignId: string, id: string, patch: UpdateTarget): Target {
+    const current = get(campaignId, id);
+    requireAddress(campaignId, { ...current, ...patch });
+    return db.update(targets).set({ ...patch, updatedAt: now() }).where(eq(targets.id, id)).returning().get();
+  }
+
+  /** Soft delete: letters already written keep their target; no new letters can choose it. */
+  function remove(campaignId: string, id: string): void {
+    get(campaignId, id);
+    db.update(targets).set({ deletedAt: now() }).where(eq(targets.id, id)).run();
+  }
+
+  return { get, list, create, update, remove };
+}
+
+export type TargetService = ReturnType<typeof createTargetService>;

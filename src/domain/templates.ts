@@ -1,0 +1,59 @@
+import { asc, eq, and } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { templates } from '../db/schema.js';
+import { invalid, notFound } from '../errors.js';
+import { checkTemplate } from '../render/letter-engine.js';
+import type { CreateTemplate, PreviewRequest, Template } from '../schemas/template.js';
+import type { CampaignService } from './campaigns.js';
+import type { Clock } from './clock.js';
+import { newId } from './ids.js';
+import { renderLetter } from './render-letter.js';
+import type { TargetService } from './targets.js';
+
+export function createTemplateService(deps: { db: Db; clock: Clock; campaigns: CampaignService; targets: TargetService }) {
+  const { db, clock, campaigns, targets } = deps;
+
+  function list(campaignId: string): Template[] {
+    campaigns.get(campaignId);
+    return db.select().from(templates).where(eq(templates.campaignId, campaignId)).orderBy(asc(templates.id)).all();
+  }
+
+  function get(campaignId: string, id: string): Template {
+    const row = db.select().from(templates).where(and(eq(templates.id, id), eq(templates.campaignId, campaignId))).get();
+    if (!row) throw notFound('Template');
+    return row;
+  }
+
+  /** The chosen template, or the campaign's first one in its own locale (else its first). */
+  function choose(campaignId: string, locale: string, id?: string): Template {
+    if (id) return get(campaignId, id);
+    const all = list(campaignId);
+    const pick = all.find((t) => t.locale === locale) ?? all[0];
+    if (!pick) throw invalid('This campaign has no letter template yet');
+    return pick;
+  }
+
+  /** Templates are checked against API.md's allowed fields and helpers before they are stored. */
+  function create(campaignId: string, input: CreateTemplate): Template {
+    campaigns.get(campaignId);
+    const problems = [...checkTemplate(input.subject, 'subject'), ...checkTemplate(input.body, 'body')];
+    if (problems.length > 0) throw invalid('The template uses fields or constructs that letters may not use', problems);
+    return db
+      .insert(templates)
+      .values({ id: newId('tpl'), campaignId, ...input, createdAt: clock.now().toISOString() })
+      .returning()
+      .get();
+  }
+
+  function preview(campaignId: string, req: PreviewRequest) {
+    const campaign = campaigns.get(campaignId);
+    const template = choose(campaignId, campaign.locale, req.templateId);
+    const target = req.targetId ? targets.get(campaignId, req.targetId) : targets.list(campaignId)[0];
+    if (!target) throw invalid('This campaign has no target yet');
+    return renderLetter(campaign, template, target, req.supporter, clock.now());
+  }
+
+  return { list, get, choose, create, preview };
+}
+
+export type TemplateService = ReturnType<typeof createTemplateService>;

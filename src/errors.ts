@@ -1,0 +1,40 @@
+/** Domain errors carry an HTTP status and a stable code; one handler turns them into RFC 9457 problems. */
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export class DomainError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly errors?: FieldError[],
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export const notFound = (what: string) => new DomainError(404, 'not-found', `${what} not found`);
+export const conflict = (message: string) => new DomainError(409, 'conflict', message);
+export const invalid = (message: string, errors?: FieldError[]) =>
+  new DomainError(422, 'unprocessable', message, errors);
+export const unauthorized = () => new DomainError(401, 'unauthorized', 'A valid bearer API key is required');
+export const forbidden = (scope: string) => new DomainError(403, 'forbidden', `This key lacks the "${scope}" scope`);
+
+export const problemTitles: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};

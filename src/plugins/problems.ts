@@ -1,0 +1,81 @@
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import fp from 'fastify-plugin';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { DomainError, problemTitles, type FieldError } from '../errors.js';
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  errors?: FieldError[];
+}
+
+export function sendProblem(reply: FastifyReply, status: number, detail?: string, errors?: FieldError[], code?: string) {
+  const problem: Problem = {
+    type: code ? `urn:chorus:problem:${code}` : 'about:blank',
+    title: problemTitles[status] ?? 'Error',
+    status,
+    ...(detail ? { detail } : {}),
+    ...(errors && errors.length > 0 ? { errors } : {}),
+  };
+  // The body is already a plain, schema-free object: bypass route response schemas.
+  return reply.code(status).type('application/problem+json').serializer(JSON.stringify).send(problem);
+}
+
+interface ValidationItem {
+  instancePath: string;
+  message?: string;
+  params?: { keys?: string[] };
+}
+
+/** Zod issues as `{ path, message }`, one per unknown key so a client sees each field it got wrong. */
+function fieldErrors(items: ValidationItem[], context?: string): FieldError[] {
+  const prefix = context && context !== 'body' ? `${context}.` : '';
+  return items.flatMap((item) => {
+    const base = item.instancePath.replace(/^\//, '').replaceAll('/', '.');
+    const keys = item.params?.keys;
+    if (keys && keys.length > 0) {
+      return keys.map((k) => ({ path: prefix + (base ? `${base}.${k}` : k), message: 'is not a recognised field' }));
+    }
+    return [{ path: prefix + base, message: item.message ?? 'is invalid' }];
+  });
+}
+
+/** One place turns every error into an RFC 9457 problem document; 5xx say nothing about internals. */
+export const problemsPlugin = fp(
+  async (app: FastifyInstance) => {
+    app.setErrorHandler((err: FastifyError, request, reply) => {
+      if (err instanceof DomainError) return sendProblem(reply, err.status, err.message, err.errors, err.code);
+      if (hasZodFastifySchemaValidationErrors(err)) {
+        if (err.validationContext === 'params') return sendProblem(reply, 404, 'No such resource');
+        return sendProblem(
+          reply,
+          422,
+          'The request is well-formed but not valid',
+          fieldErrors(err.validation as ValidationItem[], err.validationContext),
+          'validation',
+        );
+      }
+      const status = err.statusCode ?? 500;
+      if (status >= 500) {
+        request.log.error({ err }, 'request failed');
+        return sendProblem(reply, status === 503 ? 503 : 500, `Something went wrong on our side. Request id: ${request.id}`);
+      }
+      if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) {
+        return sendProblem(reply, 400, 'The body is not valid JSON');
+      }
+      if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+        return sendProblem(reply, 413, `The body is larger than this endpoint accepts (${request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit} bytes)`);
+      }
+      if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+        return sendProblem(reply, 415, 'Send application/json (or a form post where a page expects one)');
+      }
+      if (status === 429) return sendProblem(reply, 429, 'Too many requests; try again after the time in Retry-After');
+      return sendProblem(reply, status, err.message);
+    });
+
+    app.setNotFoundHandler((request, reply) => sendProblem(reply, 404, `No route for ${request.method} ${request.url.split('?')[0]}`));
+  },
+  { name: 'problems' },
+);

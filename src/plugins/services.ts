@@ -1,0 +1,22 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Config } from '../config.js';
+import type { Clock } from '../domain/clock.js';
+import { createServices, type Services } from '../services.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    clock: Clock;
+    services: Services;
+  }
+}
+
+export const servicesPlugin = fp(
+  async (app: FastifyInstance, opts: { config: Config; clock: Clock }) => {
+    app.decorate('config', opts.config);
+    app.decorate('clock', opts.clock);
+    app.decorate('services', createServices({ db: app.db, clock: opts.clock, config: opts.config }));
+  },
+  { name: 'services', dependencies: ['db'] },
+);

@@ -1,0 +1,79 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import {
+  CampaignSchema,
+  CampaignUpdateSchema,
+  CreateCampaignSchema,
+  CreateCampaignUpdateSchema,
+  UpdateCampaignSchema,
+} from '../schemas/campaign.js';
+import { IdParams, ListQuerySchema, pageOf, problems } from '../schemas/common.js';
+import { PreviewRequestSchema, RenderedLetterSchema } from '../schemas/template.js';
+
+const tags = ['campaigns'];
+const security = [{ bearer: [] }];
+const config = { scope: 'campaigns' as const };
+
+export const campaignRoutes: FastifyPluginAsyncZod = async (app) => {
+  const { campaigns, templates } = app.services;
+
+  app.post(
+    '/api/v1/campaigns',
+    {
+      config,
+      schema: { tags, security, operationId: 'createCampaign', body: CreateCampaignSchema, response: { 201: CampaignSchema, ...problems(401, 403, 409, 422) } },
+    },
+    async (req, reply) => reply.code(201).send(campaigns.create(req.body)),
+  );
+
+  app.get(
+    '/api/v1/campaigns',
+    {
+      config,
+      schema: { tags, security, operationId: 'listCampaigns', querystring: ListQuerySchema, response: { 200: pageOf(CampaignSchema) } },
+    },
+    async (req) => campaigns.list(req.query.limit, req.query.cursor),
+  );
+
+  app.get(
+    '/api/v1/campaigns/:id',
+    { config, schema: { tags, security, operationId: 'getCampaign', params: IdParams, response: { 200: CampaignSchema, ...problems(404) } } },
+    async (req) => campaigns.get(req.params.id),
+  );
+
+  app.patch(
+    '/api/v1/campaigns/:id',
+    {
+      config,
+      schema: { tags, security, operationId: 'updateCampaign', params: IdParams, body: UpdateCampaignSchema, response: { 200: CampaignSchema, ...problems(404, 409, 422) } },
+    },
+    async (req) => campaigns.update(req.params.id, req.body),
+  );
+
+  app.get(
+    '/api/v1/campaigns/:id/updates',
+    { config, schema: { tags, security, operationId: 'listCampaignUpdates', params: IdParams, response: { 200: z.object({ items: z.array(CampaignUpdateSchema) }) } } },
+    async (req) => {
+      campaigns.get(req.params.id);
+      return { items: campaigns.listUpdates(req.params.id) };
+    },
+  );
+
+  app.post(
+    '/api/v1/campaigns/:id/updates',
+    {
+      config,
+      schema: { tags, security, operationId: 'postCampaignUpdate', params: IdParams, body: CreateCampaignUpdateSchema, response: { 201: CampaignUpdateSchema, ...problems(404, 409, 422) } },
+    },
+    async (req, reply) => reply.code(201).send(campaigns.addUpdate(req.params.id, req.body)),
+  );
+
+  app.post(
+    '/api/v1/campaigns/:id/preview',
+    {
+      config,
+      schema: { tags, security, operationId: 'previewLetter', params: IdParams, body: PreviewRequestSchema, response: { 200: RenderedLetterSchema, ...problems(404, 422) } },
+    },
+    async (req) => templates.preview(req.params.id, req.body),
+  );
+};

@@ -1,0 +1,27 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { problems } from '../schemas/common.js';
+import { CreateApiKeySchema, CreatedApiKeySchema } from '../schemas/key.js';
+
+const tags = ['keys'];
+const security = [{ bearer: [] }];
+const config = { scope: 'keys' as const };
+
+export const keyRoutes: FastifyPluginAsyncZod = async (app) => {
+  const { keys } = app.services;
+
+  app.post(
+    '/api/v1/keys',
+    { config, schema: { tags, security, operationId: 'createApiKey', body: CreateApiKeySchema, response: { 201: CreatedApiKeySchema, ...problems(401, 403, 422) } } },
+    async (req, reply) => reply.code(201).header('cache-control', 'no-store').send(keys.mint(req.body.name, req.body.scopes)),
+  );
+
+  app.delete(
+    '/api/v1/keys/:id',
+    { config, schema: { tags, security, operationId: 'revokeApiKey', params: z.strictObject({ id: z.string().min(1).max(64) }), response: { 204: z.null(), ...problems(404) } } },
+    async (req, reply) => {
+      keys.revoke(req.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+};

@@ -1,0 +1,45 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { IdParams, problems } from '../schemas/common.js';
+import { CreateTargetSchema, TargetParams, TargetSchema, UpdateTargetSchema } from '../schemas/target.js';
+
+const tags = ['targets'];
+const security = [{ bearer: [] }];
+const config = { scope: 'campaigns' as const };
+
+export const targetRoutes: FastifyPluginAsyncZod = async (app) => {
+  const { targets } = app.services;
+
+  app.post(
+    '/api/v1/campaigns/:id/targets',
+    { config, schema: { tags, security, operationId: 'createTarget', params: IdParams, body: CreateTargetSchema, response: { 201: TargetSchema, ...problems(404, 422) } } },
+    async (req, reply) => reply.code(201).send(targets.create(req.params.id, req.body)),
+  );
+
+  app.get(
+    '/api/v1/campaigns/:id/targets',
+    { config, schema: { tags, security, operationId: 'listTargets', params: IdParams, response: { 200: z.object({ items: z.array(TargetSchema) }) } } },
+    async (req) => ({ items: targets.list(req.params.id) }),
+  );
+
+  app.get(
+    '/api/v1/campaigns/:id/targets/:targetId',
+    { config, schema: { tags, security, operationId: 'getTarget', params: TargetParams, response: { 200: TargetSchema, ...problems(404) } } },
+    async (req) => targets.get(req.params.id, req.params.targetId),
+  );
+
+  app.patch(
+    '/api/v1/campaigns/:id/targets/:targetId',
+    { config, schema: { tags, security, operationId: 'updateTarget', params: TargetParams, body: UpdateTargetSchema, response: { 200: TargetSchema, ...problems(404, 422) } } },
+    async (req) => targets.update(req.params.id, req.params.targetId, req.body),
+  );
+
+  app.delete(
+    '/api/v1/campaigns/:id/targets/:targetId',
+    { config, schema: { tags, security, operationId: 'deleteTarget', params: TargetParams, response: { 204: z.null(), ...problems(404) } } },
+    async (req, reply) => {
+      targets.remove(req.params.id, req.params.targetId);
+      return reply.code(204).send(null);
+    },
+  );
+};

@@ -1,0 +1,74 @@
+import { createSelectSchema } from 'drizzle-zod';
+import { z } from 'zod';
+import { campaignUpdates, campaigns } from '../db/schema.js';
+import { CountrySchema, IsoDateTime, LocaleSchema, line, nonEmptyLine, text } from './common.js';
+
+export const PostalAddressSchema = z.strictObject({
+  lines: z.array(nonEmptyLine(200)).min(1).max(6),
+  city: nonEmptyLine(100),
+  postcode: line(20).optional(),
+  country: CountrySchema,
+});
+
+export const DeliverySchema = z.strictObject({
+  mode: z.enum(['email', 'digest', 'postal']),
+  perTargetPerHour: z.number().int().min(1).max(10_000).optional(),
+  digestEveryMinutes: z.number().int().min(1).max(7 * 24 * 60).optional(),
+});
+
+export const RulesSchema = z.strictObject({
+  forbiddenPhrases: z.array(nonEmptyLine(200)).max(100).default([]),
+  noteMaxLength: z.number().int().min(0).max(5000).default(1000),
+});
+
+export const SenderSchema = z.strictObject({
+  name: nonEmptyLine(200),
+  postalAddress: PostalAddressSchema.optional(),
+});
+
+export const campaignStatuses = ['draft', 'active', 'paused', 'won', 'closed'] as const;
+export const SlugSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must match ^[a-z0-9][a-z0-9-]{1,62}$');
+
+/** The campaign as the organizer API returns it: a whitelist over the table. */
+export const CampaignSchema = createSelectSchema(campaigns, {
+  delivery: DeliverySchema,
+  rules: RulesSchema,
+  sender: SenderSchema.nullable(),
+}).meta({ id: 'Campaign' });
+export type Campaign = z.infer<typeof CampaignSchema>;
+
+const campaignFields = {
+  title: nonEmptyLine(200),
+  summary: text(1000).pipe(z.string().trim().min(1)),
+  story: text(50_000).nullable().optional(),
+  goal: z.number().int().min(1).max(100_000_000).nullable().optional(),
+  closesAt: IsoDateTime.nullable().optional(),
+  locale: LocaleSchema.optional(),
+  confirmation: z.enum(['email', 'none']).optional(),
+  delivery: DeliverySchema.optional(),
+  rules: RulesSchema.optional(),
+  sender: SenderSchema.nullable().optional(),
+};
+
+export const CreateCampaignSchema = z.strictObject({
+  slug: SlugSchema,
+  status: z.enum(campaignStatuses).optional(),
+  ...campaignFields,
+});
+export type CreateCampaign = z.infer<typeof CreateCampaignSchema>;
+
+export const UpdateCampaignSchema = CreateCampaignSchema.omit({ slug: true })
+  .partial()
+  .refine((o) => Object.keys(o).length > 0, 'nothing to update');
+export type UpdateCampaign = z.infer<typeof UpdateCampaignSchema>;
+
+export const CampaignUpdateSchema = createSelectSchema(campaignUpdates).meta({ id: 'CampaignUpdate' });
+export type CampaignUpdate = z.infer<typeof CampaignUpdateSchema>;
+
+export const CreateCampaignUpdateSchema = z.strictObject({
+  title: nonEmptyLine(200),
+  body: text(20_000).pipe(z.string().trim().min(1)),
+  status: z.enum(campaignStatuses).optional(),
+  notify: z.boolean().default(false),
+});
+export type CreateCampaignUpdate = z.infer<typeof CreateCampaignUpdateSchema>;

@@ -1,0 +1,42 @@
+import 'dotenv/config';
+import closeWithGrace from 'close-with-grace';
+import { buildApp } from './app.js';
+import { loadConfig } from './config.js';
+import { DatabaseUnavailableError } from './db/client.js';
+import { demoSlugs, seedDemo } from './demo.js';
+
+/** The only file that touches process.*: config in, listen, close gracefully on signals. */
+async function main() {
+  const config = loadConfig(process.env);
+  const app = await buildApp(config);
+  if (config.DEMO && seedDemo(app.db, app.services)) app.log.info('seeded the demo campaigns');
+
+  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+    if (err) app.log.error({ err }, 'closing after an error');
+    else app.log.info({ signal }, 'shutting down');
+    await app.close();
+  });
+
+  await app.listen({ port: config.PORT, host: config.HOST });
+  const base = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${config.PORT}`;
+  const lines = [
+    `Chorus is listening on ${base}`,
+    `  API docs:       ${base}/docs`,
+    `  Demo campaign:  ${base}/c/${demoSlugs.makset}`,
+    `  Public API:     ${base}/api/v1/actions/${demoSlugs.makset}`,
+    `  Mail goes to:   ${config.MAIL_TRANSPORT}`,
+  ];
+  if (!config.ADMIN_API_KEY) {
+    lines.push('  No ADMIN_API_KEY is set: create an organizer key with', '    npm run keys -- create --name me --scopes campaigns,letters,supporters,keys');
+  }
+  console.log(lines.join('\n'));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof DatabaseUnavailableError || (err instanceof Error && err.message.startsWith('Invalid configuration'))) {
+    console.error(`chorus: ${err.message}`);
+  } else {
+    console.error('chorus: failed to start:', err);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,95 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp, type AppOverrides } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+
+export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
+export const auth = { authorization: `Bearer ${ADMIN_KEY}` };
+
+export interface TestApp {
+  app: FastifyInstance;
+  dir: string;
+  dbPath: string;
+  close(): Promise<void>;
+}
+
+/** The real app on a fresh temp SQLite file with the real migrations; mail goes to files in the temp dir. */
+export async function buildTestApp(env: Record<string, string> = {}, overrides: AppOverrides = {}): Promise<TestApp> {
+  const dir = mkdtempSync(join(tmpdir(), 'chorus-test-'));
+  const dbPath = join(dir, 'chorus.db');
+  const config = loadConfig({
+    DATABASE_PATH: dbPath,
+    ADMIN_API_KEY: ADMIN_KEY,
+    MAIL_TRANSPORT: `file:${join(dir, 'outbox')}`,
+    WORKER: 'off',
+    LOG_LEVEL: 'silent',
+    DEMO: 'false',
+    ...env,
+  });
+  const app = await buildApp(config, overrides);
+  await app.ready();
+  return {
+    app,
+    dir,
+    dbPath,
+    async close() {
+      await app.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A campaign with one email target and the Article 33 template, ready for letters. */
+export async function createCampaign(app: FastifyInstance, overrides: Record<string, unknown> = {}) {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/v1/campaigns',
+    headers: auth,
+    payload: {
+      slug: `c-${Math.random().toString(36).slice(2, 10)}`,
+      title: 'Stop the extradition of Pastor Makset Djabbarbergenov to Uzbekistan',
+      summary: 'A refugee pastor faces extradition.',
+      status: 'active',
+      ...overrides,
+    },
+  });
+  if (res.statusCode !== 201) throw new Error(`createCampaign: ${res.statusCode} ${res.body}`);
+  return res.json() as { id: string; slug: string; [k: string]: unknown };
+}
+
+export async function createTarget(app: FastifyInstance, campaignId: string, overrides: Record<string, unknown> = {}) {
+  const res = await app.inject({
+    method: 'POST',
+    url: `/api/v1/campaigns/${campaignId}/targets`,
+    headers: auth,
+    payload: {
+      name: 'Mr Daulbayev',
+      title: 'Prosecutor General of Kazakhstan',
+      organization: 'Kazakhstan State Office of Public Prosecutor',
+      email: 'prosecutor-general@example.kz',
+      salutation: 'Dear Mr Daulbayev',
+      ...overrides,
+    },
+  });
+  if (res.statusCode !== 201) throw new Error(`createTarget: ${res.statusCode} ${res.body}`);
+  return res.json() as { id: string; [k: string]: unknown };
+}
+
+export async function createTemplate(app: FastifyInstance, campaignId: string, overrides: Record<string, unknown> = {}) {
+  const res = await app.inject({
+    method: 'POST',
+    url: `/api/v1/campaigns/${campaignId}/templates`,
+    headers: auth,
+    payload: {
+      name: 'Appeal',
+      locale: 'en',
+      subject: 'Do not extradite Pastor Makset',
+      body: '{{target.salutation}},\n\nArticle 33 of the 1951 Refugee Convention forbids refoulement.\n{{#if supporter.note}}\n{{supporter.note}}\n{{/if}}\nYours sincerely,\n{{supporter.name}}\n{{#if supporter.city}}{{supporter.city}}, {{/if}}{{supporter.countryName}}\n',
+      ...overrides,
+    },
+  });
+  if (res.statusCode !== 201) throw new Error(`createTemplate: ${res.statusCode} ${res.body}`);
+  return res.json() as { id: string; [k: string]: unknown };
+}
