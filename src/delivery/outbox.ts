@@ -1,0 +1,63 @@
+import type { Db } from '../db/client.js';
+import type { Campaign } from '../schemas/campaign.js';
+import type { MailPayload, OutboxKind } from '../db/schema.js';
+import { newId } from '../domain/ids.js';
+
+/** Lane 0 is claimed before lane 1: supporter mail never waits behind a backlog of letters. */
+export const lanes = { supporterMail: 0, letters: 1 } as const;
+
+export const recipientDomain = (address: string) => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+
+/**
+ * Writes outbox rows. Always called inside the caller's write transaction, so a letter and
+ * its outbox row commit (or vanish) together: no letter is ever lost between the two.
+ */
+export function createOutboxWriter(db: Db) {
+  const insert = db.$client.prepare(
+    `INSERT INTO outbox (id, kind, lane, campaign_id, letter_id, target_id, recipient_domain, payload, status, attempts, next_attempt_at, created_at)
+     VALUES (@id, @kind, @lane, @campaignId, @letterId, @targetId, @recipientDomain, @payload, 'queued', 0, @at, @at)`,
+  );
+
+  /**
+   * Queues a confirmed letter for its campaign's delivery mode. Email and digest letters get
+   * an outbox row (the digest job gathers the digest ones); postal letters wait for the print run.
+   */
+  function enqueueLetter(
+    campaign: Pick<Campaign, 'id' | 'delivery'>,
+    letter: { id: string; targetId: string },
+    targetEmail: string | null,
+    at: string,
+  ): void {
+    if (campaign.delivery.mode === 'postal') return;
+    insert.run({
+      id: newId('out'),
+      kind: campaign.delivery.mode === 'digest' ? 'digest' : 'letter',
+      lane: lanes.letters,
+      campaignId: campaign.id,
+      letterId: letter.id,
+      targetId: letter.targetId,
+      recipientDomain: targetEmail ? recipientDomain(targetEmail) : null,
+      payload: null,
+      at,
+    });
+  }
+
+  /** Queues mail to a supporter (confirmation, reminder, notice, update), rendered now. */
+  function enqueueMail(kind: Exclude<OutboxKind, 'letter' | 'digest'>, campaignId: string | null, payload: MailPayload, at: string): void {
+    insert.run({
+      id: newId('out'),
+      kind,
+      lane: lanes.supporterMail,
+      campaignId,
+      letterId: null,
+      targetId: null,
+      recipientDomain: recipientDomain(payload.to.address),
+      payload: JSON.stringify(payload),
+      at,
+    });
+  }
+
+  return { enqueueLetter, enqueueMail };
+}
+
+export type OutboxWriter = ReturnType<typeof createOutboxWriter>;
