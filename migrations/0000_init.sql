@@ -131,11 +131,17 @@ CREATE TABLE `paused_domains` (
 	`reason` text
 );
 --> statement-breakpoint
+CREATE TABLE `settings` (
+	`name` text PRIMARY KEY NOT NULL,
+	`value` text NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE `submissions` (
 	`id` text PRIMARY KEY NOT NULL,
 	`campaign_id` text NOT NULL,
 	`supporter_id` text NOT NULL,
 	`token_hash` text,
+	`reminder_token_hash` text,
 	`expires_at` text,
 	`confirmed_at` text,
 	`reminded_at` text,
@@ -145,6 +151,7 @@ CREATE TABLE `submissions` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `submissions_token_hash_unique` ON `submissions` (`token_hash`);--> statement-breakpoint
+CREATE UNIQUE INDEX `submissions_reminder_token_hash_unique` ON `submissions` (`reminder_token_hash`);--> statement-breakpoint
 CREATE INDEX `submissions_supporter` ON `submissions` (`supporter_id`);--> statement-breakpoint
 CREATE TABLE `supporters` (
 	`id` text PRIMARY KEY NOT NULL,

@@ -1,3 +1,4 @@
+import { fastifySSE } from '@fastify/sse';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from './config.js';
@@ -7,12 +8,17 @@ import { loggerOptions } from './logging.js';
 import { authPlugin } from './plugins/auth.js';
 import { dbPlugin } from './plugins/db.js';
 import { idempotencyPlugin } from './plugins/idempotency.js';
+import { jobsPlugin } from './plugins/jobs.js';
 import { openapiPlugin } from './plugins/openapi.js';
 import { problemsPlugin } from './plugins/problems.js';
+import { rateLimitsPlugin } from './plugins/rate-limits.js';
 import { servicesPlugin } from './plugins/services.js';
+import { actionRoutes } from './routes/actions.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { healthRoutes } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
+import { letterRoutes } from './routes/letters.js';
+import { supporterRoutes } from './routes/supporters.js';
 import { targetRoutes } from './routes/targets.js';
 import { templateRoutes } from './routes/templates.js';
 
@@ -42,6 +48,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await app.register(servicesPlugin, { config, clock: overrides.clock ?? systemClock });
   await app.register(authPlugin);
   await app.register(idempotencyPlugin);
+  await app.register(rateLimitsPlugin);
+  await app.register(fastifySSE, { heartbeatInterval: 0 });
+  await app.register(jobsPlugin, { enabled: config.WORKER === 'inline' });
   await app.register(openapiPlugin);
 
   await app.register(healthRoutes);
@@ -49,5 +58,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await app.register(campaignRoutes);
   await app.register(targetRoutes);
   await app.register(templateRoutes);
+  await app.register(actionRoutes);
+  await app.register(letterRoutes);
+  await app.register(supporterRoutes);
   return app;
 }

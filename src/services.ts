@@ -1,19 +1,51 @@
 import type { Config } from './config.js';
 import type { Db } from './db/client.js';
-import { createCampaignService } from './domain/campaigns.js';
+import { createOutboxWriter } from './delivery/outbox.js';
+import { createActionService } from './domain/actions.js';
+import { createCampaignService, type CampaignHooks } from './domain/campaigns.js';
 import type { Clock } from './domain/clock.js';
+import { createConfirmationService } from './domain/confirmations.js';
+import { createCounters } from './domain/counters.js';
+import { createCountEvents } from './domain/events.js';
+import { createGroupCommit } from './domain/group-commit.js';
 import { createKeyService } from './domain/keys.js';
+import { createLetterService } from './domain/letters.js';
+import { loadSecret } from './domain/secrets.js';
+import { createStatsService } from './domain/stats.js';
+import { createSupporterMail } from './domain/supporter-mail.js';
+import { createSupporterService } from './domain/supporters.js';
 import { createTargetService } from './domain/targets.js';
 import { createTemplateService } from './domain/templates.js';
 
 /** Every domain service, built once per app from explicit dependencies: no module-level state. */
 export function createServices(deps: { db: Db; clock: Clock; config: Config }) {
   const { db, clock, config } = deps;
+  const hooks: CampaignHooks = {};
   const keys = createKeyService({ db, clock, adminKey: config.ADMIN_API_KEY });
-  const campaigns = createCampaignService({ db, clock });
+  const campaigns = createCampaignService({ db, clock, hooks });
   const targets = createTargetService({ db, clock, campaigns });
   const templates = createTemplateService({ db, clock, campaigns, targets });
-  return { keys, campaigns, targets, templates };
+  const counters = createCounters(db);
+  const outbox = createOutboxWriter(db);
+  const mail = createSupporterMail({ db, outbox, publicUrl: config.PUBLIC_URL });
+  const groupCommit = createGroupCommit(db);
+  let actions: ReturnType<typeof createActionService> | undefined;
+  const events = createCountEvents({ readCount: (campaignId) => actions!.countOf(campaigns.get(campaignId)) });
+  actions = createActionService({ db, clock, campaigns, targets, templates, counters, outbox, mail, events, groupCommit });
+  const confirmations = createConfirmationService({ db, clock, campaigns, counters, outbox, mail, events, groupCommit });
+  const supporters = createSupporterService({
+    db,
+    clock,
+    counters,
+    mail,
+    events,
+    unsubscribeKey: loadSecret(db, 'unsubscribe-key'),
+    retention: { bodyDays: config.RETENTION_BODY_DAYS, contactDays: config.RETENTION_CONTACT_DAYS },
+  });
+  hooks.onNotifyUpdate = (campaign, update) => supporters.notifyUpdate(campaign, update);
+  const letters = createLetterService({ db, clock, counters, events });
+  const stats = createStatsService({ db, campaigns, targets, counters });
+  return { keys, campaigns, targets, templates, counters, outbox, events, groupCommit, actions, confirmations, supporters, letters, stats };
 }
 
 export type Services = ReturnType<typeof createServices>;

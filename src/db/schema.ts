@@ -146,6 +146,8 @@ export const submissions = sqliteTable(
     campaignId: text('campaign_id').notNull().references(() => campaigns.id),
     supporterId: text('supporter_id').notNull().references(() => supporters.id),
     tokenHash: text('token_hash').unique(),
+    /** The one reminder carries a fresh token; the first link keeps working too. */
+    reminderTokenHash: text('reminder_token_hash').unique(),
     expiresAt: text('expires_at'),
     confirmedAt: text('confirmed_at'),
     remindedAt: text('reminded_at'),
@@ -297,3 +299,9 @@ export const mailCaps = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.addressKey, t.bucket] })],
 );
+
+/** Server-side secrets generated on first start (e.g. the key that derives unsubscribe links). */
+export const settings = sqliteTable('settings', {
+  name: text('name').primaryKey(),
+  value: text('value').notNull(),
+});

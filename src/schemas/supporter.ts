@@ -13,3 +13,23 @@ export const SupporterInputSchema = z.strictObject({
   note: text(5000).optional(),
 });
 export type SupporterInput = z.infer<typeof SupporterInputSchema>;
+
+/** Everything stored about one address (data subject access). */
+export const SupporterExportSchema = z.object({
+  email: z.string(),
+  supporters: z.array(
+    z.object({
+      campaign: z.object({ id: z.string(), slug: z.string(), title: z.string() }),
+      name: z.string().nullable(),
+      email: z.string().nullable(),
+      city: z.string().nullable(),
+      country: z.string(),
+      consentUpdates: z.boolean(),
+      consentAt: z.string().nullable(),
+      unsubscribedAt: z.string().nullable(),
+      confirmedAt: z.string().nullable(),
+      createdAt: z.string(),
+      letters: z.array(z.record(z.string(), z.unknown())),
+    }),
+  ),
+}).meta({ id: 'SupporterExport' });

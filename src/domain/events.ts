@@ -1,0 +1,61 @@
+import type { Count } from '../schemas/letter.js';
+
+type Listener = (count: Count) => void;
+
+/**
+ * Count-change fan-out for SSE. Writers only mark a campaign dirty; one shared ticker reads the
+ * count once per dirty campaign and hands it to every listener, however many dashboards listen.
+ */
+export function createCountEvents(deps: { readCount(campaignId: string): Count; tickMs?: number; heartbeatMs?: number }) {
+  const listeners = new Map<string, Set<Listener>>();
+  const heartbeats = new Set<() => void>();
+  const dirty = new Set<string>();
+  let timer: NodeJS.Timeout | undefined;
+  let lastHeartbeat = Date.now();
+
+  function tick(): void {
+    for (const campaignId of dirty) {
+      const set = listeners.get(campaignId);
+      if (set && set.size > 0) {
+        const count = deps.readCount(campaignId);
+        for (const fn of set) fn(count);
+      }
+    }
+    dirty.clear();
+    if (Date.now() - lastHeartbeat >= (deps.heartbeatMs ?? 15_000)) {
+      lastHeartbeat = Date.now();
+      for (const fn of heartbeats) fn();
+    }
+  }
+
+  function ensureTicker(): void {
+    if (!timer) timer = setInterval(tick, deps.tickMs ?? 1000).unref();
+  }
+
+  return {
+    /** Called after a commit that changed what a campaign's count reads. */
+    changed(campaignId: string): void {
+      if (listeners.has(campaignId)) dirty.add(campaignId);
+    },
+    onCount(campaignId: string, listener: Listener, heartbeat?: () => void): () => void {
+      let set = listeners.get(campaignId);
+      if (!set) listeners.set(campaignId, (set = new Set()));
+      set.add(listener);
+      if (heartbeat) heartbeats.add(heartbeat);
+      ensureTicker();
+      return () => {
+        set.delete(listener);
+        if (set.size === 0) listeners.delete(campaignId);
+        if (heartbeat) heartbeats.delete(heartbeat);
+      };
+    },
+    listenerCount: () => [...listeners.values()].reduce((n, s) => n + s.size, 0),
+    tick,
+    stop(): void {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+    },
+  };
+}
+
+export type CountEvents = ReturnType<typeof createCountEvents>;

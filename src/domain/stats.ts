@@ -1,0 +1,54 @@
+import type { Db } from '../db/client.js';
+import type { LetterStatus } from '../db/schema.js';
+import type { Stats } from '../schemas/letter.js';
+import type { CampaignService } from './campaigns.js';
+import type { Counters } from './counters.js';
+import type { TargetService } from './targets.js';
+
+const statusKeys: [LetterStatus, keyof Stats['letters']][] = [
+  ['pending_confirmation', 'pendingConfirmation'],
+  ['queued', 'queued'],
+  ['sending', 'sending'],
+  ['sent', 'sent'],
+  ['failed', 'failed'],
+  ['held', 'held'],
+];
+
+/** The organizer's figures, read from the maintained counters (plus one indexed lookup per target for its last error). */
+export function createStatsService(deps: { db: Db; campaigns: CampaignService; targets: TargetService; counters: Counters }) {
+  const { db, campaigns, targets, counters } = deps;
+  const lastError = db.$client.prepare(
+    "SELECT last_error AS lastError FROM letters WHERE target_id = ? AND status IN ('failed', 'queued', 'held') AND last_error IS NOT NULL ORDER BY id DESC LIMIT 1",
+  );
+
+  function byStatus(read: (s: LetterStatus) => number) {
+    return Object.fromEntries(statusKeys.map(([s, k]) => [k, read(s)])) as Omit<Stats['letters'], 'total'>;
+  }
+
+  function forCampaign(campaignId: string): Stats {
+    const campaign = campaigns.get(campaignId);
+    const all = new Map(counters.byPrefix(campaign.id, '').map((r) => [r.name, r.value]));
+    const value = (name: string) => all.get(name) ?? 0;
+    const letters = byStatus((s) => value(`letters.${s}`));
+    return {
+      supporters: { total: value('supporters'), pending: value('pending') },
+      letters: { total: Object.values(letters).reduce((a, b) => a + b, 0), ...letters },
+      byTarget: targets.list(campaign.id).map((t) => ({
+        targetId: t.id,
+        name: t.name,
+        title: t.title,
+        ...byStatus((s) => value(`target.${t.id}.${s}`)),
+        lastError: (lastError.get(t.id) as { lastError: string } | undefined)?.lastError ?? null,
+      })),
+      byCountry: Object.fromEntries(counters.byPrefix(campaign.id, 'country.').map((r) => [r.name, r.value])),
+      hourly: counters
+        .byPrefix(campaign.id, 'hour.')
+        .map((r) => ({ hour: `${r.name}:00:00Z`, supporters: r.value }))
+        .sort((a, b) => a.hour.localeCompare(b.hour)),
+    };
+  }
+
+  return { forCampaign };
+}
+
+export type StatsService = ReturnType<typeof createStatsService>;

@@ -1,0 +1,96 @@
+import type {} from '@fastify/sse';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { publicSubmissionLimit } from '../plugins/rate-limits.js';
+import { problems } from '../schemas/common.js';
+import { CountSchema, PublicCampaignSchema, SubmitLettersSchema, SubmitResultSchema, type Count } from '../schemas/letter.js';
+
+const tags = ['actions'];
+const SlugParams = z.strictObject({ slug: z.string().min(1).max(64) });
+const TokenParams = z.strictObject({ token: z.string().min(16).max(128) });
+const ConfirmResultSchema = z.object({
+  status: z.literal('confirmed'),
+  alreadyConfirmed: z.boolean(),
+  campaign: z.object({ slug: z.string(), title: z.string() }),
+});
+
+/** Dashboards poll the count constantly: a weak ETag of the figures lets them revalidate for nothing. */
+const etagOf = (c: Count) => `W/"${createHash('sha1').update(JSON.stringify(c)).digest('base64url').slice(0, 16)}"`;
+
+export const actionRoutes: FastifyPluginAsyncZod = async (app) => {
+  const { actions, confirmations, events } = app.services;
+  const limit = { rateLimit: publicSubmissionLimit(app) };
+
+  app.get(
+    '/api/v1/actions/:slug',
+    { schema: { tags, operationId: 'getAction', params: SlugParams, response: { 200: PublicCampaignSchema, ...problems(404) } } },
+    async (req, reply) => {
+      reply.header('access-control-allow-origin', '*').header('cache-control', 'public, max-age=10, stale-while-revalidate=60');
+      return actions.publicView(req.params.slug);
+    },
+  );
+
+  app.post(
+    '/api/v1/actions/:slug/letters',
+    {
+      config: limit,
+      schema: {
+        tags,
+        operationId: 'submitLetters',
+        params: SlugParams,
+        body: SubmitLettersSchema,
+        response: { 202: SubmitResultSchema, ...problems(404, 409, 422, 429) },
+      },
+    },
+    async (req, reply) => reply.code(202).send(await actions.submit(req.params.slug, req.body, { ip: req.ip })),
+  );
+
+  app.get(
+    '/api/v1/actions/:slug/count',
+    { schema: { tags, operationId: 'getCount', params: SlugParams, response: { 200: CountSchema, 304: z.null(), ...problems(404) } } },
+    async (req, reply) => {
+      const count = actions.count(req.params.slug);
+      const etag = etagOf(count);
+      reply
+        .header('access-control-allow-origin', '*')
+        .header('cache-control', 'public, max-age=5, stale-while-revalidate=30')
+        .header('etag', etag);
+      if (req.headers['if-none-match']?.split(/\s*,\s*/).includes(etag)) return reply.code(304).send(null);
+      return count;
+    },
+  );
+
+  app.get(
+    '/api/v1/actions/:slug/events',
+    { sse: { kind: 'only', heartbeat: false }, schema: { tags, operationId: 'countEvents', params: SlugParams, hide: true } },
+    async (req, reply) => {
+      const slug = req.params.slug;
+      const first = actions.count(slug); // 404 before the stream opens for unknown or draft campaigns
+      const campaignId = app.services.campaigns.getBySlug(slug)!.id;
+      reply.header('access-control-allow-origin', '*');
+      reply.sse.keepAlive();
+      await reply.sse.send({ event: 'count', data: first });
+      const stop = events.onCount(
+        campaignId,
+        (count) => void reply.sse.send({ event: 'count', data: count }).catch(() => stop()),
+        // Heartbeats come from the shared ticker too, not a timer per connection.
+        () => {
+          if (reply.sse.isConnected) reply.raw.write(': heartbeat\n\n');
+        },
+      );
+      reply.sse.onClose(stop);
+    },
+  );
+
+  const confirm = async (token: string) => {
+    const result = await confirmations.confirm(token);
+    return { status: 'confirmed' as const, ...result };
+  };
+
+  app.post(
+    '/api/v1/confirmations/:token',
+    { config: limit, schema: { tags, operationId: 'confirmLetters', params: TokenParams, response: { 200: ConfirmResultSchema, ...problems(404, 429) } } },
+    async (req) => confirm(req.params.token),
+  );
+};

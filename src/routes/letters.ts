@@ -1,0 +1,51 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { IdParams, pageOf, problems } from '../schemas/common.js';
+import { LetterListQuerySchema, LetterSchema, ModerateLetterSchema, StatsSchema } from '../schemas/letter.js';
+
+const tags = ['letters'];
+const security = [{ bearer: [] }];
+const config = { scope: 'letters' as const };
+
+export const letterRoutes: FastifyPluginAsyncZod = async (app) => {
+  const { letters, stats, campaigns } = app.services;
+
+  app.get(
+    '/api/v1/campaigns/:id/letters',
+    {
+      config,
+      schema: { tags, security, operationId: 'listLetters', params: IdParams, querystring: LetterListQuerySchema, response: { 200: pageOf(LetterSchema), ...problems(404) } },
+    },
+    async (req) => {
+      campaigns.get(req.params.id);
+      return letters.list(req.params.id, req.query);
+    },
+  );
+
+  app.get(
+    '/api/v1/campaigns/:id/letters.csv',
+    { config, schema: { tags, security, operationId: 'exportLettersCsv', params: IdParams, produces: ['text/csv'] } },
+    async (req, reply) => {
+      const campaign = campaigns.get(req.params.id);
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${campaign.slug}-letters.csv"`)
+        .header('cache-control', 'no-store')
+        .send(letters.csv(campaign.id));
+    },
+  );
+
+  app.patch(
+    '/api/v1/letters/:id',
+    {
+      config,
+      schema: { tags, security, operationId: 'moderateLetter', params: IdParams, body: ModerateLetterSchema, response: { 200: LetterSchema, ...problems(404, 409, 422) } },
+    },
+    async (req) => letters.moderate(req.params.id, req.body.status),
+  );
+
+  app.get(
+    '/api/v1/campaigns/:id/stats',
+    { config, schema: { tags, security, operationId: 'getStats', params: IdParams, response: { 200: StatsSchema, ...problems(404) } } },
+    async (req) => stats.forCampaign(req.params.id),
+  );
+};

@@ -1,0 +1,31 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { problems } from '../schemas/common.js';
+import { EmailQuerySchema } from '../schemas/letter.js';
+import { SupporterExportSchema } from '../schemas/supporter.js';
+
+const tags = ['supporters'];
+const security = [{ bearer: [] }];
+const config = { scope: 'supporters' as const };
+
+export const supporterRoutes: FastifyPluginAsyncZod = async (app) => {
+  const { supporters } = app.services;
+
+  app.get(
+    '/api/v1/supporters/export',
+    { config, schema: { tags, security, operationId: 'exportSupporter', querystring: EmailQuerySchema, response: { 200: SupporterExportSchema, ...problems(422) } } },
+    async (req, reply) => {
+      reply.header('cache-control', 'no-store');
+      return supporters.exportData(req.query.email);
+    },
+  );
+
+  app.delete(
+    '/api/v1/supporters',
+    { config, schema: { tags, security, operationId: 'eraseSupporter', querystring: EmailQuerySchema, response: { 204: z.null(), ...problems(422) } } },
+    async (req, reply) => {
+      supporters.erase(req.query.email);
+      return reply.code(204).send(null);
+    },
+  );
+};

@@ -1,0 +1,100 @@
+import { createSelectSchema } from 'drizzle-zod';
+import { z } from 'zod';
+import { letterStatuses, letters } from '../db/schema.js';
+import { EmailSchema } from './common.js';
+import { SupporterInputSchema } from './supporter.js';
+import { CampaignSchema, CampaignUpdateSchema } from './campaign.js';
+import { PublicTargetSchema } from './target.js';
+import { PublicTemplateSchema } from './template.js';
+
+const Id = z.string().min(1).max(64);
+
+/** What a supporter posts (API and action-page form alike). `website` is a honeypot: people leave it empty. */
+export const SubmitLettersSchema = SupporterInputSchema.extend({
+  targetIds: z.array(Id).min(1).max(50).optional(),
+  templateId: Id.optional(),
+  consentUpdates: z.boolean().default(false),
+  website: z.string().max(500).optional(),
+});
+export type SubmitLetters = z.infer<typeof SubmitLettersSchema>;
+
+export const SubmitResultSchema = z.object({ status: z.enum(['pending_confirmation', 'queued']) }).meta({ id: 'SubmitResult' });
+export type SubmitResult = z.infer<typeof SubmitResultSchema>;
+
+export const CountSchema = z
+  .object({
+    supporters: z.number().int(),
+    letters: z.number().int(),
+    delivered: z.number().int(),
+    goal: z.number().int().nullable(),
+    updatedAt: z.string().nullable(),
+  })
+  .meta({ id: 'Count' });
+export type Count = z.infer<typeof CountSchema>;
+
+export const PublicCampaignSchema = CampaignSchema.pick({
+  id: true,
+  slug: true,
+  title: true,
+  summary: true,
+  story: true,
+  status: true,
+  goal: true,
+  locale: true,
+  closesAt: true,
+  confirmation: true,
+})
+  .extend({
+    rules: z.object({ noteMaxLength: z.number().int() }),
+    targets: z.array(PublicTargetSchema),
+    templates: z.array(PublicTemplateSchema),
+    updates: z.array(CampaignUpdateSchema.pick({ id: true, title: true, body: true, createdAt: true })),
+    counts: CountSchema,
+    /** Supporters per country, only for countries with at least 10: small groups could identify people. */
+    countries: z.record(z.string(), z.number().int()),
+  })
+  .meta({ id: 'PublicCampaign' });
+export type PublicCampaign = z.infer<typeof PublicCampaignSchema>;
+
+/** A letter as the organizer sees it (API.md "Shapes the clients read"). */
+export const LetterSchema = createSelectSchema(letters)
+  .pick({ id: true, campaignId: true, targetId: true, status: true, attempts: true, lastError: true, createdAt: true, sentAt: true })
+  .extend({
+    supporter: z.object({ name: z.string().nullable(), email: z.string().nullable(), city: z.string().nullable(), country: z.string() }),
+  })
+  .meta({ id: 'Letter' });
+export type Letter = z.infer<typeof LetterSchema>;
+
+export const LetterListQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().max(200).optional(),
+  status: z.enum(letterStatuses).optional(),
+  targetId: Id.optional(),
+});
+export type LetterListQuery = z.infer<typeof LetterListQuerySchema>;
+
+export const ModerateLetterSchema = z.strictObject({ status: z.enum(['held', 'queued']) });
+
+const StatusCounts = {
+  pendingConfirmation: z.number().int(),
+  queued: z.number().int(),
+  sending: z.number().int(),
+  sent: z.number().int(),
+  failed: z.number().int(),
+  held: z.number().int(),
+};
+
+export const StatsSchema = z
+  .object({
+    supporters: z.object({ total: z.number().int(), pending: z.number().int() }),
+    letters: z.object({ total: z.number().int(), ...StatusCounts }),
+    byTarget: z.array(
+      z.object({ targetId: z.string(), name: z.string(), title: z.string(), ...StatusCounts, lastError: z.string().nullable() }),
+    ),
+    byCountry: z.record(z.string(), z.number().int()),
+    hourly: z.array(z.object({ hour: z.string(), supporters: z.number().int() })),
+  })
+  .meta({ id: 'Stats' });
+export type Stats = z.infer<typeof StatsSchema>;
+
+export const EmailQuerySchema = z.strictObject({ email: EmailSchema });
