@@ -29,9 +29,9 @@ export function createServices(deps: { db: Db; clock: Clock; config: Config }) {
   const outbox = createOutboxWriter(db);
   const mail = createSupporterMail({ db, outbox, publicUrl: config.PUBLIC_URL });
   const groupCommit = createGroupCommit(db);
-  let actions: ReturnType<typeof createActionService> | undefined;
-  const events = createCountEvents({ readCount: (campaignId) => actions!.countOf(campaigns.get(campaignId)) });
-  actions = createActionService({ db, clock, campaigns, targets, templates, counters, outbox, mail, events, groupCommit });
+  // The ticker reads counts through the action service, which in turn reports changes to it.
+  const events = createCountEvents({ readCount: (campaignId) => actions.countOf(campaigns.get(campaignId)) });
+  const actions = createActionService({ db, clock, campaigns, targets, templates, counters, outbox, mail, events, groupCommit });
   const confirmations = createConfirmationService({ db, clock, campaigns, counters, outbox, mail, events, groupCommit });
   const supporters = createSupporterService({
     db,

@@ -68,9 +68,14 @@ export function createLetterService(deps: { db: Db; clock: Clock; counters: Coun
   function list(campaignId: string, q: LetterListQuery) {
     const where = ['l.campaign_id = ?'];
     const args: unknown[] = [campaignId];
-    if (q.status) (where.push('l.status = ?'), args.push(q.status));
-    if (q.targetId) (where.push('l.target_id = ?'), args.push(q.targetId));
-    if (q.cursor) (where.push('l.id > ?'), args.push(q.cursor));
+    const filter = (clause: string, value: string | undefined) => {
+      if (value === undefined) return;
+      where.push(clause);
+      args.push(value);
+    };
+    filter('l.status = ?', q.status);
+    filter('l.target_id = ?', q.targetId);
+    filter('l.id > ?', q.cursor);
     const rows = sql.prepare(`${select} WHERE ${where.join(' AND ')} ORDER BY l.id LIMIT ?`).all(...args, q.limit + 1) as Row[];
     const items = rows.slice(0, q.limit).map(toLetter);
     return { items, nextCursor: rows.length > q.limit ? (items.at(-1)?.id ?? null) : null };
