@@ -25,6 +25,8 @@ import { templateRoutes } from './routes/templates.js';
 export interface AppOverrides {
   db?: Db;
   clock?: Clock;
+  /** Where log lines go (tests read them to prove nothing personal is logged). */
+  logStream?: NodeJS.WritableStream;
 }
 
 /** JSON bodies above this are refused with 413; templates (20,000 characters) fit with room. */
@@ -33,7 +35,7 @@ export const bodyLimit = 64 * 1024;
 /** Builds the whole app in an explicit order; never listens (server.ts and tests do). */
 export async function buildApp(config: Config, overrides: AppOverrides = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: loggerOptions(config),
+    logger: loggerOptions(config, overrides.logStream),
     bodyLimit,
     trustProxy: config.TRUST_PROXY,
     onProtoPoisoning: 'error',

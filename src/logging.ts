@@ -12,9 +12,10 @@ export function redactUrl(url: string): string {
  * Pino options: no bodies, no client IPs, no auth headers, no tokens. Supporters may be at
  * risk; logs are often shipped to third parties, so they say what happened, never who.
  */
-export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
+export function loggerOptions(config: Config, stream?: NodeJS.WritableStream): FastifyServerOptions['logger'] {
   return {
     level: config.LOG_LEVEL,
+    ...(stream ? { stream } : {}),
     redact: {
       paths: ['req.headers.authorization', 'req.headers.cookie', '*.email', '*.name', '*.note', '*.token', '*.key'],
       censor: '[redacted]',
