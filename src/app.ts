@@ -44,6 +44,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // JSON (and, where a page registers it, form posts) only: a text/plain body is a 415, not a string.
+  app.removeContentTypeParser('text/plain');
 
   await app.register(problemsPlugin);
   await app.register(dbPlugin, { path: config.DATABASE_PATH, db: overrides.db });
