@@ -1,3 +1,4 @@
+import { DrizzleQueryError } from 'drizzle-orm';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
@@ -42,6 +43,15 @@ function fieldErrors(items: ValidationItem[], context?: string): FieldError[] {
   });
 }
 
+/**
+ * A failed query's error carries its bound parameters (supporter names and addresses): log
+ * the SQL with placeholders and the driver's own error, never the values.
+ */
+function loggable(err: Error): Error {
+  if (!(err instanceof DrizzleQueryError)) return err;
+  return new Error(`Failed query: ${err.query}`, { cause: err.cause });
+}
+
 /** One place turns every error into an RFC 9457 problem document; 5xx say nothing about internals. */
 export const problemsPlugin = fp(
   async (app: FastifyInstance) => {
@@ -59,8 +69,14 @@ export const problemsPlugin = fp(
       }
       const status = err.statusCode ?? 500;
       if (status >= 500) {
-        request.log.error({ err }, 'request failed');
+        request.log.error({ err: loggable(err) }, 'request failed');
         return sendProblem(reply, status === 503 ? 503 : 500, `Something went wrong on our side. Request id: ${request.id}`);
+      }
+      const poisoned = /forbidden (prototype|constructor) property/.exec(err.message);
+      if (poisoned) {
+        // Well-formed JSON, so not a 400: a key that could reach an object's prototype is refused.
+        const key = poisoned[1] === 'prototype' ? '__proto__' : 'constructor';
+        return sendProblem(reply, 422, `The body contains a "${key}" key, which is never accepted`, [{ path: key, message: 'is not allowed' }], 'validation');
       }
       if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) {
         return sendProblem(reply, 400, 'The body is not valid JSON');
