@@ -1,4 +1,4 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, desc, eq, isNull } from 'drizzle-orm';
 import { timingSafeEqual } from 'node:crypto';
 import type { Db } from '../db/client.js';
 import { apiKeys } from '../db/schema.js';
@@ -51,7 +51,16 @@ export function createKeyService(deps: { db: Db; clock: Clock; adminKey?: string
     if (res.changes === 0) throw notFound('API key');
   }
 
-  return { mint, authenticate, revoke };
+  /** Every key ever minted, newest first, without hashes (for the offline CLI). */
+  function list() {
+    return db
+      .select({ id: apiKeys.id, name: apiKeys.name, scopes: apiKeys.scopes, createdAt: apiKeys.createdAt, revokedAt: apiKeys.revokedAt })
+      .from(apiKeys)
+      .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
+      .all();
+  }
+
+  return { mint, authenticate, revoke, list };
 }
 
 export type KeyService = ReturnType<typeof createKeyService>;

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { forbidden } from '../errors.js';
 import { problems } from '../schemas/common.js';
 import { CreateApiKeySchema, CreatedApiKeySchema } from '../schemas/key.js';
 
@@ -13,7 +14,12 @@ export const keyRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/api/v1/keys',
     { config, schema: { tags, security, operationId: 'createApiKey', body: CreateApiKeySchema, response: { 201: CreatedApiKeySchema, ...problems(401, 403, 422) } } },
-    async (req, reply) => reply.code(201).header('cache-control', 'no-store').send(keys.mint(req.body.name, req.body.scopes)),
+    async (req, reply) => {
+      // A key can hand out only what it holds itself: minting is never a way to gain a scope.
+      const lacking = req.body.scopes.find((s) => !req.principal?.scopes.includes(s));
+      if (lacking) throw forbidden(lacking);
+      return reply.code(201).header('cache-control', 'no-store').send(keys.mint(req.body.name, req.body.scopes));
+    },
   );
 
   app.delete(
