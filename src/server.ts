@@ -18,7 +18,10 @@ async function main() {
   });
 
   await app.listen({ port: config.PORT, host: config.HOST });
-  const base = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${config.PORT}`;
+  // The port actually bound (PORT=0 asks the OS for a free one).
+  const bound = app.server.address();
+  const port = bound && typeof bound === 'object' ? bound.port : config.PORT;
+  const base = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
   const lines = [
     `Chorus is listening on ${base}`,
     `  API docs:       ${base}/docs`,
