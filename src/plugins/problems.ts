@@ -1,4 +1,3 @@
-import { DrizzleQueryError } from 'drizzle-orm';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
@@ -44,12 +43,31 @@ function fieldErrors(items: ValidationItem[], context?: string): FieldError[] {
 }
 
 /**
- * A failed query's error carries its bound parameters (supporter names and addresses): log
- * the SQL with placeholders and the driver's own error, never the values.
+ * JSON bodies, parsed so that each way of being wrong gets its own status: not JSON at all is
+ * a 400; well-formed JSON carrying a key that could reach an object's prototype (`__proto__`,
+ * or `constructor.prototype`) is a 422 naming the key. (Fastify's own parser reports both as
+ * "invalid JSON".) Such keys are refused wherever they are nested, before any schema runs.
  */
-function loggable(err: Error): Error {
-  if (!(err instanceof DrizzleQueryError)) return err;
-  return new Error(`Failed query: ${err.query}`, { cause: err.cause });
+function parseJsonBody(body: string): unknown {
+  if (body.trim() === '') throw new DomainError(400, 'malformed-json', 'The body is empty; send a JSON document');
+  let poisoned: string | undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body, (key, value: unknown) => {
+      if (key === '__proto__' || (key === 'constructor' && typeof value === 'object' && value !== null && Object.hasOwn(value, 'prototype'))) {
+        poisoned ??= key;
+      }
+      return value;
+    });
+  } catch {
+    throw new DomainError(400, 'malformed-json', 'The body is not valid JSON');
+  }
+  if (poisoned) {
+    throw new DomainError(422, 'validation', `The body contains a "${poisoned}" key, which is never accepted`, [
+      { path: poisoned, message: 'is not allowed' },
+    ]);
+  }
+  return parsed;
 }
 
 /** One place turns every error into an RFC 9457 problem document; 5xx say nothing about internals. */
@@ -69,17 +87,8 @@ export const problemsPlugin = fp(
       }
       const status = err.statusCode ?? 500;
       if (status >= 500) {
-        request.log.error({ err: loggable(err) }, 'request failed');
+        request.log.error({ err }, 'request failed');
         return sendProblem(reply, status === 503 ? 503 : 500, `Something went wrong on our side. Request id: ${request.id}`);
-      }
-      const poisoned = /forbidden (prototype|constructor) property/.exec(err.message);
-      if (poisoned) {
-        // Well-formed JSON, so not a 400: a key that could reach an object's prototype is refused.
-        const key = poisoned[1] === 'prototype' ? '__proto__' : 'constructor';
-        return sendProblem(reply, 422, `The body contains a "${key}" key, which is never accepted`, [{ path: key, message: 'is not allowed' }], 'validation');
-      }
-      if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) {
-        return sendProblem(reply, 400, 'The body is not valid JSON');
       }
       if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
         return sendProblem(reply, 413, `The body is larger than this endpoint accepts (${request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit} bytes)`);
@@ -89,6 +98,15 @@ export const problemsPlugin = fp(
       }
       if (status === 429) return sendProblem(reply, 429, 'Too many requests; try again after the time in Retry-After');
       return sendProblem(reply, status, err.message);
+    });
+
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+      try {
+        done(null, parseJsonBody(body as string));
+      } catch (err) {
+        done(err as Error, undefined);
+      }
     });
 
     app.setNotFoundHandler((request, reply) => sendProblem(reply, 404, `No route for ${request.method} ${request.url.split('?')[0]}`));
