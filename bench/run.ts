@@ -1,0 +1,257 @@
+import { execSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LoadJob, LoadResult } from './client.js';
+import { counterDrift, createBenchCampaign, fillLetters, openBenchDb } from './fill.js';
+import { backgroundLoad, cores, freePort, pinning, root, startNode, startRpc, waitForHttp, type Proc, type Rpc } from './procs.js';
+import { formatTable, median, row, type Row } from './report.js';
+
+/**
+ * `npm run bench [-- --quick] [-- --profile]`: the real service as a child process on a temp
+ * database, driven from a load-generator process on another core, against baselines measured
+ * in the same run. Prints one table and writes bench/results.json. Not a test: it judges speed.
+ */
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+/** Writes a V8 CPU profile of the service under the accept load (see bench/profile-summary.ts). */
+const profile = args.includes('--profile');
+const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const enabled = (part: string) => !only || only.includes(part);
+
+const settings = quick
+  ? { runs: 1, durationS: 3, warmupS: 1, connections: 100, bigLetters: 50_000, smallLetters: 1_000, deliveryLetters: 2_000, e2eSupporters: 3_800 }
+  : { runs: 3, durationS: 10, warmupS: 3, connections: 100, bigLetters: 1_000_000, smallLetters: 1_000, deliveryLetters: 10_000, e2eSupporters: 3_800 };
+
+const work = mkdtempSync(join(tmpdir(), 'chorus-bench-'));
+const rows: Row[] = [];
+const raw: Record<string, unknown> = {};
+const log = (msg: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+const mb = (p: Proc) => p.memory() ?? { rssMb: NaN, peakRssMb: NaN };
+const background: Record<string, number> = {};
+
+/** Waits for a quiet machine before a phase and notes how busy it still was. */
+async function quiet(phase: string) {
+  const load = await backgroundLoad();
+  background[phase] = Number(load.toFixed(2));
+  if (load >= 0.15) log(`${phase}: other processes keep ${load.toFixed(2)} cores busy; figures will be low`);
+}
+
+/** The env of the measured service: production defaults except the temp database and the raised rate limit. */
+function serviceEnv(port: number, dbPath: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATABASE_PATH: dbPath,
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    DEMO: 'false',
+    WORKER: 'off',
+    MAIL_TRANSPORT: `file:${join(work, 'mail')}`,
+    // The one deliberate change from production: every request comes from 127.0.0.1.
+    RATE_LIMIT_PER_MINUTE: '1000000000',
+    ...extra,
+  };
+}
+
+async function startService(name: string, dbPath: string, extra: Record<string, string> = {}, withProfile = false) {
+  const port = await freePort();
+  const nodeArgs = withProfile ? ['--cpu-prof', `--cpu-prof-dir=${join(work, 'profiles')}`] : [];
+  const proc = startNode({ file: join(root, 'src/server.ts'), core: cores.server, cwd: work, env: serviceEnv(port, dbPath, extra), logFile: join(work, `${name}.log`), nodeArgs });
+  const base = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${base}/healthz`, proc);
+  return { proc, base };
+}
+
+const summary = (runs: LoadResult[]) => ({
+  perSecond: median(runs.map((r) => r.perSecond)),
+  p50Ms: median(runs.map((r) => r.p50Ms)),
+  p99Ms: median(runs.map((r) => r.p99Ms)),
+  errors: runs.reduce((n, r) => n + r.errors, 0),
+  clientCpu: Math.max(...runs.map((r) => r.clientCpu)),
+});
+const latencyNote = (s: ReturnType<typeof summary>) =>
+  `p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms, ${s.errors} errors${s.clientCpu > 0.9 ? `, load generator at ${Math.round(s.clientCpu * 100)}% CPU` : ''}`;
+
+async function main() {
+  log(`work dir ${work}; ${quick ? 'quick' : 'full'} mode; pinning ${pinning ? 'on (server core 0, client core 1)' : 'off'}`);
+  const client = startRpc({ file: join(root, 'bench/client.ts'), core: cores.client, cwd: work, env: {}, logFile: join(work, 'client.log') });
+  const basePort = await freePort();
+  const baseline = startNode({
+    file: join(root, 'bench/baseline-app.ts'),
+    core: cores.server,
+    cwd: work,
+    env: { NODE_ENV: 'production', PORT: String(basePort), HOST: '127.0.0.1', DEMO: 'false' },
+    logFile: join(work, 'baseline.log'),
+  });
+  const bare = (bareBase = `http://127.0.0.1:${basePort}`);
+  await waitForHttp(`${bare}/healthz`, baseline);
+  const load = (job: LoadJob) => client.call<LoadResult>('load', job);
+  const post = (base: string, slug: string, prefix: string, extra: Partial<LoadJob> = {}) =>
+    load({ url: `${base}/api/v1/actions/${slug}/letters`, method: 'POST', connections: settings.connections, durationS: settings.durationS, prefix, ...extra });
+  const get = (url: string, extra: Partial<LoadJob> = {}) => load({ url, method: 'GET', connections: settings.connections, durationS: settings.durationS, ...extra });
+
+  try {
+    await post(bare, 'warmup', 'warm-bare', { durationS: settings.warmupS });
+    await get(`${bare}/api/v1/actions/warmup/count`, { durationS: settings.warmupS });
+    if (enabled('accept')) await acceptPhase(post);
+    if (enabled('count')) await countPhase(post, get, client);
+    if (enabled('delivery')) await deliveryPhase(client);
+    if (enabled('e2e')) await endToEndPhase(client);
+  } finally {
+    await baseline.stop();
+    await client.stop();
+  }
+  report();
+  if (profile) log(`kept ${work} for its CPU profiles: npx tsx bench/profile-summary.ts ${join(work, 'profiles')}/*.cpuprofile`);
+  else rmSync(work, { recursive: true, force: true });
+}
+
+type Post = (base: string, slug: string, prefix: string, extra?: Partial<LoadJob>) => Promise<LoadResult>;
+type Get = (url: string, extra?: Partial<LoadJob>) => Promise<LoadResult>;
+let bareBase = '';
+
+/** (2) Signed letters accepted per second against the bare POST, runs interleaved; then p99 at 1,000/s offered. */
+async function acceptPhase(post: Post) {
+  const dbPath = join(work, 'accept.db');
+  const b = openBenchDb(dbPath);
+  createBenchCampaign(b, 'surge', 'none');
+  b.close();
+  await quiet('accept');
+  const { proc, base } = await startService('accept', dbPath, {}, profile);
+  await new Promise((r) => setTimeout(r, 1000));
+  const idle = mb(proc);
+  log(`accept: service idle RSS ${idle.rssMb.toFixed(0)} MB; warming up`);
+  await post(base, 'surge', 'warm', { durationS: settings.warmupS });
+  const service: LoadResult[] = [];
+  const bare: LoadResult[] = [];
+  for (let r = 0; r < settings.runs; r++) {
+    service.push(await post(base, 'surge', `run${r}`));
+    bare.push(await post(bareBase, 'surge', `bare${r}`));
+    log(`accept run ${r + 1}: service ${service[r]!.perSecond.toFixed(0)}/s, bare POST ${bare[r]!.perSecond.toFixed(0)}/s`);
+  }
+  const paced: LoadResult[] = [];
+  for (let r = 0; r < settings.runs; r++) paced.push(await post(base, 'surge', `paced${r}`, { overallRate: 1000, connections: 50 }));
+  const peak = mb(proc);
+  await proc.stop();
+
+  const check = openBenchDb(dbPath);
+  const letters = (check.db.$client.prepare('SELECT count(*) AS n FROM letters').get() as { n: number }).n;
+  const drift = counterDrift(check);
+  check.close();
+  const bytes = statSync(dbPath).size + (existsSync(`${dbPath}-wal`) ? statSync(`${dbPath}-wal`).size : 0);
+
+  const s = summary(service);
+  const bs = summary(bare);
+  const p = summary(paced);
+  raw.accept = { service, bare, paced, letters, drift, bytes, idle, peak };
+  rows.push(
+    row('bare POST baseline (same validation, logger)', bs.perSecond, 'req/s', '', { note: latencyNote(bs) }),
+    row('signed letters accepted', s.perSecond, '/s', '>= 3300', { ratio: s.perSecond / bs.perSecond, ratioTarget: '>= 0.4', note: latencyNote(s) }),
+    row('p99 latency at 1,000/s offered', p.p99Ms, 'ms', '< 50', { note: `${p.perSecond.toFixed(0)}/s answered, p50 ${p.p50Ms} ms, ${p.errors} errors` }),
+    row('counter drift after the accept runs', drift, '', '= 0', { note: `${letters.toLocaleString('en-US')} letters recounted from rows` }),
+    row('database size per accepted letter', bytes / letters, 'bytes', '', { note: 'supporter, submission, letter with its text, outbox row' }),
+    row('server RSS idle (empty database)', idle.rssMb, 'MB'),
+  );
+}
+
+/** (3) The count endpoint against the bare GET, at 1,000 and at 1,000,000 letters; (6) memory with them stored. */
+async function countPhase(post: Post, get: Get, client: Rpc) {
+  const dbPath = join(work, 'big.db');
+  const b = openBenchDb(dbPath);
+  createBenchCampaign(b, 'big', 'none');
+  createBenchCampaign(b, 'small', 'none');
+  log(`count: filling ${settings.bigLetters.toLocaleString('en-US')} letters directly`);
+  const t0 = Date.now();
+  fillLetters(b, 'big', settings.bigLetters);
+  fillLetters(b, 'small', settings.smallLetters);
+  const fillDrift = counterDrift(b);
+  b.close();
+  log(`count: filled in ${((Date.now() - t0) / 1000).toFixed(0)} s (drift ${fillDrift}); starting the service`);
+  if (fillDrift !== 0) throw new Error('the fill left counters that disagree with the rows');
+
+  await quiet('count');
+  const { proc, base } = await startService('count', dbPath);
+  await new Promise((r) => setTimeout(r, 1000));
+  const idle = mb(proc);
+  const count = (slug: string) => `${base}/api/v1/actions/${slug}/count`;
+  const bareCount = `${bareBase}/api/v1/actions/big/count`;
+  await get(count('big'), { durationS: settings.warmupS });
+  await get(count('small'), { durationS: settings.warmupS });
+  const bare: LoadResult[] = [];
+  const small: LoadResult[] = [];
+  const big: LoadResult[] = [];
+  for (let r = 0; r < settings.runs; r++) {
+    bare.push(await get(bareCount));
+    small.push(await get(count('small')));
+    big.push(await get(count('big')));
+    log(`count run ${r + 1}: bare GET ${bare[r]!.perSecond.toFixed(0)}/s, 1k ${small[r]!.perSecond.toFixed(0)}/s, big ${big[r]!.perSecond.toFixed(0)}/s`);
+  }
+  const [smallUs, bigUs, bareUs] = await client.call<number[]>('probe', {
+    urls: [count('small'), count('big'), bareCount],
+    rounds: quick ? 4 : 10,
+    perRound: 500,
+  });
+  // Writers keep working at this size too (one run, reported, no target of its own).
+  const acceptBig = await post(base, 'big', 'big-accept');
+  const after = mb(proc);
+  await proc.stop();
+
+  const bs = summary(bare);
+  const ss = summary(small);
+  const gs = summary(big);
+  const bigLabel = settings.bigLetters >= 1_000_000 ? `${settings.bigLetters / 1_000_000}M` : `${settings.bigLetters / 1000}k (quick)`;
+  raw.count = { bare, small, big, probeUs: { small: smallUs, big: bigUs, bare: bareUs }, acceptBig, idle, after };
+  rows.push(
+    row('bare GET baseline', bs.perSecond, 'req/s', '', { note: latencyNote(bs) }),
+    row('count endpoint, 1k-letter campaign', ss.perSecond, 'req/s', '', { ratio: ss.perSecond / bs.perSecond, ratioTarget: '>= 0.8', note: latencyNote(ss) }),
+    row(`count endpoint, ${bigLabel}-letter campaign`, gs.perSecond, 'req/s', '', { ratio: gs.perSecond / bs.perSecond, ratioTarget: '>= 0.8', note: latencyNote(gs) }),
+    row(`count latency ${bigLabel} / 1k`, bigUs! / smallUs!, '×', '<= 1.1', {
+      note: `median ${bigUs!.toFixed(0)} µs vs ${smallUs!.toFixed(0)} µs, one connection (bare GET ${bareUs!.toFixed(0)} µs)`,
+    }),
+    row(`signed letters accepted at ${bigLabel} letters`, acceptBig.perSecond, '/s', '', { note: `one run, p99 ${acceptBig.p99Ms} ms, ${acceptBig.errors} errors` }),
+    row(`server RSS idle with ${bigLabel} letters`, idle.rssMb, 'MB'),
+    row(`server peak RSS with ${bigLabel} letters, after load`, after.peakRssMb, 'MB', '<= 200', { note: `RSS now ${after.rssMb.toFixed(0)} MB` }),
+  );
+}
+
+/** (4) Delivery from the outbox to a local SMTP sink, against raw nodemailer with the same pool. */
+async function deliveryPhase(_client: Rpc) {
+  rows.push(row('delivery letters/s (vs raw nodemailer)', null, '/s', '', { ratioTarget: '>= 0.7', note: 'not measured yet' }));
+}
+
+/** (5) The seed campaign end to end: submit, confirm by the mailed link, delivered through SMTP. */
+async function endToEndPhase(_client: Rpc) {
+  rows.push(row(`seed campaign end to end (${settings.e2eSupporters} supporters)`, null, 's', '< 15', { note: 'not measured yet' }));
+}
+
+function machine() {
+  const cpu = cpus();
+  let kernel = '';
+  try {
+    kernel = execSync('uname -sr').toString().trim();
+  } catch {
+    // not a Unix
+  }
+  return { cpu: cpu[0]?.model ?? 'unknown', cores: cpu.length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, kernel, pinning };
+}
+
+function report() {
+  const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
+  const m = machine();
+  console.log(`\nChorus benchmark (${quick ? 'quick' : 'full'}): ${m.cpu}, ${m.cores} cores, Node ${m.node}; median of ${settings.runs} run(s) of ${settings.durationS} s\n`);
+  console.log(formatTable(rows));
+  const busy = Object.entries(background).filter(([, c]) => c >= 0.15);
+  if (busy.length) console.log(`\nWarning: the machine was not quiet (${busy.map(([p, c]) => `${p}: ${c} cores busy elsewhere`).join(', ')}).`);
+  const missed = rows.filter((r) => r.pass === false).length;
+  console.log(missed ? `\n${missed} target(s) missed.` : '\nAll measured targets met.');
+  const file = join(root, 'bench/results.json');
+  const results = { command, date: new Date().toISOString(), machine: m, settings: { quick, ...settings }, backgroundCores: background, rows, raw };
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`Written to bench/results.json`);
+}
+
+await main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
