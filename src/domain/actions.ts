@@ -1,5 +1,6 @@
+import { and, asc, eq, isNull, sql as drizzleSql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import type { LetterStatus } from '../db/schema.js';
+import { targets as targetRows, type LetterStatus } from '../db/schema.js';
 import type { OutboxWriter } from '../delivery/outbox.js';
 import { conflict, invalid, notFound } from '../errors.js';
 import type { Campaign } from '../schemas/campaign.js';
@@ -63,6 +64,13 @@ export function createActionService(deps: ActionDeps) {
          @subject, @body, @at, @confirmedAt)`,
     ),
     markCounted: sql.prepare('UPDATE supporters SET counted_at = ? WHERE id = ? AND counted_at IS NULL'),
+    // The campaign was just read, so its targets need no existence check of their own (targets.list makes one).
+    liveTargets: db
+      .select()
+      .from(targetRows)
+      .where(and(eq(targetRows.campaignId, drizzleSql.placeholder('campaignId')), isNull(targetRows.deletedAt)))
+      .orderBy(asc(targetRows.id))
+      .prepare(),
     countRows: sql.prepare(
       "SELECT name, value, updated_at AS updatedAt FROM counters WHERE campaign_id = ? AND name IN ('supporters', 'letters', 'letters.sent')",
     ),
@@ -112,7 +120,7 @@ export function createActionService(deps: ActionDeps) {
   }
 
   function chooseTargets(campaign: Campaign, ids?: string[]): Target[] {
-    const live = targets.list(campaign.id);
+    const live = stmt.liveTargets.all({ campaignId: campaign.id });
     if (!ids) {
       if (live.length === 0) throw invalid('This campaign has no one to write to yet');
       return live;

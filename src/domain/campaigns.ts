@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, isNull } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, isNull, sql } from 'drizzle-orm';
 import { writeTx, type Db } from '../db/client.js';
 import { campaignUpdates, campaigns, targets } from '../db/schema.js';
 import { conflict, invalid, notFound } from '../errors.js';
@@ -36,15 +36,24 @@ export interface CampaignHooks {
 export function createCampaignService(deps: { db: Db; clock: Clock; hooks?: CampaignHooks }) {
   const { db, clock } = deps;
   const now = () => clock.now().toISOString();
+  // Prepared once: every public request reads its campaign, and building the query each time cost more than running it.
+  const byId = db.select().from(campaigns).where(eq(campaigns.id, sql.placeholder('id'))).prepare();
+  const bySlug = db.select().from(campaigns).where(eq(campaigns.slug, sql.placeholder('slug'))).prepare();
+  const updatesOf = db
+    .select()
+    .from(campaignUpdates)
+    .where(eq(campaignUpdates.campaignId, sql.placeholder('campaignId')))
+    .orderBy(desc(campaignUpdates.createdAt))
+    .prepare();
 
   function get(id: string): Campaign {
-    const row = db.select().from(campaigns).where(eq(campaigns.id, id)).get();
+    const row = byId.get({ id });
     if (!row) throw notFound('Campaign');
     return row;
   }
 
   function getBySlug(slug: string): Campaign | undefined {
-    return db.select().from(campaigns).where(eq(campaigns.slug, slug)).get();
+    return bySlug.get({ slug });
   }
 
   function create(input: CreateCampaign): Campaign {
@@ -138,12 +147,7 @@ export function createCampaignService(deps: { db: Db; clock: Clock; hooks?: Camp
   }
 
   function listUpdates(campaignId: string): CampaignUpdate[] {
-    return db
-      .select()
-      .from(campaignUpdates)
-      .where(eq(campaignUpdates.campaignId, campaignId))
-      .orderBy(desc(campaignUpdates.createdAt))
-      .all();
+    return updatesOf.all({ campaignId });
   }
 
   return { get, getBySlug, create, list, update, addUpdate, listUpdates };

@@ -1,4 +1,4 @@
-import { asc, eq, and } from 'drizzle-orm';
+import { asc, eq, and, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { templates } from '../db/schema.js';
 import { invalid, notFound } from '../errors.js';
@@ -12,14 +12,21 @@ import type { TargetService } from './targets.js';
 
 export function createTemplateService(deps: { db: Db; clock: Clock; campaigns: CampaignService; targets: TargetService }) {
   const { db, clock, campaigns, targets } = deps;
+  // Prepared once: every submission chooses a template.
+  const ofCampaign = db.select().from(templates).where(eq(templates.campaignId, sql.placeholder('campaignId'))).orderBy(asc(templates.id)).prepare();
+  const byId = db
+    .select()
+    .from(templates)
+    .where(and(eq(templates.id, sql.placeholder('id')), eq(templates.campaignId, sql.placeholder('campaignId'))))
+    .prepare();
 
   function list(campaignId: string): Template[] {
     campaigns.get(campaignId);
-    return db.select().from(templates).where(eq(templates.campaignId, campaignId)).orderBy(asc(templates.id)).all();
+    return ofCampaign.all({ campaignId });
   }
 
   function get(campaignId: string, id: string): Template {
-    const row = db.select().from(templates).where(and(eq(templates.id, id), eq(templates.campaignId, campaignId))).get();
+    const row = byId.get({ id, campaignId });
     if (!row) throw notFound('Template');
     return row;
   }
