@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as schema from './schema.js';
@@ -23,7 +23,7 @@ export class DatabaseUnavailableError extends Error {
 export function openDatabase(path: string): Db {
   let client: Database.Database;
   try {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') makeDirs(dirname(path));
     client = new Database(path);
     client.pragma('journal_mode = WAL');
     client.pragma('synchronous = FULL');
@@ -34,6 +34,20 @@ export function openDatabase(path: string): Db {
     throw new DatabaseUnavailableError(`cannot open a writable database at ${path}: ${(err as Error).message}`);
   }
   return drizzle(client, { schema }) as Db;
+}
+
+/**
+ * mkdir -p, one level at a time: Node's `mkdirSync(…, { recursive: true })` never returns for a
+ * path under /proc (it retries ENOENT forever), which would hang start-up instead of failing.
+ */
+function makeDirs(dir: string): void {
+  if (existsSync(dir)) return;
+  makeDirs(dirname(dir));
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
 }
 
 function probeWritable(client: Database.Database): void {
