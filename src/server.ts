@@ -22,13 +22,12 @@ async function main() {
   const bound = app.server.address();
   const port = bound && typeof bound === 'object' ? bound.port : config.PORT;
   const base = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
-  const lines = [
-    `Chorus is listening on ${base}`,
-    `  API docs:       ${base}/docs`,
-    `  Demo campaign:  ${base}/c/${demoSlugs.makset}`,
-    `  Public API:     ${base}/api/v1/actions/${demoSlugs.makset}`,
-    `  Mail goes to:   ${config.MAIL_TRANSPORT}`,
-  ];
+  const lines = [`Chorus is listening on ${base}`, `  API docs:       ${base}/docs`];
+  if (app.services.campaigns.getBySlug(demoSlugs.makset)) {
+    lines.push(`  Demo campaign:  ${base}/c/${demoSlugs.makset}`, `  Public API:     ${base}/api/v1/actions/${demoSlugs.makset}`);
+  }
+  // An smtp:// URL may carry a password: never print it.
+  lines.push(`  Mail goes to:   ${config.MAIL_TRANSPORT.replace(/\/\/[^/@]*@/, '//***@')}`);
   if (!config.ADMIN_API_KEY) {
     lines.push('  No ADMIN_API_KEY is set: create an organizer key with', '    npm run keys -- create --name me --scopes campaigns,letters,supporters,keys');
   }
