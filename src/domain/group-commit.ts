@@ -6,36 +6,63 @@ interface Pending {
   reject(err: unknown): void;
 }
 
+type Outcome = { ok: boolean; value: unknown };
+
+/** Thrown inside the batch transaction to roll it back when a write failed half-way. */
+const partialWrite = Symbol('partial write');
+
 /**
  * Group commit: writes that arrive while the event loop is busy are gathered and committed in
- * one IMMEDIATE transaction on the next turn, so one fsync serves many requests. Each write runs
- * in its own savepoint: one that throws is rolled back alone and rejects only its own caller.
- * A caller's promise resolves only after the transaction holding its write has committed,
- * so durability is exactly that of one transaction per request.
+ * one IMMEDIATE transaction on the next turn, so one fsync serves many requests. A write that
+ * throws is rejected alone and leaves nothing behind; the others commit. A caller's promise
+ * resolves only after the transaction holding its write has committed, so durability is
+ * exactly that of one transaction per request.
+ *
+ * Writes run without a savepoint each: a savepoint makes SQLite copy every page a write touches
+ * into a sub-journal first, which cost more than the writes themselves. A write that throws
+ * before changing anything (the usual case: a lookup that finds nothing) is simply dropped; one
+ * that throws after changing rows rolls the whole batch back, and the batch is replayed with a
+ * savepoint per write.
  */
 export function createGroupCommit(db: Db, maxBatch = 256) {
   let queue: Pending[] = [];
   let scheduled = false;
-  const savepoint = db.$client.transaction((fn: () => unknown) => fn());
+  const sql = db.$client;
+  const savepoint = sql.transaction((fn: () => unknown) => fn());
+  const totalChanges = sql.prepare('SELECT total_changes()').pluck();
+
+  /** Runs the batch in one transaction; null if it had to be rolled back to isolate a failed write. */
+  function commit(batch: Pending[], isolated: boolean): Outcome[] | null {
+    const outcomes: Outcome[] = [];
+    try {
+      sql
+        .transaction(() => {
+          for (const item of batch) {
+            const before = isolated ? 0 : totalChanges.get();
+            try {
+              outcomes.push({ ok: true, value: isolated ? savepoint(item.fn) : item.fn() });
+            } catch (err) {
+              if (!isolated && totalChanges.get() !== before) throw partialWrite;
+              outcomes.push({ ok: false, value: err });
+            }
+          }
+        })
+        .immediate();
+    } catch (err) {
+      if (err === partialWrite) return null;
+      throw err;
+    }
+    return outcomes;
+  }
 
   function flush(): void {
     scheduled = false;
     const batch = queue;
     queue = [];
     if (batch.length === 0) return;
-    const outcomes: { ok: boolean; value: unknown }[] = [];
+    let outcomes: Outcome[];
     try {
-      db.$client
-        .transaction(() => {
-          for (const item of batch) {
-            try {
-              outcomes.push({ ok: true, value: savepoint(item.fn) });
-            } catch (err) {
-              outcomes.push({ ok: false, value: err });
-            }
-          }
-        })
-        .immediate();
+      outcomes = commit(batch, false) ?? commit(batch, true)!;
     } catch (err) {
       for (const item of batch) item.reject(err);
       return;

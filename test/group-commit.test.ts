@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { openDatabase, type Db } from '../src/db/client.js';
+import { createGroupCommit } from '../src/domain/group-commit.js';
+
+let dir: string;
+let db: Db;
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'chorus-gc-'));
+  db = openDatabase(join(dir, 'gc.db'));
+  db.$client.exec('CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)');
+});
+after(() => {
+  db.$client.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const insert = (k: string, v = 1) => () => db.$client.prepare('INSERT INTO t (k, v) VALUES (?, ?)').run(k, v).changes;
+const keys = () => (db.$client.prepare('SELECT k FROM t ORDER BY k').pluck().all() as string[]).join(',');
+
+test('writes of one turn commit together, and each promise resolves once its write is visible to another connection', async () => {
+  db.$client.exec('DELETE FROM t');
+  const gc = createGroupCommit(db);
+  const other = new Database(join(dir, 'gc.db'), { readonly: true });
+  const seen = await Promise.all(
+    ['a', 'b', 'c'].map((k) => gc.run(insert(k)).then(() => other.prepare('SELECT count(*) FROM t WHERE k = ?').pluck().get(k))),
+  );
+  other.close();
+  assert.deepEqual(seen, [1, 1, 1]);
+});
+
+test('a write that fails before changing anything is rejected alone', async () => {
+  db.$client.exec('DELETE FROM t');
+  const gc = createGroupCommit(db);
+  const results = await Promise.allSettled([
+    gc.run(insert('a')),
+    gc.run(() => {
+      throw new Error('not found');
+    }),
+    gc.run(insert('c')),
+  ]);
+  assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+  assert.equal((results[1] as PromiseRejectedResult).reason.message, 'not found');
+  assert.equal(keys(), 'a,c');
+});
+
+test('a write that fails after changing rows leaves none of them, and the others in its batch still commit', async () => {
+  db.$client.exec('DELETE FROM t');
+  const gc = createGroupCommit(db);
+  let attempts = 0;
+  const results = await Promise.allSettled([
+    gc.run(insert('a')),
+    gc.run(() => {
+      attempts++;
+      insert('b1')();
+      insert('b2')();
+      throw new Error('content rule broken half-way');
+    }),
+    gc.run(insert('c')),
+    // A constraint failure inside SQLite after an earlier write of the same item.
+    gc.run(() => {
+      insert('d')();
+      return insert('a')();
+    }),
+  ]);
+  assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'rejected']);
+  assert.equal(keys(), 'a,c');
+  assert.equal(attempts, 2, 'the batch was replayed with a savepoint per write');
+});
+
+test('a batch is flushed as soon as it reaches its size limit', async () => {
+  db.$client.exec('DELETE FROM t');
+  const gc = createGroupCommit(db, 2);
+  const first = gc.run(insert('a'));
+  gc.run(insert('b'));
+  // The second write filled the batch: both are committed before the next event-loop turn.
+  assert.equal(keys(), 'a,b');
+  await first;
+});
