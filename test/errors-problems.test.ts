@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { bodyLimit } from '../src/app.js';
-import { auth, buildTestApp, createCampaign, createTarget, type TestApp } from './helpers/build-app.js';
+import { bodyLimit, buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { ADMIN_KEY, auth, buildTestApp, createCampaign, createTarget, type TestApp } from './helpers/build-app.js';
 
 const json = { ...auth, 'content-type': 'application/json' };
 const campaignBody = { slug: 'errors-test', title: 'Free Makset', summary: 'A refugee pastor.' };
@@ -219,6 +223,34 @@ describe('Idempotency-Key', () => {
     assert.ok(created.length >= 1);
     assert.equal(new Set(created.map((r) => r.json().id)).size, 1);
     for (const r of results) if (r.statusCode !== 201) assertProblem(r, 409);
+  });
+
+  it('while the first request is still running, a second with the same key is 409 and runs nothing', async () => {
+    // A handler that answers on a later event-loop turn, as the group-committed submissions do.
+    const dir = mkdtempSync(join(tmpdir(), 'chorus-idem-'));
+    const app = await buildApp(loadConfig({ DATABASE_PATH: join(dir, 'c.db'), ADMIN_API_KEY: ADMIN_KEY, WORKER: 'off', LOG_LEVEL: 'silent', DEMO: 'false', MAIL_TRANSPORT: 'log' }));
+    let runs = 0;
+    app.post('/test/slow', { config: { scope: 'campaigns' } }, async () => {
+      runs++;
+      await new Promise((resolve) => setImmediate(resolve));
+      return { run: runs };
+    });
+    await app.ready();
+    try {
+      const send = () => app.inject({ method: 'POST', url: '/test/slow', headers: { ...auth, 'idempotency-key': 'slow-1' }, payload: { a: 1 } });
+      const [first, second] = await Promise.all([send(), send()]);
+      assert.equal(first.statusCode, 200);
+      assertProblem(second, 409);
+      assert.equal(runs, 1);
+      const replay = await send();
+      assert.equal(replay.statusCode, 200);
+      assert.equal(replay.headers['idempotent-replayed'], 'true');
+      assert.deepEqual(replay.json(), { run: 1 });
+      assert.equal(runs, 1);
+    } finally {
+      await app.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a failed (5xx) attempt is not kept: the retry runs again', async () => {
