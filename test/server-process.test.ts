@@ -159,8 +159,8 @@ describe('the server process', () => {
     child.kill('SIGTERM');
     const { code } = await exited;
     assert.equal(code, 0, out.stderr);
-    assert.match(out.stdout, /shutting down/);
-    assert.equal(out.stderr, '');
+    assert.match(out.stdout, /shutting down/, out.stdout);
+    assert.equal(out.stderr, '', out.stderr);
     // The database was closed properly: SQLite folds the write-ahead log back and removes it.
     assert.equal(existsSync(`${dbPath}-wal`), false);
     // A restart on the same file does not seed the demo a second time.
@@ -185,7 +185,7 @@ describe('the server process', () => {
     assert.doesNotMatch(out.stdout, /s3cret-pass/);
     assert.doesNotMatch(out.stdout, /Demo campaign/, 'DEMO=false seeds nothing and points at nothing');
     child.kill('SIGTERM');
-    assert.equal((await exited).code, 0);
+    assert.equal((await exited).code, 0, out.stderr);
   });
 
   for (const [what, path] of [
@@ -195,7 +195,7 @@ describe('the server process', () => {
     it(`an unwritable DATABASE_PATH (${what}) exits 1 with one clear line and no stack trace`, limit, async () => {
       const { out, exited } = startServer({ DATABASE_PATH: path, PORT: '0', LOG_LEVEL: 'info' });
       const { code } = await exited;
-      assert.equal(code, 1);
+      assert.equal(code, 1, out.stderr);
       const lines = out.stderr.trim().split('\n');
       assert.equal(lines.length, 1, out.stderr);
       assert.match(lines[0]!, /^chorus: cannot open a writable database at /);
@@ -207,8 +207,8 @@ describe('the server process', () => {
 
   it('an invalid configuration exits 1 naming the variable, without a stack trace', limit, async () => {
     const { out, exited } = startServer({ DATABASE_PATH: join(dir, 'cfg.db'), PORT: 'eighty', LOG_LEVEL: 'loud' });
-    assert.equal((await exited).code, 1);
-    assert.match(out.stderr, /^chorus: Invalid configuration/);
+    assert.equal((await exited).code, 1, out.stderr);
+    assert.match(out.stderr, /^chorus: Invalid configuration/, out.stderr);
     assert.match(out.stderr, /PORT/);
     assert.match(out.stderr, /LOG_LEVEL/);
     assert.doesNotMatch(out.stderr, /\n\s+at /);
