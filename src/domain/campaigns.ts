@@ -11,6 +11,7 @@ import type {
 } from '../schemas/campaign.js';
 import type { Clock } from './clock.js';
 import { newId } from './ids.js';
+import { createReadCache } from './read-cache.js';
 import { missingAddress } from './targets.js';
 
 type Status = Campaign['status'];
@@ -36,7 +37,9 @@ export interface CampaignHooks {
 export function createCampaignService(deps: { db: Db; clock: Clock; hooks?: CampaignHooks }) {
   const { db, clock } = deps;
   const now = () => clock.now().toISOString();
-  // Prepared once: every public request reads its campaign, and building the query each time cost more than running it.
+  // Every public request reads its campaign: prepared once (building the query cost more than running it)
+  // and cached, dropped on every write below and whenever another connection commits.
+  const cache = createReadCache<Campaign>(db);
   const byId = db.select().from(campaigns).where(eq(campaigns.id, sql.placeholder('id'))).prepare();
   const bySlug = db.select().from(campaigns).where(eq(campaigns.slug, sql.placeholder('slug'))).prepare();
   const updatesOf = db
@@ -47,13 +50,22 @@ export function createCampaignService(deps: { db: Db; clock: Clock; hooks?: Camp
     .prepare();
 
   function get(id: string): Campaign {
-    const row = byId.get({ id });
+    const row = cache.get(`id:${id}`, () => byId.get({ id }));
     if (!row) throw notFound('Campaign');
     return row;
   }
 
   function getBySlug(slug: string): Campaign | undefined {
-    return bySlug.get({ slug });
+    return cache.get(`slug:${slug}`, () => bySlug.get({ slug }));
+  }
+
+  /** Runs a write, then drops cached campaigns whether it committed or rolled back. */
+  function writing<T>(fn: () => T): T {
+    try {
+      return writeTx(db, fn);
+    } finally {
+      cache.clear();
+    }
   }
 
   function create(input: CreateCampaign): Campaign {
@@ -77,7 +89,7 @@ export function createCampaignService(deps: { db: Db; clock: Clock; hooks?: Camp
       updatedAt: at,
     };
     try {
-      return db.insert(campaigns).values(row).returning().get();
+      return writing(() => db.insert(campaigns).values(row).returning().get());
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
         throw conflict(`A campaign with slug "${input.slug}" already exists`);
@@ -99,7 +111,7 @@ export function createCampaignService(deps: { db: Db; clock: Clock; hooks?: Camp
   }
 
   function update(id: string, patch: UpdateCampaign): Campaign {
-    return writeTx(db, () => {
+    return writing(() => {
       const current = get(id);
       if (patch.status && !canMove(current.status, patch.status)) {
         throw conflict(`A campaign cannot move from ${current.status} to ${patch.status}`);
@@ -125,7 +137,7 @@ export function createCampaignService(deps: { db: Db; clock: Clock; hooks?: Camp
 
   /** Stores a timeline entry; one that names a status also moves the campaign, in the same transaction. */
   function addUpdate(id: string, input: CreateCampaignUpdate): CampaignUpdate {
-    return writeTx(db, () => {
+    return writing(() => {
       let campaign = get(id);
       if (input.status && input.status !== campaign.status) campaign = update(id, { status: input.status });
       const row = db

@@ -7,12 +7,15 @@ import type { CreateTemplate, PreviewRequest, Template } from '../schemas/templa
 import type { CampaignService } from './campaigns.js';
 import type { Clock } from './clock.js';
 import { newId } from './ids.js';
+import { createReadCache } from './read-cache.js';
 import { renderLetter } from './render-letter.js';
 import type { TargetService } from './targets.js';
 
 export function createTemplateService(deps: { db: Db; clock: Clock; campaigns: CampaignService; targets: TargetService }) {
   const { db, clock, campaigns, targets } = deps;
-  // Prepared once: every submission chooses a template.
+  // Every submission chooses a template: prepared once and cached per campaign (templates are
+  // immutable versions; the list only grows, and create() drops the cache).
+  const cache = createReadCache<Template[]>(db);
   const ofCampaign = db.select().from(templates).where(eq(templates.campaignId, sql.placeholder('campaignId'))).orderBy(asc(templates.id)).prepare();
   const byId = db
     .select()
@@ -22,7 +25,7 @@ export function createTemplateService(deps: { db: Db; clock: Clock; campaigns: C
 
   function list(campaignId: string): Template[] {
     campaigns.get(campaignId);
-    return ofCampaign.all({ campaignId });
+    return cache.get(campaignId, () => ofCampaign.all({ campaignId }))!;
   }
 
   function get(campaignId: string, id: string): Template {
@@ -45,11 +48,15 @@ export function createTemplateService(deps: { db: Db; clock: Clock; campaigns: C
     campaigns.get(campaignId);
     const problems = [...checkTemplate(input.subject, 'subject'), ...checkTemplate(input.body, 'body')];
     if (problems.length > 0) throw invalid('The template uses fields or constructs that letters may not use', problems);
-    return db
-      .insert(templates)
-      .values({ id: newId('tpl'), campaignId, ...input, createdAt: clock.now().toISOString() })
-      .returning()
-      .get();
+    try {
+      return db
+        .insert(templates)
+        .values({ id: newId('tpl'), campaignId, ...input, createdAt: clock.now().toISOString() })
+        .returning()
+        .get();
+    } finally {
+      cache.clear();
+    }
   }
 
   function preview(campaignId: string, req: PreviewRequest) {

@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { auth, buildTestApp, createTemplate, type TestApp } from './helpers/build-app.js';
+import { readyCampaign, submit, supporter } from './helpers/supporters.js';
+
+// Campaigns and templates are cached in memory for the public pages and submissions: these
+// prove that no change, made here or by another process, is ever missed.
+
+let t: TestApp;
+before(async () => {
+  t = await buildTestApp();
+});
+after(() => t.close());
+
+const letterSubjects = (campaignId: string) =>
+  t.app.db.$client.prepare('SELECT DISTINCT subject FROM letters WHERE campaign_id = ? ORDER BY subject').pluck().all(campaignId);
+
+test('a status change through the API applies to the very next submission', async () => {
+  const { campaign } = await readyCampaign(t.app);
+  assert.equal((await submit(t.app, campaign.slug, supporter('cache-1'))).statusCode, 202);
+  const paused = await t.app.inject({ method: 'PATCH', url: `/api/v1/campaigns/${campaign.id}`, headers: auth, payload: { status: 'paused' } });
+  assert.equal(paused.statusCode, 200);
+  assert.equal((await submit(t.app, campaign.slug, supporter('cache-2'))).statusCode, 409);
+  await t.app.inject({ method: 'PATCH', url: `/api/v1/campaigns/${campaign.id}`, headers: auth, payload: { status: 'active' } });
+  assert.equal((await submit(t.app, campaign.slug, supporter('cache-3'))).statusCode, 202);
+});
+
+test('a status change in a timeline update, and a rolled-back one, are both seen as they are', async () => {
+  const { campaign } = await readyCampaign(t.app);
+  const won = await t.app.inject({
+    method: 'POST',
+    url: `/api/v1/campaigns/${campaign.id}/updates`,
+    headers: auth,
+    payload: { title: 'Released', body: 'He is free.', status: 'won' },
+  });
+  assert.equal(won.statusCode, 201);
+  assert.equal((await submit(t.app, campaign.slug, supporter('cache-4'))).statusCode, 409);
+  // won is final: this move is refused and must leave the campaign won.
+  const refused = await t.app.inject({ method: 'PATCH', url: `/api/v1/campaigns/${campaign.id}`, headers: auth, payload: { status: 'active' } });
+  assert.equal(refused.statusCode, 409);
+  assert.equal((await t.app.inject({ url: `/api/v1/actions/${campaign.slug}` })).json().status, 'won');
+});
+
+test('a new template in the campaign locale is chosen for the next letter', async () => {
+  const { campaign } = await readyCampaign(t.app, { locale: 'de' });
+  await submit(t.app, campaign.slug, supporter('cache-5'));
+  await createTemplate(t.app, campaign.id, { locale: 'de', subject: 'Keine Auslieferung' });
+  await submit(t.app, campaign.slug, supporter('cache-6'));
+  assert.deepEqual(letterSubjects(campaign.id), ['Do not extradite Pastor Makset', 'Keine Auslieferung']);
+});
+
+test('a change committed by another connection is seen on the next request', async () => {
+  const { campaign } = await readyCampaign(t.app);
+  assert.equal((await t.app.inject({ url: `/api/v1/actions/${campaign.slug}` })).json().title, campaign.title);
+  const other = new Database(t.dbPath);
+  other.prepare("UPDATE campaigns SET title = 'Renamed elsewhere', status = 'closed' WHERE id = ?").run(campaign.id);
+  other.close();
+  const view = (await t.app.inject({ url: `/api/v1/actions/${campaign.slug}` })).json();
+  assert.equal(view.title, 'Renamed elsewhere');
+  assert.equal((await submit(t.app, campaign.slug, supporter('cache-7'))).statusCode, 409);
+});
