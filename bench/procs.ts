@@ -18,6 +18,8 @@ function nodeCommand(core: number, file: string, nodeArgs: string[] = []): [stri
   return pinning ? ['taskset', ['-c', String(core), ...node]] : [node[0]!, node.slice(1)];
 }
 
+const clockTicks = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
@@ -34,6 +36,8 @@ export interface Proc {
   pid: number;
   /** Resident memory now and at its peak, in MB (Linux /proc). */
   memory(): { rssMb: number; peakRssMb: number } | null;
+  /** CPU time used so far (user + system, all threads), in seconds; NaN where /proc is missing. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -67,6 +71,14 @@ function wrap(child: ChildProcess): Proc {
       const status = readFileSync(path, 'utf8');
       const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
       return { rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
+    },
+    cpuSeconds() {
+      const path = `/proc/${child.pid}/stat`;
+      if (!existsSync(path)) return NaN;
+      // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+      const stat = readFileSync(path, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / clockTicks;
     },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;

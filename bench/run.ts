@@ -63,27 +63,28 @@ async function startService(name: string, dbPath: string, extra: Record<string, 
   return { proc, base };
 }
 
-const summary = (runs: LoadResult[]) => ({
+const summary = (runs: Measured[]) => ({
   perSecond: median(runs.map((r) => r.perSecond)),
+  serverCpuUs: median(runs.map((r) => r.serverCpuUs)),
   p50Ms: median(runs.map((r) => r.p50Ms)),
   p99Ms: median(runs.map((r) => r.p99Ms)),
   errors: runs.reduce((n, r) => n + r.errors, 0),
   clientCpu: Math.max(...runs.map((r) => r.clientCpu)),
 });
 const latencyNote = (s: ReturnType<typeof summary>) =>
-  `p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms, ${s.errors} errors${s.clientCpu > 0.9 ? `, load generator at ${Math.round(s.clientCpu * 100)}% CPU` : ''}`;
+  `p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms, ${s.errors} errors, server CPU ${s.serverCpuUs.toFixed(0)} µs/req${s.clientCpu > 0.9 ? `, load generator at ${Math.round(s.clientCpu * 100)}% CPU` : ''}`;
 
 async function main() {
   log(`work dir ${work}; ${quick ? 'quick' : 'full'} mode; pinning ${pinning ? 'on (server core 0, client core 1)' : 'off'}`);
   const client = startRpc({ file: join(root, 'bench/client.ts'), core: cores.client, cwd: work, env: {}, logFile: join(work, 'client.log') });
   const basePort = await freePort();
-  const baseline = startNode({
+  const baseline = (baselineProc = startNode({
     file: join(root, 'bench/baseline-app.ts'),
     core: cores.server,
     cwd: work,
     env: { NODE_ENV: 'production', PORT: String(basePort), HOST: '127.0.0.1', DEMO: 'false' },
     logFile: join(work, 'baseline.log'),
-  });
+  }));
   const bare = (bareBase = `http://127.0.0.1:${basePort}`);
   await waitForHttp(`${bare}/healthz`, baseline);
   const load = (job: LoadJob) => client.call<LoadResult>('load', job);
@@ -107,9 +108,21 @@ async function main() {
   else rmSync(work, { recursive: true, force: true });
 }
 
+/** A load run with the server's own CPU time per answered request: a figure that other load on the machine disturbs less. */
+interface Measured extends LoadResult {
+  serverCpuUs: number;
+}
+
+async function measured(server: Proc, run: () => Promise<LoadResult>): Promise<Measured> {
+  const before = server.cpuSeconds();
+  const result = await run();
+  return { ...result, serverCpuUs: ((server.cpuSeconds() - before) * 1e6) / Math.max(1, result.ok) };
+}
+
 type Post = (base: string, slug: string, prefix: string, extra?: Partial<LoadJob>) => Promise<LoadResult>;
 type Get = (url: string, extra?: Partial<LoadJob>) => Promise<LoadResult>;
 let bareBase = '';
+let baselineProc: Proc;
 
 /** (2) Signed letters accepted per second against the bare POST, runs interleaved; then p99 at 1,000/s offered. */
 async function acceptPhase(post: Post) {
@@ -123,15 +136,15 @@ async function acceptPhase(post: Post) {
   const idle = mb(proc);
   log(`accept: service idle RSS ${idle.rssMb.toFixed(0)} MB; warming up`);
   await post(base, 'surge', 'warm', { durationS: settings.warmupS });
-  const service: LoadResult[] = [];
-  const bare: LoadResult[] = [];
+  const service: Measured[] = [];
+  const bare: Measured[] = [];
   for (let r = 0; r < settings.runs; r++) {
-    service.push(await post(base, 'surge', `run${r}`));
-    bare.push(await post(bareBase, 'surge', `bare${r}`));
+    service.push(await measured(proc, () => post(base, 'surge', `run${r}`)));
+    bare.push(await measured(baselineProc, () => post(bareBase, 'surge', `bare${r}`)));
     log(`accept run ${r + 1}: service ${service[r]!.perSecond.toFixed(0)}/s, bare POST ${bare[r]!.perSecond.toFixed(0)}/s`);
   }
-  const paced: LoadResult[] = [];
-  for (let r = 0; r < settings.runs; r++) paced.push(await post(base, 'surge', `paced${r}`, { overallRate: 1000, connections: 50 }));
+  const paced: Measured[] = [];
+  for (let r = 0; r < settings.runs; r++) paced.push(await measured(proc, () => post(base, 'surge', `paced${r}`, { overallRate: 1000, connections: 50 })));
   const peak = mb(proc);
   await proc.stop();
 
@@ -178,13 +191,13 @@ async function countPhase(post: Post, get: Get, client: Rpc) {
   const bareCount = `${bareBase}/api/v1/actions/big/count`;
   await get(count('big'), { durationS: settings.warmupS });
   await get(count('small'), { durationS: settings.warmupS });
-  const bare: LoadResult[] = [];
-  const small: LoadResult[] = [];
-  const big: LoadResult[] = [];
+  const bare: Measured[] = [];
+  const small: Measured[] = [];
+  const big: Measured[] = [];
   for (let r = 0; r < settings.runs; r++) {
-    bare.push(await get(bareCount));
-    small.push(await get(count('small')));
-    big.push(await get(count('big')));
+    bare.push(await measured(baselineProc, () => get(bareCount)));
+    small.push(await measured(proc, () => get(count('small'))));
+    big.push(await measured(proc, () => get(count('big'))));
     log(`count run ${r + 1}: bare GET ${bare[r]!.perSecond.toFixed(0)}/s, 1k ${small[r]!.perSecond.toFixed(0)}/s, big ${big[r]!.perSecond.toFixed(0)}/s`);
   }
   const [smallUs, bigUs, bareUs] = await client.call<number[]>('probe', {
