@@ -60,3 +60,19 @@ test('a change committed by another connection is seen on the next request', asy
   assert.equal(view.title, 'Renamed elsewhere');
   assert.equal((await submit(t.app, campaign.slug, supporter('cache-7'))).statusCode, 409);
 });
+
+test('the public count is read again after every write, here or by another connection', async () => {
+  const { campaign } = await readyCampaign(t.app, { confirmation: 'none' });
+  const count = async () => (await t.app.inject({ url: `/api/v1/actions/${campaign.slug}/count` })).json();
+  assert.equal((await count()).supporters, 0);
+  assert.equal((await count()).supporters, 0);
+  await submit(t.app, campaign.slug, supporter('count-1'));
+  assert.equal((await count()).supporters, 1);
+  const other = new Database(t.dbPath);
+  other.prepare("UPDATE counters SET value = value + 41 WHERE campaign_id = ? AND name = 'supporters'").run(campaign.id);
+  other.close();
+  assert.equal((await count()).supporters, 42);
+  const goal = await t.app.inject({ method: 'PATCH', url: `/api/v1/campaigns/${campaign.id}`, headers: auth, payload: { goal: 100 } });
+  assert.equal(goal.statusCode, 200);
+  assert.equal((await count()).goal, 100);
+});

@@ -71,6 +71,8 @@ export function createActionService(deps: ActionDeps) {
       .where(and(eq(targetRows.campaignId, drizzleSql.placeholder('campaignId')), isNull(targetRows.deletedAt)))
       .orderBy(asc(targetRows.id))
       .prepare(),
+    // Changes by this connection, and commits by any other: while both stand still, no count has changed.
+    version: sql.prepare('SELECT total_changes(), (SELECT data_version FROM pragma_data_version)').raw(),
     countRows: sql.prepare(
       "SELECT name, value, updated_at AS updatedAt FROM counters WHERE campaign_id = ? AND name IN ('supporters', 'letters', 'letters.sent')",
     ),
@@ -90,8 +92,15 @@ export function createActionService(deps: ActionDeps) {
     return { supporters: value('supporters'), letters: value('letters'), delivered: value('letters.sent'), goal: campaign.goal, updatedAt };
   }
 
+  /** Dashboards and supporters poll the count constantly: it is read again only after a write. */
+  const counts = new Map<string, { version: string; count: Count }>();
   function count(slug: string): Count {
-    return countOf(publicCampaign(slug));
+    const version = (stmt.version.get() as number[]).join(':');
+    const hit = counts.get(slug);
+    if (hit?.version === version) return hit.count;
+    const fresh = Object.freeze(countOf(publicCampaign(slug)));
+    counts.set(slug, { version, count: fresh });
+    return fresh;
   }
 
   function publicView(slug: string): PublicCampaign {

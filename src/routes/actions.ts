@@ -17,6 +17,9 @@ const ConfirmResultSchema = z.object({
 
 /** Dashboards poll the count constantly: a weak ETag of the figures lets them revalidate for nothing. */
 const etagOf = (c: Count) => `W/"${createHash('sha1').update(JSON.stringify(c)).digest('base64url').slice(0, 16)}"`;
+/** The action service hands out the same count object until the figures change: hash it once. */
+const etags = new WeakMap<Count, string>();
+const etagFor = (c: Count) => etags.get(c) ?? etags.set(c, etagOf(c)).get(c)!;
 
 export const actionRoutes: FastifyPluginAsyncZod = async (app) => {
   const { actions, confirmations, events } = app.services;
@@ -51,7 +54,7 @@ export const actionRoutes: FastifyPluginAsyncZod = async (app) => {
     { schema: { tags, operationId: 'getCount', params: SlugParams, response: { 200: CountSchema, 304: z.null(), ...problems(404) } } },
     async (req, reply) => {
       const count = actions.count(req.params.slug);
-      const etag = etagOf(count);
+      const etag = etagFor(count);
       reply
         .header('access-control-allow-origin', '*')
         .header('cache-control', 'public, max-age=5, stale-while-revalidate=30')
