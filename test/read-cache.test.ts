@@ -76,3 +76,31 @@ test('the public count is read again after every write, here or by another conne
   assert.equal(goal.statusCode, 200);
   assert.equal((await count()).goal, 100);
 });
+
+test('a target added, renamed or removed through the API applies to the next submission', async () => {
+  const { campaign, prosecutor, ambassador } = await readyCampaign(t.app);
+  const targetsOf = (email: string) =>
+    t.app.db.$client
+      .prepare('SELECT l.target_id FROM letters l JOIN supporters s ON s.id = l.supporter_id WHERE s.email_key = ? ORDER BY l.target_id')
+      .pluck()
+      .all(email);
+  await submit(t.app, campaign.slug, supporter('tgt-1'));
+  assert.deepEqual(targetsOf('supportertgt-1@example.org'), [prosecutor.id, ambassador.id].sort());
+  const removed = await t.app.inject({ method: 'DELETE', url: `/api/v1/campaigns/${campaign.id}/targets/${ambassador.id}`, headers: auth });
+  assert.equal(removed.statusCode, 204);
+  await submit(t.app, campaign.slug, supporter('tgt-2'));
+  assert.deepEqual(targetsOf('supportertgt-2@example.org'), [prosecutor.id]);
+  const renamed = await t.app.inject({
+    method: 'PATCH',
+    url: `/api/v1/campaigns/${campaign.id}/targets/${prosecutor.id}`,
+    headers: auth,
+    payload: { salutation: 'Dear Prosecutor General' },
+  });
+  assert.equal(renamed.statusCode, 200);
+  await submit(t.app, campaign.slug, supporter('tgt-3'));
+  const body = t.app.db.$client
+    .prepare("SELECT body FROM letters l JOIN supporters s ON s.id = l.supporter_id WHERE s.email_key = 'supportertgt-3@example.org'")
+    .pluck()
+    .get() as string;
+  assert.match(body, /^Dear Prosecutor General,/);
+});

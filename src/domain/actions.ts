@@ -1,6 +1,5 @@
-import { and, asc, eq, isNull, sql as drizzleSql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { targets as targetRows, type LetterStatus } from '../db/schema.js';
+import type { LetterStatus } from '../db/schema.js';
 import type { OutboxWriter } from '../delivery/outbox.js';
 import { conflict, invalid, notFound } from '../errors.js';
 import type { Campaign } from '../schemas/campaign.js';
@@ -64,13 +63,6 @@ export function createActionService(deps: ActionDeps) {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     markCounted: sql.prepare('UPDATE supporters SET counted_at = ? WHERE id = ? AND counted_at IS NULL'),
-    // The campaign was just read, so its targets need no existence check of their own (targets.list makes one).
-    liveTargets: db
-      .select()
-      .from(targetRows)
-      .where(and(eq(targetRows.campaignId, drizzleSql.placeholder('campaignId')), isNull(targetRows.deletedAt)))
-      .orderBy(asc(targetRows.id))
-      .prepare(),
     // Changes by this connection, and commits by any other: while both stand still, no count has changed.
     version: sql.prepare('SELECT total_changes(), (SELECT data_version FROM pragma_data_version)').raw(),
     countRows: sql.prepare(
@@ -129,7 +121,7 @@ export function createActionService(deps: ActionDeps) {
   }
 
   function chooseTargets(campaign: Campaign, ids?: string[]): Target[] {
-    const live = stmt.liveTargets.all({ campaignId: campaign.id });
+    const live = targets.list(campaign.id);
     if (!ids) {
       if (live.length === 0) throw invalid('This campaign has no one to write to yet');
       return live;

@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { targets, type DeliveryMode } from '../db/schema.js';
 import { invalid, notFound } from '../errors.js';
@@ -6,6 +6,7 @@ import type { CreateTarget, Target, UpdateTarget } from '../schemas/target.js';
 import type { CampaignService } from './campaigns.js';
 import type { Clock } from './clock.js';
 import { newId } from './ids.js';
+import { createReadCache } from './read-cache.js';
 
 /** Which address a delivery mode needs that the target lacks, if any. */
 export function missingAddress(
@@ -19,6 +20,14 @@ export function missingAddress(
 export function createTargetService(deps: { db: Db; clock: Clock; campaigns: CampaignService }) {
   const { db, clock, campaigns } = deps;
   const now = () => clock.now().toISOString();
+  // Every submission reads its campaign's targets: prepared once and cached, dropped by every write below.
+  const cache = createReadCache<Target[]>(db);
+  const live = db
+    .select()
+    .from(targets)
+    .where(and(eq(targets.campaignId, sql.placeholder('campaignId')), isNull(targets.deletedAt)))
+    .orderBy(asc(targets.id))
+    .prepare();
 
   function requireAddress(campaignId: string, t: { email?: string | null; postalAddress?: unknown }) {
     const mode = campaigns.get(campaignId).delivery.mode;
@@ -42,17 +51,13 @@ export function createTargetService(deps: { db: Db; clock: Clock; campaigns: Cam
 
   function list(campaignId: string): Target[] {
     campaigns.get(campaignId);
-    return db
-      .select()
-      .from(targets)
-      .where(and(eq(targets.campaignId, campaignId), isNull(targets.deletedAt)))
-      .orderBy(asc(targets.id))
-      .all();
+    return cache.get(campaignId, () => live.all({ campaignId }))!;
   }
 
   function create(campaignId: string, input: CreateTarget): Target {
     requireAddress(campaignId, input);
     const at = now();
+    cache.clear();
     return db
       .insert(targets)
       .values({
@@ -75,12 +80,14 @@ export function createTargetService(deps: { db: Db; clock: Clock; campaigns: Cam
   function update(campaignId: string, id: string, patch: UpdateTarget): Target {
     const current = get(campaignId, id);
     requireAddress(campaignId, { ...current, ...patch });
+    cache.clear();
     return db.update(targets).set({ ...patch, updatedAt: now() }).where(eq(targets.id, id)).returning().get();
   }
 
   /** Soft delete: letters already written keep their target; no new letters can choose it. */
   function remove(campaignId: string, id: string): void {
     get(campaignId, id);
+    cache.clear();
     db.update(targets).set({ deletedAt: now() }).where(eq(targets.id, id)).run();
   }
 
