@@ -28,7 +28,7 @@ export function createServices(deps: { db: Db; clock: Clock; config: Config }) {
   const counters = createCounters(db);
   const outbox = createOutboxWriter(db);
   const mail = createSupporterMail({ db, outbox, publicUrl: config.PUBLIC_URL });
-  const groupCommit = createGroupCommit(db);
+  const groupCommit = createGroupCommit(db, counters);
   // The ticker reads counts through the action service, which in turn reports changes to it.
   const events = createCountEvents({ readCount: (campaignId) => actions.countOf(campaigns.get(campaignId)) });
   const actions = createActionService({ db, clock, campaigns, targets, templates, counters, outbox, mail, events, groupCommit });

@@ -148,7 +148,7 @@ export function createActionService(deps: ActionDeps) {
     const at = now.toISOString();
     const emailKey = normalizeEmail(input.email);
 
-    const changed = await groupCommit.run(() => {
+    const changed = await groupCommit.run((write) => {
       const deltas: Deltas = {};
       const add = (d: Deltas) => {
         for (const [k, v] of Object.entries(d)) deltas[k] = (deltas[k] ?? 0) + v;
@@ -237,7 +237,7 @@ export function createActionService(deps: ActionDeps) {
           at,
         });
       }
-      counters.bump(campaign.id, deltas, at);
+      write.count(campaign.id, deltas, at);
       return true;
     });
     if (changed) events.changed(campaign.id);

@@ -1,7 +1,16 @@
 import type { Db } from '../db/client.js';
+import type { Counters, Deltas } from './counters.js';
+
+/** What a write may do besides running statements. */
+export interface BatchWrite {
+  /** Counter changes: summed over the batch and written once, in the same transaction, just before it commits. */
+  count(campaignId: string, deltas: Deltas, at: string): void;
+}
+
+type Tally = Map<string, { deltas: Deltas; at: string }>;
 
 interface Pending {
-  fn: () => unknown;
+  fn: (write: BatchWrite) => unknown;
   resolve(value: unknown): void;
   reject(err: unknown): void;
 }
@@ -23,12 +32,22 @@ const partialWrite = Symbol('partial write');
  * before changing anything (the usual case: a lookup that finds nothing) is simply dropped; one
  * that throws after changing rows rolls the whole batch back, and the batch is replayed with a
  * savepoint per write.
+ *
+ * Counter changes are summed over the batch: a surge bumps the same few counter rows for every
+ * letter, and one upsert per counter per batch replaces one per letter.
  */
-export function createGroupCommit(db: Db, maxBatch = 256) {
+export function createGroupCommit(db: Db, counters: Pick<Counters, 'bump'>, maxBatch = 256) {
   let queue: Pending[] = [];
   let scheduled = false;
   const sql = db.$client;
   const savepoint = sql.transaction((fn: () => unknown) => fn());
+
+  function add(tally: Tally, campaignId: string, deltas: Deltas, at: string): void {
+    const entry = tally.get(campaignId) ?? { deltas: {}, at };
+    for (const [name, n] of Object.entries(deltas)) entry.deltas[name] = (entry.deltas[name] ?? 0) + n;
+    if (at > entry.at) entry.at = at;
+    tally.set(campaignId, entry);
+  }
   const totalChanges = sql.prepare('SELECT total_changes()').pluck();
 
   /** Runs the batch in one transaction; null if it had to be rolled back to isolate a failed write. */
@@ -37,15 +56,21 @@ export function createGroupCommit(db: Db, maxBatch = 256) {
     try {
       sql
         .transaction(() => {
+          const batchTally: Tally = new Map();
           for (const item of batch) {
             const before = isolated ? 0 : totalChanges.get();
+            const tally: Tally = new Map();
+            const write: BatchWrite = { count: (campaignId, deltas, at) => add(tally, campaignId, deltas, at) };
             try {
-              outcomes.push({ ok: true, value: isolated ? savepoint(item.fn) : item.fn() });
+              const value = isolated ? savepoint(() => item.fn(write)) : item.fn(write);
+              for (const [campaignId, { deltas, at }] of tally) add(batchTally, campaignId, deltas, at);
+              outcomes.push({ ok: true, value });
             } catch (err) {
               if (!isolated && totalChanges.get() !== before) throw partialWrite;
               outcomes.push({ ok: false, value: err });
             }
           }
+          for (const [campaignId, { deltas, at }] of batchTally) counters.bump(campaignId, deltas, at);
         })
         .immediate();
     } catch (err) {
@@ -75,7 +100,7 @@ export function createGroupCommit(db: Db, maxBatch = 256) {
   }
 
   return {
-    run<T>(fn: () => T): Promise<T> {
+    run<T>(fn: (write: BatchWrite) => T): Promise<T> {
       return new Promise<T>((resolve, reject) => {
         queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
         if (queue.length >= maxBatch) flush();
