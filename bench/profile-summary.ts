@@ -53,6 +53,8 @@ const fnTime = new Map<string, number>();
 const ownerTime = new Map<string, number>();
 /** Inclusive time of frames from src/: what each of our functions costs with everything it calls. */
 const inclusive = new Map<string, number>();
+/** Inclusive time per package: what a dependency costs with everything it calls back into. */
+const ownerInclusive = new Map<string, number>();
 for (const [id, t] of selfTime) {
   const n = byId.get(id)!;
   if (idle.has(n.callFrame.functionName)) continue;
@@ -61,6 +63,9 @@ for (const [id, t] of selfTime) {
   const fn = frame(n.callFrame);
   fnTime.set(fn, (fnTime.get(fn) ?? 0) + t);
   ownerTime.set(where, (ownerTime.get(where) ?? 0) + t);
+  const owners = new Set<string>();
+  for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) owners.add(owner(byId.get(cur)!.callFrame.url));
+  for (const o of owners) ownerInclusive.set(o, (ownerInclusive.get(o) ?? 0) + t);
   const seen = new Set<string>();
   for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
     const f = byId.get(cur)!.callFrame;
@@ -81,5 +86,6 @@ const print = (title: string, m: Map<string, number>) => {
 const total = profile.timeDeltas.reduce((a, b) => a + b, 0);
 console.log(`busy ${(busy / 1000).toFixed(0)} ms of ${(total / 1000).toFixed(0)} ms sampled`);
 print('self time by owner', ownerTime);
+print('inclusive time by owner', ownerInclusive);
 print('self time by function', fnTime);
 print('inclusive time of src/ functions', inclusive);
