@@ -11,6 +11,7 @@ import { counterNames, type Counters, type Deltas } from './counters.js';
 import type { CountEvents } from './events.js';
 import type { GroupCommit } from './group-commit.js';
 import { newId, newSecret, sha256 } from './ids.js';
+import { dataVersionOf } from './read-cache.js';
 import { renderLetter } from './render-letter.js';
 import { normalizeEmail, type SupporterMail } from './supporter-mail.js';
 import type { TargetService } from './targets.js';
@@ -63,8 +64,7 @@ export function createActionService(deps: ActionDeps) {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     markCounted: sql.prepare('UPDATE supporters SET counted_at = ? WHERE id = ? AND counted_at IS NULL'),
-    // Changes by this connection, and commits by any other: while both stand still, no count has changed.
-    version: sql.prepare('SELECT total_changes(), (SELECT data_version FROM pragma_data_version)').raw(),
+    totalChanges: sql.prepare('SELECT total_changes()').pluck(),
     countRows: sql.prepare(
       "SELECT name, value, updated_at AS updatedAt FROM counters WHERE campaign_id = ? AND name IN ('supporters', 'letters', 'letters.sent')",
     ),
@@ -86,8 +86,10 @@ export function createActionService(deps: ActionDeps) {
 
   /** Dashboards and supporters poll the count constantly: it is read again only after a write. */
   const counts = new Map<string, { version: string; count: Count }>();
+  const dataVersion = dataVersionOf(db);
   function count(slug: string): Count {
-    const version = (stmt.version.get() as number[]).join(':');
+    // Changes by this connection, and commits by any other: while both stand still, no count has changed.
+    const version = `${stmt.totalChanges.get() as number}:${dataVersion() as number}`;
     const hit = counts.get(slug);
     if (hit?.version === version) return hit.count;
     const fresh = Object.freeze(countOf(publicCampaign(slug)));

@@ -38,7 +38,7 @@ const probes = new WeakMap<Db['$client'], () => unknown>();
  * The database's data_version, read at most once per synchronous stretch of work: the reads a
  * request makes before it next awaits share one look (about 2 µs each), as if made at once.
  */
-function dataVersionOf(db: Db): () => unknown {
+export function dataVersionOf(db: Db): () => unknown {
   let probe = probes.get(db.$client);
   if (!probe) {
     const statement = db.$client.prepare('PRAGMA data_version').pluck();
