@@ -71,15 +71,59 @@ async function load(job: LoadJob): Promise<LoadResult> {
 
 const agent = new Agent({ keepAlive: true, maxSockets: 32 });
 
-function send(url: string, method: 'GET' | 'POST'): Promise<number> {
+function send(url: string, method: 'GET' | 'POST', body?: string, via = agent): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, agent }, (res) => {
+    const headers = body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+    const req = request(url, { method, agent: via, headers }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
     });
     req.on('error', reject);
-    req.end();
+    req.end(body);
   });
+}
+
+/**
+ * Open-loop load at a steady rate: a request is due every 1/rate seconds whatever the answers
+ * do, and its latency counts from when it was due (so a stalled server cannot hide its queue).
+ * autocannon's overallRate sends each second's whole budget at the start of the second instead.
+ */
+async function paced(args: { url: string; rate: number; durationS: number; prefix: string }) {
+  const via = new Agent({ keepAlive: true, maxSockets: 256 });
+  const total = Math.round(args.rate * args.durationS);
+  const latencies: number[] = [];
+  let errors = 0;
+  let sent = 0;
+  const start = performance.now() + 10;
+  await new Promise<void>((resolve) => {
+    let done = 0;
+    const finish = () => {
+      if (++done === total) resolve();
+    };
+    const tick = setInterval(() => {
+      const now = performance.now();
+      while (sent < total && start + (sent * 1000) / args.rate <= now) {
+        const due = start + (sent * 1000) / args.rate;
+        send(args.url, 'POST', JSON.stringify(submission(args.prefix, sent)), via).then(
+          (status) => {
+            if (status === 202) latencies.push(performance.now() - due);
+            else errors++;
+            finish();
+          },
+          () => {
+            errors++;
+            finish();
+          },
+        );
+        sent++;
+      }
+      if (sent === total) clearInterval(tick);
+    }, 1);
+  });
+  via.destroy();
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
+  return { offered: args.rate, ok: latencies.length, errors, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: at(1) };
 }
 
 /**
@@ -217,6 +261,7 @@ async function endToEnd(args: { base: string; slug: string; supporters: number; 
 serveRpc({
   load: (job: LoadJob) => load(job),
   probe: (args: { urls: string[]; rounds: number; perRound: number }) => probe(args),
+  paced: (args: Parameters<typeof paced>[0]) => paced(args),
   sinkListen: () => sink.listen(),
   sinkReset: () => sink.reset(),
   sinkWait: (args: { count: number; timeoutMs: number }) => sink.wait(args.count, args.timeoutMs),
