@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -11,4 +12,6 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  // The pages' one script runs in the browser, as plain ES5-style JavaScript without a build step.
+  { files: ['templates/pages/static/**/*.js'], languageOptions: { globals: globals.browser, sourceType: 'script' } },
 );
