@@ -41,7 +41,8 @@ export function createSupporterService(deps: {
        FROM letters l JOIN targets t ON t.id = l.target_id WHERE l.supporter_id = ? ORDER BY l.id`,
     ),
     byUnsubscribeHash: sql.prepare(
-      'SELECT s.id, c.title AS campaignTitle FROM supporters s JOIN campaigns c ON c.id = s.campaign_id WHERE s.unsubscribe_token_hash = ?',
+      `SELECT s.id, c.title AS campaignTitle, s.unsubscribed_at AS unsubscribedAt FROM supporters s JOIN campaigns c ON c.id = s.campaign_id
+       WHERE s.unsubscribe_token_hash = ?`,
     ),
     unsubscribe: sql.prepare('UPDATE supporters SET consent_updates = 0, unsubscribed_at = coalesce(unsubscribed_at, ?) WHERE id = ?'),
     consenting: sql.prepare(
@@ -79,6 +80,13 @@ export function createSupporterService(deps: {
     const token = unsubscribeToken(unsubscribeKey, supporterId);
     stmt.setUnsubscribeHash.run(sha256(token), supporterId);
     return token;
+  }
+
+  /** What the unsubscribe page shows before anything changes (a GET must not unsubscribe: mail scanners follow links). */
+  function subscription(token: string): { campaignTitle: string; unsubscribed: boolean } {
+    const row = stmt.byUnsubscribeHash.get(sha256(token)) as { campaignTitle: string; unsubscribedAt: string | null } | undefined;
+    if (!row) throw notFound('Subscription');
+    return { campaignTitle: row.campaignTitle, unsubscribed: row.unsubscribedAt !== null };
   }
 
   /** RFC 8058 one-click: idempotent, needs nothing but the token. */
@@ -194,7 +202,7 @@ export function createSupporterService(deps: {
     });
   }
 
-  return { unsubscribe, notifyUpdate, exportData, erase, applyRetention, unsubscribeTokenFor };
+  return { subscription, unsubscribe, notifyUpdate, exportData, erase, applyRetention, unsubscribeTokenFor };
 }
 
 export type SupporterService = ReturnType<typeof createSupporterService>;
