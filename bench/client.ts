@@ -164,6 +164,12 @@ function createSink() {
   let lastAt = 0;
   let waiter: { count: number; resolve(): void } | undefined;
   let inspect: ((rcpts: string[], raw: string) => void) | undefined;
+  let cpu = process.cpuUsage();
+  /** What the sink itself cost, in µs of this process's CPU per message: it must not be the limit. */
+  const stats = () => {
+    const used = process.cpuUsage(cpu);
+    return { count, spanMs: lastAt - firstAt, cpuUsPerMessage: (used.user + used.system) / Math.max(1, count) };
+  };
 
   const server = new SMTPServer({
     logger: false,
@@ -192,15 +198,16 @@ function createSink() {
       count = 0;
       firstAt = lastAt = 0;
       inspect = onMessage;
+      cpu = process.cpuUsage();
     },
-    stats: () => ({ count, spanMs: lastAt - firstAt }),
+    stats,
     /** Resolves once `n` messages have arrived (or after timeoutMs, with what arrived). */
     wait(n: number, timeoutMs: number) {
-      return new Promise<{ count: number; spanMs: number }>((resolve) => {
+      return new Promise<ReturnType<typeof stats>>((resolve) => {
         const done = () => {
           clearTimeout(timer);
           waiter = undefined;
-          resolve({ count, spanMs: lastAt - firstAt });
+          resolve(stats());
         };
         const timer = setTimeout(done, timeoutMs);
         waiter = { count: n, resolve: done };
@@ -254,8 +261,21 @@ async function endToEnd(args: { base: string; slug: string; supporters: number; 
   const submitMs = performance.now() - started;
   await finished;
   const wallMs = performance.now() - started;
+  const mail = sink.stats();
   sink.reset();
-  return { wallMs, submitMs, lastConfirmMs: lastConfirmAt - started, submitted: submitted.ok, submitErrors: submitted.errors, confirmed, confirmErrors, delivered };
+  return {
+    wallMs,
+    submitMs,
+    lastConfirmMs: lastConfirmAt - started,
+    submitted: submitted.ok,
+    submitErrors: submitted.errors,
+    submitP99Ms: submitted.p99Ms,
+    confirmed,
+    confirmErrors,
+    delivered,
+    mails: mail.count,
+    sinkCpuUsPerMessage: mail.cpuUsPerMessage,
+  };
 }
 
 serveRpc({
@@ -264,6 +284,7 @@ serveRpc({
   paced: (args: Parameters<typeof paced>[0]) => paced(args),
   sinkListen: () => sink.listen(),
   sinkReset: () => sink.reset(),
+  sinkStats: () => sink.stats(),
   sinkWait: (args: { count: number; timeoutMs: number }) => sink.wait(args.count, args.timeoutMs),
   endToEnd: (args: Parameters<typeof endToEnd>[0]) => endToEnd(args),
 });
