@@ -88,6 +88,8 @@ async function main() {
   }));
   const bare = (bareBase = `http://127.0.0.1:${basePort}`);
   await waitForHttp(`${bare}/healthz`, baseline);
+  await new Promise((r) => setTimeout(r, 1000));
+  bareIdleRssMb = mb(baseline).rssMb;
   const load = (job: LoadJob) => client.call<LoadResult>('load', job);
   const post = (base: string, slug: string, prefix: string, extra: Partial<LoadJob> = {}) =>
     load({ url: `${base}/api/v1/actions/${slug}/letters`, method: 'POST', connections: settings.connections, durationS: settings.durationS, prefix, ...extra });
@@ -139,6 +141,8 @@ interface Paced {
 type Post = (base: string, slug: string, prefix: string, extra?: Partial<LoadJob>) => Promise<LoadResult>;
 type Get = (url: string, extra?: Partial<LoadJob>) => Promise<LoadResult>;
 let bareBase = '';
+/** The bare app's RSS: what Node, tsx's loader and Fastify cost before Chorus adds anything. */
+let bareIdleRssMb = NaN;
 let baselineProc: Proc;
 
 /** (2) Signed letters accepted per second against the bare POST, runs interleaved; then p99 at 1,000/s offered. */
@@ -187,7 +191,7 @@ async function acceptPhase(post: Post, client: Rpc) {
     }),
     row('counter drift after the accept runs', drift, '', '= 0', { note: `${letters.toLocaleString('en-US')} letters recounted from rows` }),
     row('database size per accepted letter', bytes / letters, 'bytes', '', { note: 'supporter, submission, letter with its text, outbox row' }),
-    row('server RSS idle (empty database)', idle.rssMb, 'MB'),
+    row('server RSS idle (empty database)', idle.rssMb, 'MB', '', { note: `the bare Fastify app, same runtime (node + tsx): ${bareIdleRssMb.toFixed(0)} MB` }),
   );
 }
 
