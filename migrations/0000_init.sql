@@ -48,6 +48,12 @@ CREATE TABLE `counters` (
 	FOREIGN KEY (`campaign_id`) REFERENCES `campaigns`(`id`) ON UPDATE no action ON DELETE no action
 );
 --> statement-breakpoint
+CREATE TABLE `digest_runs` (
+	`campaign_id` text PRIMARY KEY NOT NULL,
+	`last_run_at` text NOT NULL,
+	FOREIGN KEY (`campaign_id`) REFERENCES `campaigns`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
 CREATE TABLE `idempotency_keys` (
 	`scope` text NOT NULL,
 	`key` text NOT NULL,
@@ -115,6 +121,9 @@ CREATE TABLE `outbox` (
 	`lease_expires_at` text,
 	`last_error` text,
 	`created_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')) NOT NULL,
+	`first_attempt_at` text,
+	`claimed_at` text,
+	`digest_id` text,
 	`sent_at` text,
 	FOREIGN KEY (`campaign_id`) REFERENCES `campaigns`(`id`) ON UPDATE no action ON DELETE no action,
 	FOREIGN KEY (`letter_id`) REFERENCES `letters`(`id`) ON UPDATE no action ON DELETE no action,
@@ -123,7 +132,8 @@ CREATE TABLE `outbox` (
 --> statement-breakpoint
 CREATE INDEX `outbox_due` ON `outbox` (`status`,`lane`,`next_attempt_at`);--> statement-breakpoint
 CREATE INDEX `outbox_letter` ON `outbox` (`letter_id`);--> statement-breakpoint
-CREATE INDEX `outbox_target_sent` ON `outbox` (`target_id`,`sent_at`);--> statement-breakpoint
+CREATE INDEX `outbox_target_claimed` ON `outbox` (`target_id`,`claimed_at`);--> statement-breakpoint
+CREATE INDEX `outbox_digest` ON `outbox` (`digest_id`);--> statement-breakpoint
 CREATE TABLE `paused_domains` (
 	`domain` text PRIMARY KEY NOT NULL,
 	`consecutive_failures` integer DEFAULT 0 NOT NULL,

@@ -32,6 +32,15 @@ export const EnvSchema = z.object({
   RETENTION_CONTACT_DAYS: z.coerce.number().int().min(0).default(365),
   /** Delivery attempts give up as `failed` after this many hours. */
   MAX_DELIVERY_AGE_HOURS: z.coerce.number().positive().default(120),
+  /** Messages the delivery worker has in flight at once (also the most a crash can send twice). */
+  DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(20),
+  /** A claimed message not finished within this time (a crashed worker) is claimed again. */
+  DELIVERY_LEASE_SECONDS: z.coerce.number().int().min(1).default(300),
+  /** A message failing for reasons other than SMTP or the network is held after this many attempts. */
+  DELIVERY_HOLD_AFTER: z.coerce.number().int().min(1).default(5),
+  /** Consecutive failures to one recipient domain that pause deliveries to it, and for how long. */
+  DELIVERY_PAUSE_AFTER: z.coerce.number().int().min(1).default(10),
+  DELIVERY_PAUSE_MINUTES: z.coerce.number().positive().default(60),
   DKIM_DOMAIN: z.string().optional(),
   DKIM_SELECTOR: z.string().optional(),
   DKIM_KEY_FILE: z.string().optional(),

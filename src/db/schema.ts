@@ -202,7 +202,8 @@ export type OutboxStatus = (typeof outboxStatuses)[number];
 /**
  * Every outgoing message. Letters' rows are written in the same transaction as the letters.
  * Lane 0 (supporter mail: confirmations, notices) is always claimed before lane 1 (letters),
- * so a backlog of letters never delays a confirmation.
+ * so a backlog of letters never delays a confirmation. Lane 2 holds letters waiting for their
+ * campaign's next digest; it is never claimed directly.
  */
 export const outbox = sqliteTable(
   'outbox',
@@ -224,12 +225,18 @@ export const outbox = sqliteTable(
     leaseExpiresAt: text('lease_expires_at'),
     lastError: text('last_error'),
     createdAt: createdAt(),
+    /** First and latest claim: the maximum age counts from the first; the per-target throttle from the latest. */
+    firstAttemptAt: text('first_attempt_at'),
+    claimedAt: text('claimed_at'),
+    /** A digest member (lane 2): the digest mail (an outbox row of its own) that carries this letter. */
+    digestId: text('digest_id'),
     sentAt: text('sent_at'),
   },
   (t) => [
     index('outbox_due').on(t.status, t.lane, t.nextAttemptAt),
     index('outbox_letter').on(t.letterId),
-    index('outbox_target_sent').on(t.targetId, t.sentAt),
+    index('outbox_target_claimed').on(t.targetId, t.claimedAt),
+    index('outbox_digest').on(t.digestId),
   ],
 );
 
@@ -249,6 +256,12 @@ export interface MailPayload {
   /** RFC 8058 one-click URL, when the mail is not transactional. */
   unsubscribeUrl?: string;
 }
+
+/** When each digest campaign last gathered its letters into digest mails. */
+export const digestRuns = sqliteTable('digest_runs', {
+  campaignId: text('campaign_id').primaryKey().references(() => campaigns.id),
+  lastRunAt: text('last_run_at').notNull(),
+});
 
 /** Delivery lanes paused after repeated failures to one recipient domain. */
 export const pausedDomains = sqliteTable('paused_domains', {

@@ -3,8 +3,11 @@ import type { Campaign } from '../schemas/campaign.js';
 import type { MailPayload, OutboxKind } from '../db/schema.js';
 import { newId } from '../domain/ids.js';
 
-/** Lane 0 is claimed before lane 1: supporter mail never waits behind a backlog of letters. */
-export const lanes = { supporterMail: 0, letters: 1 } as const;
+/**
+ * Lane 0 is claimed before lane 1: supporter mail never waits behind a backlog of letters.
+ * Lane 2 holds letters waiting for their campaign's digest; the digest job gathers them.
+ */
+export const lanes = { supporterMail: 0, letters: 1, digest: 2 } as const;
 
 export const recipientDomain = (address: string) => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 
@@ -13,6 +16,17 @@ export const recipientDomain = (address: string) => address.slice(address.lastIn
  * its outbox row commit (or vanish) together: no letter is ever lost between the two.
  */
 export function createOutboxWriter(db: Db) {
+  const listeners = new Set<() => void>();
+  let notifying = false;
+  /** Tells an in-process worker, once the writing transaction has committed, that mail is waiting. */
+  function queued(): void {
+    if (notifying || listeners.size === 0) return;
+    notifying = true;
+    setImmediate(() => {
+      notifying = false;
+      for (const fn of listeners) fn();
+    });
+  }
   const insert = db.$client.prepare(
     `INSERT INTO outbox (id, kind, lane, campaign_id, letter_id, target_id, recipient_domain, payload, status, attempts, next_attempt_at, created_at)
      VALUES (@id, @kind, @lane, @campaignId, @letterId, @targetId, @recipientDomain, @payload, 'queued', 0, @at, @at)`,
@@ -32,7 +46,7 @@ export function createOutboxWriter(db: Db) {
     insert.run({
       id: newId('out'),
       kind: campaign.delivery.mode === 'digest' ? 'digest' : 'letter',
-      lane: lanes.letters,
+      lane: campaign.delivery.mode === 'digest' ? lanes.digest : lanes.letters,
       campaignId: campaign.id,
       letterId: letter.id,
       targetId: letter.targetId,
@@ -40,6 +54,7 @@ export function createOutboxWriter(db: Db) {
       payload: null,
       at,
     });
+    queued();
   }
 
   /** Queues mail to a supporter (confirmation, reminder, notice, update), rendered now. */
@@ -55,9 +70,16 @@ export function createOutboxWriter(db: Db) {
       payload: JSON.stringify(payload),
       at,
     });
+    queued();
   }
 
-  return { enqueueLetter, enqueueMail };
+  /** Subscribes to "something was queued"; returns the unsubscribe function. */
+  function onQueued(fn: () => void): () => void {
+    listeners.add(fn);
+    return () => listeners.delete(fn);
+  }
+
+  return { enqueueLetter, enqueueMail, onQueued };
 }
 
 export type OutboxWriter = ReturnType<typeof createOutboxWriter>;

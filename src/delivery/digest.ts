@@ -1,0 +1,150 @@
+import type { SendMailOptions } from 'nodemailer';
+import type { Db } from '../db/client.js';
+import type { LetterStatus } from '../db/schema.js';
+import type { Counters } from '../domain/counters.js';
+import { newId } from '../domain/ids.js';
+import { countryName } from '../domain/render-letter.js';
+import { mailbox, oneLine, UnsendableError, type Sender } from './messages.js';
+import { lanes, recipientDomain } from './outbox.js';
+
+/** One digest mail carries at most this many letters; a larger backlog goes in several mails. */
+export const lettersPerDigest = 500;
+const defaultEveryMinutes = 60;
+
+type Member = {
+  id: string;
+  letterId: string;
+  targetId: string;
+  status: LetterStatus;
+  body: string | null;
+  targetEmail: string | null;
+};
+
+/**
+ * Digest mode: letters wait in lane 2. Every `digestEveryMinutes` the job gathers them into one
+ * mail per target (an outbox row of kind `digest` in lane 1, sent like any other), and the
+ * letters follow that mail's fate: sent, retried, failed or held together.
+ */
+export function createDigestJob(deps: { db: Db; counters: Pick<Counters, 'bump' | 'letterMove'>; sender: Sender }) {
+  const { db, counters, sender } = deps;
+  const sql = db.$client;
+  const stmt = {
+    campaigns: sql.prepare(
+      `SELECT c.id, c.delivery, r.last_run_at AS lastRunAt, (SELECT min(created_at) FROM outbox WHERE campaign_id = c.id AND status = 'queued' AND lane = 2) AS firstWaiting
+       FROM campaigns c LEFT JOIN digest_runs r ON r.campaign_id = c.id
+       WHERE c.id IN (SELECT DISTINCT campaign_id FROM outbox WHERE status = 'queued' AND lane = 2)`,
+    ),
+    waiting: sql.prepare(
+      `SELECT o.id, o.letter_id AS letterId, o.target_id AS targetId, l.status, l.body, t.email AS targetEmail
+       FROM outbox o JOIN letters l ON l.id = o.letter_id JOIN targets t ON t.id = o.target_id
+       WHERE o.status = 'queued' AND o.lane = 2 AND o.campaign_id = ? ORDER BY o.target_id, o.id`,
+    ),
+    insert: sql.prepare(
+      `INSERT INTO outbox (id, kind, lane, campaign_id, target_id, recipient_domain, status, attempts, next_attempt_at, created_at)
+       VALUES (?, 'digest', ?, ?, ?, ?, 'queued', 0, ?, ?)`,
+    ),
+    bind: sql.prepare("UPDATE outbox SET status = 'sending', digest_id = ? WHERE id = ?"),
+    settle: sql.prepare("UPDATE outbox SET status = ? WHERE id = ?"),
+    letterMove: sql.prepare('UPDATE letters SET status = ?, last_error = ? WHERE id = ?'),
+    ran: sql.prepare('INSERT INTO digest_runs (campaign_id, last_run_at) VALUES (?, ?) ON CONFLICT (campaign_id) DO UPDATE SET last_run_at = excluded.last_run_at'),
+    members: sql.prepare('SELECT letter_id AS letterId FROM outbox WHERE digest_id = ?'),
+    finishMembers: sql.prepare('UPDATE outbox SET status = ?, payload = NULL WHERE digest_id = ?'),
+    content: sql.prepare(
+      `SELECT l.subject, l.body, l.signer_name AS name, l.signer_city AS city, l.signer_country AS country, l.note,
+         t.name AS targetName, t.email AS targetEmail, c.title AS campaignTitle, c.locale
+       FROM outbox o JOIN letters l ON l.id = o.letter_id JOIN targets t ON t.id = l.target_id JOIN campaigns c ON c.id = l.campaign_id
+       WHERE o.digest_id = ? ORDER BY l.id`,
+    ),
+  };
+
+  function move(m: { letterId: string; targetId: string; status: LetterStatus }, campaignId: string, to: LetterStatus, error: string | null, at: string) {
+    stmt.letterMove.run(to, error, m.letterId);
+    counters.bump(campaignId, counters.letterMove(m.targetId, m.status, to), at);
+  }
+
+  /** Gathers the letters of every campaign whose digest is due; returns the campaigns whose counts changed. Runs in its own transaction. */
+  function run(now: Date): Set<string> {
+    const at = now.toISOString();
+    const changed = new Set<string>();
+    const due = (stmt.campaigns.all() as { id: string; delivery: string; lastRunAt: string | null; firstWaiting: string }[]).filter((c) => {
+      const every = (JSON.parse(c.delivery) as { digestEveryMinutes?: number }).digestEveryMinutes ?? defaultEveryMinutes;
+      return Date.parse(c.lastRunAt ?? c.firstWaiting) + every * 60_000 <= now.getTime();
+    });
+    if (due.length === 0) return changed;
+    db.$client
+      .transaction(() => {
+        for (const c of due) {
+          const byTarget = new Map<string, Member[]>();
+          for (const m of stmt.waiting.all(c.id) as Member[]) {
+            if (m.status === 'held') continue;
+            if (m.body === null) {
+              // Erased before its digest went: nothing left to send.
+              stmt.settle.run('failed', m.id);
+              move(m, c.id, 'failed', 'the letter text was erased before delivery', at);
+              continue;
+            }
+            const list = byTarget.get(m.targetId) ?? [];
+            list.push(m);
+            byTarget.set(m.targetId, list);
+          }
+          for (const [targetId, members] of byTarget) {
+            for (let i = 0; i < members.length; i += lettersPerDigest) {
+              const digestId = newId('out');
+              const email = members[0]!.targetEmail;
+              stmt.insert.run(digestId, lanes.letters, c.id, targetId, email ? recipientDomain(email) : null, at, at);
+              for (const m of members.slice(i, i + lettersPerDigest)) {
+                stmt.bind.run(digestId, m.id);
+                move(m, c.id, 'sending', null, at);
+              }
+            }
+          }
+          stmt.ran.run(c.id, at);
+          changed.add(c.id);
+        }
+      })
+      .immediate();
+    return changed;
+  }
+
+  /** The letters a digest carries; once its fate is final their outbox rows share it. Call inside the recording transaction. */
+  function members(digestId: string, status: LetterStatus): string[] {
+    const ids = (stmt.members.all(digestId) as { letterId: string }[]).map((r) => r.letterId);
+    if (status === 'sent' || status === 'failed' || status === 'held') stmt.finishMembers.run(status, digestId);
+    return ids;
+  }
+
+  /** Composes the digest mail from its letters as they are now. */
+  function message(digestId: string): SendMailOptions {
+    const rows = stmt.content.all(digestId) as {
+      subject: string | null;
+      body: string | null;
+      name: string | null;
+      city: string | null;
+      country: string;
+      note: string | null;
+      targetName: string;
+      targetEmail: string | null;
+      campaignTitle: string;
+      locale: string;
+    }[];
+    const letters = rows.filter((r) => r.body !== null);
+    if (letters.length === 0) throw new UnsendableError('every letter of this digest was erased before delivery');
+    const first = letters[0]!;
+    const parts = letters.map((l, i) => {
+      const from = [oneLine(l.name) || 'A supporter', oneLine(l.city), countryName(l.country, l.locale)].filter(Boolean).join(', ');
+      const note = l.note ? `Personal note: ${l.note}\n` : '';
+      return `--- Letter ${i + 1} of ${letters.length} ---\nFrom: ${from}\n${note}\n${l.body}\n`;
+    });
+    const intro = `${letters.length} ${letters.length === 1 ? 'person has' : 'people have'} written to you about "${first.campaignTitle}". Each letter follows, with its signer's name, city, country and personal note.\n\n`;
+    return {
+      from: { name: sender.name, address: sender.address },
+      to: [mailbox(first.targetName, first.targetEmail)],
+      subject: oneLine(`${first.subject ?? first.campaignTitle} (${letters.length} ${letters.length === 1 ? 'letter' : 'letters'})`),
+      text: intro + parts.join('\n'),
+      textEncoding: 'quoted-printable',
+      messageId: `<${digestId}@${sender.domain}>`,
+    };
+  }
+
+  return { run, members, message };
+}

@@ -1,0 +1,31 @@
+import { UnsendableError } from './messages.js';
+
+/**
+ * How a failed attempt is handled:
+ * - temporary: SMTP 4xx, 503, timeouts, connection trouble. Retried with backoff until the maximum age.
+ * - permanent: any other SMTP 5xx, or a message that cannot be sent as it stands. Failed at once.
+ * - unexpected: anything else (a bug, bad data). Retried a few times, then held for a person to look at.
+ */
+export type FailureKind = 'temporary' | 'permanent' | 'unexpected';
+
+const networkCodes = new Set([
+  'ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ETLS', 'EPROTOCOL', 'EAUTH', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
+]);
+
+export function classify(err: unknown): { kind: FailureKind; reason: string } {
+  const e = err as { responseCode?: number; response?: string; code?: string; message?: string };
+  const reason = (e.response ?? e.message ?? String(err)).slice(0, 500);
+  if (err instanceof UnsendableError) return { kind: 'permanent', reason };
+  if (typeof e.responseCode === 'number') {
+    if (e.responseCode >= 500 && e.responseCode !== 503) return { kind: 'permanent', reason };
+    if (e.responseCode >= 400) return { kind: 'temporary', reason };
+  }
+  if (e.code && networkCodes.has(e.code)) return { kind: 'temporary', reason: `${e.code}: ${reason}` };
+  return { kind: 'unexpected', reason };
+}
+
+/** Retry n (1-based) waits base·2^(n-1), capped, with full jitter in its upper half so retries do not march in step. */
+export function backoffMs(attempt: number, baseMs: number, capMs: number, random = Math.random): number {
+  const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(attempt - 1, 30));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}

@@ -1,0 +1,468 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { SendMailOptions } from 'nodemailer';
+import { writeTx, type Db } from '../db/client.js';
+import type { LetterStatus, MailPayload } from '../db/schema.js';
+import type { Clock } from '../domain/clock.js';
+import type { Counters } from '../domain/counters.js';
+import { createDigestJob } from './digest.js';
+import { backoffMs, classify } from './failures.js';
+import { letterMessage, parseSender, supporterMessage } from './messages.js';
+import { lanes } from './outbox.js';
+import type { Mailer } from './transport.js';
+
+export interface WorkerOptions {
+  db: Db;
+  mailer: Mailer;
+  clock: Clock;
+  counters: Pick<Counters, 'bump' | 'letterMove'>;
+  /** MAIL_FROM. */
+  mailFrom: string;
+  /** Called after a commit that changed a campaign's letter counts (SSE fan-out). */
+  onChanged?: (campaignId: string) => void;
+  log?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+  /** First retry delay after a temporary failure (RETRY_BASE_MS); later ones double, with jitter. */
+  retryBaseMs: number;
+  /** Longest wait between two attempts. */
+  retryCapMs?: number;
+  /** A message still failing this long after its first attempt is given up as failed. */
+  maxAgeMs: number;
+  /** How long a claim stays ours; a crashed worker's rows are claimed again after it. */
+  leaseMs?: number;
+  /** Unexpected errors (not SMTP, not network) hold a message after this many attempts. */
+  holdAfter?: number;
+  /** Consecutive failures to one recipient domain that pause deliveries to it… */
+  pauseAfter?: number;
+  /** …for this long. */
+  pauseMs?: number;
+  /** Messages in flight at once: the window a crash may duplicate. */
+  concurrency?: number;
+  /** Idle poll for due retries and other processes' writes. */
+  pollMs?: number;
+  random?: () => number;
+}
+
+export interface Job {
+  id: string;
+  kind: string;
+  lane: number;
+  campaignId: string | null;
+  letterId: string | null;
+  domain: string | null;
+  attempts: number;
+  firstAttemptAt: string;
+  message: () => SendMailOptions;
+}
+
+type Outcome = { job: Job; ok: true; response: string } | { job: Job; ok: false; err: unknown };
+
+const hour = 3_600_000;
+
+/**
+ * The delivery worker: claims due outbox rows with a lease (lane 0 before lane 1), sends them
+ * through the mailer with several in flight, and records each outcome with its letter's status
+ * and counters in one transaction. Outcomes finishing in the same event-loop turn share a commit.
+ */
+export function createWorker(opts: WorkerOptions) {
+  const { db, mailer, clock, counters } = opts;
+  const sql = db.$client;
+  const sender = parseSender(opts.mailFrom);
+  const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  const leaseMs = opts.leaseMs ?? 5 * 60_000;
+  const retryCapMs = opts.retryCapMs ?? 4 * hour;
+  const holdAfter = opts.holdAfter ?? 5;
+  const pauseAfter = opts.pauseAfter ?? 10;
+  const pauseMs = opts.pauseMs ?? hour;
+  const concurrency = opts.concurrency ?? (mailer.kind === 'smtp' ? 20 : 8);
+  const pollMs = opts.pollMs ?? 1000;
+  const random = opts.random ?? Math.random;
+  const digests = createDigestJob({ db, counters, sender });
+
+  const stmt = {
+    reclaim: sql.prepare(
+      "UPDATE outbox SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL WHERE status = 'sending' AND lease_expires_at <= ?",
+    ),
+    resume: sql.prepare(
+      'UPDATE paused_domains SET paused_at = NULL, consecutive_failures = 0, reason = NULL WHERE paused_at IS NOT NULL AND paused_at <= ?',
+    ),
+    paused: sql.prepare('SELECT domain, paused_at AS pausedAt, reason FROM paused_domains WHERE paused_at IS NOT NULL'),
+    candidates: sql.prepare(
+      `SELECT o.id, o.kind, o.lane, o.campaign_id AS campaignId, o.letter_id AS letterId, o.target_id AS targetId,
+         o.recipient_domain AS domain, json_extract(c.delivery, '$.perTargetPerHour') AS perHour
+       FROM outbox o LEFT JOIN campaigns c ON c.id = o.campaign_id
+       WHERE o.status = 'queued' AND o.lane = ? AND o.next_attempt_at <= ?
+       ORDER BY o.next_attempt_at LIMIT ?`,
+    ),
+    claim: sql.prepare(
+      `UPDATE outbox SET status = 'sending', lease_owner = @owner, lease_expires_at = @lease, attempts = attempts + 1,
+         claimed_at = @now, first_attempt_at = coalesce(first_attempt_at, @now)
+       WHERE id = @id AND status = 'queued'
+       RETURNING attempts, first_attempt_at AS firstAttemptAt, payload`,
+    ),
+    defer: sql.prepare("UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = 'queued'"),
+    park: sql.prepare("UPDATE outbox SET status = ?, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?"),
+    letter: sql.prepare(
+      `SELECT l.id, l.campaign_id AS campaignId, l.target_id AS targetId, l.status, l.subject, l.body, l.signer_name AS signerName,
+         s.email AS supporterEmail, t.name AS targetName, t.email AS targetEmail
+       FROM letters l JOIN supporters s ON s.id = l.supporter_id JOIN targets t ON t.id = l.target_id WHERE l.id = ?`,
+    ),
+    letterStatus: sql.prepare('SELECT campaign_id AS campaignId, target_id AS targetId, status FROM letters WHERE id = ?'),
+    moveLetter: sql.prepare('UPDATE letters SET status = @to, last_error = @error, sent_at = coalesce(@sentAt, sent_at) WHERE id = @id'),
+    letterAttempt: sql.prepare('UPDATE letters SET attempts = attempts + 1 WHERE id = ?'),
+    throttle: sql.prepare(
+      `SELECT count(*) AS n, min(claimed_at) AS first, max(claimed_at) AS last FROM outbox
+       WHERE target_id = ? AND claimed_at > ? AND kind = 'letter' AND status IN ('sending', 'sent')`,
+    ),
+    sent: sql.prepare(
+      `UPDATE outbox SET status = 'sent', sent_at = @now, lease_owner = NULL, lease_expires_at = NULL, last_error = NULL, payload = NULL
+       WHERE id = @id AND lease_owner = @owner`,
+    ),
+    retry: sql.prepare(
+      `UPDATE outbox SET status = 'queued', next_attempt_at = @next, lease_owner = NULL, lease_expires_at = NULL, last_error = @error
+       WHERE id = @id AND lease_owner = @owner`,
+    ),
+    finish: sql.prepare(
+      `UPDATE outbox SET status = @status, lease_owner = NULL, lease_expires_at = NULL, last_error = @error, payload = NULL
+       WHERE id = @id AND lease_owner = @owner`,
+    ),
+    domainOk: sql.prepare('UPDATE paused_domains SET consecutive_failures = 0 WHERE domain = ? AND consecutive_failures > 0'),
+    domainFailed: sql.prepare(
+      `INSERT INTO paused_domains (domain, consecutive_failures) VALUES (?, 1)
+       ON CONFLICT (domain) DO UPDATE SET consecutive_failures = consecutive_failures + 1
+       RETURNING consecutive_failures AS n, paused_at AS pausedAt`,
+    ),
+    pause: sql.prepare('UPDATE paused_domains SET paused_at = ?, reason = ? WHERE domain = ?'),
+    waiting: sql.prepare("SELECT count(*) AS n FROM outbox WHERE status IN ('queued', 'sending') AND lane IN (0, 1) AND next_attempt_at <= ?"),
+  };
+
+  type LetterRow = {
+    id: string;
+    campaignId: string;
+    targetId: string;
+    status: LetterStatus;
+    subject: string | null;
+    body: string | null;
+    signerName: string | null;
+    supporterEmail: string | null;
+    targetName: string;
+    targetEmail: string | null;
+  };
+
+  /** Moves a letter to `to` with its counters, in the caller's transaction. */
+  function moveLetter(letterId: string, to: LetterStatus, at: string, error: string | null, changed: Set<string>): void {
+    const l = stmt.letterStatus.get(letterId) as { campaignId: string; targetId: string; status: LetterStatus } | undefined;
+    if (!l) return;
+    stmt.moveLetter.run({ id: letterId, to, error, sentAt: to === 'sent' ? at : null });
+    if (l.status !== to) {
+      counters.bump(l.campaignId, counters.letterMove(l.targetId, l.status, to), at);
+      changed.add(l.campaignId);
+    }
+  }
+
+  function notify(changed: Set<string>): void {
+    if (opts.onChanged) for (const id of changed) opts.onChanged(id);
+  }
+
+  /**
+   * Claims up to `max` due messages, lane 0 first. In the same transaction: expired leases are
+   * released, rows for paused domains or throttled targets are moved to their next slot, and each
+   * claimed letter becomes `sending`.
+   */
+  function claim(max: number): Job[] {
+    const jobs: Job[] = [];
+    const changed = new Set<string>();
+    writeTx(db, () => {
+      const now = clock.now();
+      const at = now.toISOString();
+      stmt.reclaim.run(at);
+      stmt.resume.run(new Date(now.getTime() - pauseMs).toISOString());
+      const paused = new Map(
+        (stmt.paused.all() as { domain: string; pausedAt: string; reason: string }[]).map((p) => [p.domain, p]),
+      );
+      const slots = new Map<string, { n: number; first: string | null; last: string | null; deferred: number }>();
+      for (const lane of [lanes.supporterMail, lanes.letters]) {
+        if (jobs.length >= max) break;
+        // Read more than needed: some candidates may be deferred rather than claimed.
+        const rows = stmt.candidates.all(lane, at, (max - jobs.length) * 2) as {
+          id: string;
+          kind: string;
+          lane: number;
+          campaignId: string | null;
+          letterId: string | null;
+          targetId: string | null;
+          domain: string | null;
+          perHour: number | null;
+        }[];
+        for (const row of rows) {
+          if (jobs.length >= max) break;
+          const pause = row.domain ? paused.get(row.domain) : undefined;
+          if (pause) {
+            stmt.defer.run(new Date(Date.parse(pause.pausedAt) + pauseMs).toISOString(), row.id);
+            continue;
+          }
+          if (row.kind === 'letter' && row.targetId && row.perHour) {
+            const slot = nextSlot(slots, row.targetId, row.perHour, now);
+            if (slot > now.getTime()) {
+              stmt.defer.run(new Date(slot).toISOString(), row.id);
+              continue;
+            }
+          }
+          const claimed = stmt.claim.get({ id: row.id, owner, lease: new Date(now.getTime() + leaseMs).toISOString(), now: at }) as
+            | { attempts: number; firstAttemptAt: string; payload: string | null }
+            | undefined;
+          if (!claimed) continue;
+          const job = prepare(row, claimed, at, changed);
+          if (job) jobs.push(job);
+        }
+      }
+    });
+    notify(changed);
+    return jobs;
+  }
+
+  /**
+   * The throttle: letters to one target are spaced an hour / perHour apart and at most perHour
+   * fall in any rolling hour. Returns when the next one may go (now or later); a deferred row is
+   * given its own later slot, so a backlog drains one by one instead of all rows waking together.
+   */
+  function nextSlot(slots: Map<string, { n: number; first: string | null; last: string | null; deferred: number }>, targetId: string, perHour: number, now: Date): number {
+    let s = slots.get(targetId);
+    if (!s) {
+      const r = stmt.throttle.get(targetId, new Date(now.getTime() - hour).toISOString()) as { n: number; first: string | null; last: string | null };
+      s = { ...r, deferred: 0 };
+      slots.set(targetId, s);
+    }
+    const spacing = hour / perHour;
+    let slot = s.last ? Date.parse(s.last) + spacing : now.getTime();
+    if (s.n >= perHour && s.first) slot = Math.max(slot, Date.parse(s.first) + hour + 1);
+    if (slot <= now.getTime() && s.deferred === 0) {
+      s.n += 1;
+      s.last = now.toISOString();
+      s.first ??= s.last;
+      return now.getTime();
+    }
+    s.deferred += 1;
+    return Math.max(slot, now.getTime() + 1) + (s.deferred - 1) * spacing;
+  }
+
+  /** Loads what a claimed row needs to become a message; letters move to `sending`. */
+  function prepare(
+    row: { id: string; kind: string; lane: number; campaignId: string | null; letterId: string | null; domain: string | null },
+    claimed: { attempts: number; firstAttemptAt: string; payload: string | null },
+    at: string,
+    changed: Set<string>,
+  ): Job | null {
+    const base = { id: row.id, kind: row.kind, lane: row.lane, campaignId: row.campaignId, letterId: row.letterId, domain: row.domain, attempts: claimed.attempts, firstAttemptAt: claimed.firstAttemptAt };
+    if (row.kind === 'digest') return { ...base, message: () => digests.message(row.id) };
+    if (!row.letterId) {
+      const payload = claimed.payload ? (JSON.parse(claimed.payload) as MailPayload) : null;
+      return {
+        ...base,
+        message: () => {
+          if (!payload) throw new Error('supporter mail without a payload');
+          return supporterMessage(sender, row.id, payload);
+        },
+      };
+    }
+    const letter = stmt.letter.get(row.letterId) as LetterRow | undefined;
+    if (!letter || letter.status === 'sent' || letter.status === 'failed' || letter.status === 'held') {
+      // Decided elsewhere (moderation, erasure, a previous delivery): this row has nothing to send.
+      stmt.park.run(letter?.status === 'held' ? 'held' : letter?.status === 'sent' ? 'sent' : 'failed', row.id);
+      return null;
+    }
+    stmt.letterAttempt.run(letter.id);
+    if (letter.status !== 'sending') {
+      stmt.moveLetter.run({ id: letter.id, to: 'sending', error: null, sentAt: null });
+      counters.bump(letter.campaignId, counters.letterMove(letter.targetId, letter.status, 'sending'), at);
+      changed.add(letter.campaignId);
+    }
+    return {
+      ...base,
+      message: () =>
+        letterMessage(sender, {
+          letterId: letter.id,
+          subject: letter.subject,
+          body: letter.body,
+          signerName: letter.signerName,
+          supporterEmail: letter.supporterEmail,
+          targetName: letter.targetName,
+          targetEmail: letter.targetEmail,
+        }),
+    };
+  }
+
+  /** Records one outcome: the outbox row, its letter(s) with counters, the domain's failure streak. */
+  function record(o: Outcome, now: Date, changed: Set<string>): void {
+    const at = now.toISOString();
+    const { job } = o;
+    const letters = (status: LetterStatus, error: string | null) => {
+      if (job.letterId) moveLetter(job.letterId, status, at, error, changed);
+      if (job.kind === 'digest') for (const id of digests.members(job.id, status)) moveLetter(id, status, at, error, changed);
+    };
+    if (o.ok) {
+      if (stmt.sent.run({ id: job.id, owner, now: at }).changes === 0) return;
+      letters('sent', null);
+      if (job.domain) stmt.domainOk.run(job.domain);
+      return;
+    }
+    const { kind, reason } = classify(o.err);
+    if (kind !== 'unexpected' && job.domain) {
+      const streak = stmt.domainFailed.get(job.domain) as { n: number; pausedAt: string | null };
+      if (streak.n >= pauseAfter && !streak.pausedAt) {
+        stmt.pause.run(at, `${streak.n} consecutive failures; last: ${reason}`.slice(0, 500), job.domain);
+        opts.log?.warn({ domain: job.domain, failures: streak.n }, 'delivery to a domain paused');
+      }
+    }
+    const gaveUp = (why: string) => {
+      if (stmt.finish.run({ id: job.id, owner, status: 'failed', error: why }).changes > 0) letters('failed', why);
+    };
+    if (kind === 'permanent') return gaveUp(reason);
+    if (kind === 'unexpected' && job.attempts >= holdAfter) {
+      const why = `held after ${job.attempts} attempts: ${reason}`;
+      if (stmt.finish.run({ id: job.id, owner, status: 'held', error: why }).changes > 0) letters('held', why);
+      return;
+    }
+    const next = now.getTime() + backoffMs(job.attempts, opts.retryBaseMs, retryCapMs, random);
+    if (next > Date.parse(job.firstAttemptAt) + opts.maxAgeMs) {
+      return gaveUp(`gave up after ${Math.round(opts.maxAgeMs / hour)} h of retries; last: ${reason}`);
+    }
+    if (stmt.retry.run({ id: job.id, owner, next: new Date(next).toISOString(), error: reason }).changes > 0) letters('queued', reason);
+  }
+
+  // Outcomes wait here for the next event-loop turn, then commit together.
+  let pending: Outcome[] = [];
+  let flushScheduled = false;
+  let closed = false;
+  function flush(): void {
+    flushScheduled = false;
+    if (pending.length === 0 || closed) return;
+    const batch = pending;
+    pending = [];
+    const changed = new Set<string>();
+    writeTx(db, () => {
+      const now = clock.now();
+      for (const o of batch) record(o, now, changed);
+    });
+    notify(changed);
+  }
+  function settle(o: Outcome): void {
+    if (o.ok === false && classify(o.err).kind === 'unexpected') opts.log?.error({ err: o.err, outboxId: o.job.id }, 'delivery failed unexpectedly');
+    pending.push(o);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flush);
+    }
+  }
+
+  const inFlight = new Set<Promise<void>>();
+  async function send(job: Job): Promise<void> {
+    try {
+      const info = await mailer.send(job.message());
+      settle({ job, ok: true, response: info.response });
+    } catch (err) {
+      settle({ job, ok: false, err });
+    }
+  }
+  function launch(job: Job): Promise<void> {
+    const p = send(job).finally(() => {
+      inFlight.delete(p);
+      wake();
+    });
+    inFlight.add(p);
+    return p;
+  }
+
+  // The background loop (start/stop). Tests may instead drive it with tick() and drain().
+  let running = false;
+  let loopDone: Promise<void> = Promise.resolve();
+  let wakeUp: (() => void) | null = null;
+  function wake(): void {
+    wakeUp?.();
+  }
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wakeUp = null;
+        resolve();
+      }
+      wakeUp = done;
+    });
+
+  async function loop(): Promise<void> {
+    let lastDigest = 0;
+    while (running) {
+      try {
+        if (Date.now() - lastDigest >= pollMs) {
+          lastDigest = Date.now();
+          const changed = digests.run(clock.now());
+          notify(changed);
+        }
+        const free = concurrency - inFlight.size;
+        // Claim in batches (each claim is a commit) once half the window is free.
+        if (free >= Math.max(1, concurrency >> 1)) for (const job of claim(free)) void launch(job);
+      } catch (err) {
+        opts.log?.error({ err }, 'delivery worker error');
+      }
+      if (!running) break;
+      await sleep(inFlight.size > 0 ? hour : pollMs);
+    }
+  }
+
+  /** Claims and sends everything due now (including this moment's digests) and records it; returns how many were sent or failed. */
+  async function tick(): Promise<number> {
+    notify(digests.run(clock.now()));
+    let total = 0;
+    for (;;) {
+      const jobs = claim(concurrency);
+      if (jobs.length === 0) break;
+      total += jobs.length;
+      await Promise.all(jobs.map(launch));
+      flush();
+    }
+    await Promise.all(inFlight);
+    flush();
+    return total;
+  }
+
+  return {
+    owner,
+    /** Starts the background loop; wakes at once when this process queues mail. */
+    start(): void {
+      if (running) return;
+      running = true;
+      loopDone = loop();
+    },
+    /**
+     * Stops claiming, lets in-flight sends finish within `graceMs`, and records their outcomes.
+     * Sends still running after that keep their lease: another run picks them up when it expires.
+     */
+    async stop(graceMs = 5000): Promise<void> {
+      running = false;
+      wake();
+      await loopDone;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(inFlight), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+      clearTimeout(timer);
+      flush();
+      closed = true;
+    },
+    wake,
+    tick,
+    /** Ticks until nothing is due now: every message sent, failed, held or waiting for a later time. */
+    async drain(): Promise<void> {
+      while ((await tick()) > 0);
+    },
+    /** Resolves once the background loop has nothing due and nothing in flight. */
+    async idle(pollEveryMs = 20): Promise<void> {
+      for (;;) {
+        const due = (stmt.waiting.get(clock.now().toISOString()) as { n: number }).n;
+        if (due === 0 && inFlight.size === 0 && pending.length === 0) return;
+        await new Promise((r) => setTimeout(r, pollEveryMs));
+      }
+    },
+  };
+}
+
+export type Worker = ReturnType<typeof createWorker>;

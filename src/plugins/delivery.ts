@@ -1,0 +1,45 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { transportOptions, workerSettings } from '../delivery/settings.js';
+import { createMailer, type Mailer } from '../delivery/transport.js';
+import { createWorker, type Worker } from '../delivery/worker.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    delivery: { mailer: Mailer; worker: Worker };
+  }
+}
+
+/**
+ * The mailer and the delivery worker. With WORKER=inline the worker runs in the server: started
+ * when the app is ready, stopped (in-flight sends finishing within `graceMs`) before the
+ * database closes. With WORKER=off it is still built, so tests can drive it with tick()/drain().
+ */
+export const deliveryPlugin = fp(
+  async (app: FastifyInstance, opts: { enabled: boolean; graceMs?: number }) => {
+    const { config, services } = app;
+    const mailer = createMailer(transportOptions(config));
+    const worker = createWorker({
+      ...workerSettings(config),
+      db: app.db,
+      mailer,
+      clock: app.clock,
+      counters: services.counters,
+      onChanged: (campaignId) => services.events.changed(campaignId),
+      log: app.log,
+    });
+    app.decorate('delivery', { mailer, worker });
+    let unsubscribe = () => {};
+    app.addHook('onReady', async () => {
+      if (!opts.enabled) return;
+      worker.start();
+      unsubscribe = services.outbox.onQueued(() => worker.wake());
+    });
+    app.addHook('preClose', async () => {
+      unsubscribe();
+      await worker.stop(opts.graceMs ?? 8000);
+      mailer.close();
+    });
+  },
+  { name: 'delivery', dependencies: ['services'] },
+);

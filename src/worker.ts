@@ -1,0 +1,40 @@
+import 'dotenv/config';
+import closeWithGrace from 'close-with-grace';
+import pino from 'pino';
+import { loadConfig } from './config.js';
+import { DatabaseUnavailableError, openDatabase, runMigrations } from './db/client.js';
+import { transportOptions, workerSettings } from './delivery/settings.js';
+import { createMailer } from './delivery/transport.js';
+import { createWorker } from './delivery/worker.js';
+import { systemClock } from './domain/clock.js';
+import { createCounters } from './domain/counters.js';
+
+/**
+ * `npm run worker`: delivery in its own process, next to a server started with WORKER=off (or
+ * alongside an inline one: leases keep two workers from sending the same message).
+ */
+function main() {
+  const config = loadConfig(process.env);
+  const log = pino({ level: config.LOG_LEVEL, name: 'chorus-worker' });
+  const db = openDatabase(config.DATABASE_PATH);
+  runMigrations(db);
+  const mailer = createMailer(transportOptions(config));
+  const worker = createWorker({ ...workerSettings(config), db, mailer, clock: systemClock, counters: createCounters(db), log });
+
+  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+    if (err) log.error({ err }, 'closing after an error');
+    else log.info({ signal }, 'worker shutting down');
+    await worker.stop(8000);
+    mailer.close();
+    db.$client.close();
+  });
+  worker.start();
+  log.info({ owner: worker.owner, transport: config.MAIL_TRANSPORT.replace(/\/\/[^/@]*@/, '//***@') }, 'delivery worker started');
+}
+
+try {
+  main();
+} catch (err) {
+  console.error(`chorus-worker: ${err instanceof DatabaseUnavailableError || (err instanceof Error && err.message.startsWith('Invalid configuration')) ? (err as Error).message : String(err)}`);
+  process.exit(1);
+}

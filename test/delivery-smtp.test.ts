@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { AddressObject } from 'mailparser';
+import { recount } from '../src/domain/recount.js';
+import { buildTestApp, type TestApp } from './helpers/build-app.js';
+import { startSmtp, type TestSmtp } from './helpers/smtp-server.js';
+import { confirmationTokens, readyCampaign, submit, supporter } from './helpers/supporters.js';
+
+const first = (a: AddressObject | AddressObject[] | undefined) => (Array.isArray(a) ? a[0] : a)?.value[0];
+
+describe('delivery over real SMTP', () => {
+  let smtp: TestSmtp;
+  let t: TestApp;
+  before(async () => {
+    smtp = await startSmtp();
+    t = await buildTestApp({ MAIL_TRANSPORT: smtp.url, MAIL_FROM: 'Chorus <letters@example.org>' });
+  });
+  after(async () => {
+    await t.close();
+    await smtp.close();
+  });
+
+  it('delivers the confirmation mail, then both letters once confirmed, with counters moved in step', async () => {
+    const { campaign } = await readyCampaign(t.app);
+    const res = await submit(t.app, campaign.slug, { ...supporter(1), name: 'Әлия Нұрланқызы', note: 'Please.' });
+    assert.equal(res.statusCode, 202);
+    const token = confirmationTokens(t.app).get('supporter1@example.org')!;
+
+    await t.app.delivery.worker.drain();
+    assert.equal(smtp.raw.length, 1);
+    const [confirmation] = await smtp.parsed();
+    assert.equal(first(confirmation!.to)?.address, 'supporter1@example.org');
+    assert.match(confirmation!.text ?? '', /\/confirm\//);
+
+    const confirmed = await t.app.inject({ method: 'POST', url: `/api/v1/confirmations/${token}` });
+    assert.equal(confirmed.statusCode, 200);
+    await t.app.delivery.worker.drain();
+    assert.equal(smtp.raw.length, 3);
+
+    const letters = (await smtp.parsed()).slice(1);
+    const to = letters.map((m) => first(m.to)?.address).sort();
+    assert.deepEqual(to, ['ambassador@example.kz', 'prosecutor-general@example.kz']);
+    for (const m of letters) {
+      assert.equal(first(m.from)?.address, 'letters@example.org');
+      assert.equal(first(m.from)?.name, 'Әлия Нұрланқызы via Chorus');
+      assert.equal(first(m.replyTo)?.address, 'supporter1@example.org');
+      assert.match(m.text ?? '', /Article 33/);
+      assert.match(m.messageId ?? '', /^<ltr_[\w-]+@example\.org>$/);
+    }
+
+    const list = await t.app.inject({ method: 'GET', url: `/api/v1/campaigns/${campaign.id}/letters`, headers: { authorization: 'Bearer test-admin-key-0123456789abcdef' } });
+    const items = list.json().items as { id: string; status: string; attempts: number; sentAt: string | null }[];
+    assert.deepEqual(items.map((l) => [l.status, l.attempts]), [['sent', 1], ['sent', 1]]);
+    assert.ok(items.every((l) => l.sentAt));
+    // The Message-ID is derived from the letter id.
+    assert.deepEqual(letters.map((m) => m.messageId!.slice(1, m.messageId!.indexOf('@'))).sort(), items.map((l) => l.id).sort());
+
+    const stats = (await t.app.inject({ method: 'GET', url: `/api/v1/campaigns/${campaign.id}/stats`, headers: { authorization: 'Bearer test-admin-key-0123456789abcdef' } })).json();
+    assert.equal(stats.letters.sent, 2);
+    assert.equal(stats.letters.queued, 0);
+    assert.equal(recount(t.app.db).drift, 0);
+    // Sent supporter mail no longer holds its confirmation link.
+    const payloads = t.app.db.$client.prepare("SELECT count(*) AS n FROM outbox WHERE payload IS NOT NULL AND status = 'sent'").get() as { n: number };
+    assert.equal(payloads.n, 0);
+  });
+});

@@ -1,0 +1,74 @@
+import { simpleParser, type ParsedMail } from 'mailparser';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+
+/** What the test server answers to the n-th message it receives (1-based). */
+export type Reply = 'accept' | { code: number; message: string } | { delayMs: number };
+
+export interface TestSmtp {
+  url: string;
+  port: number;
+  /** Raw messages accepted, in order. */
+  raw: Buffer[];
+  /** How many DATA commands arrived (accepted or not). */
+  attempts(): number;
+  parsed(): Promise<ParsedMail[]>;
+  /** Resolves when at least n messages were accepted. */
+  waitFor(n: number, timeoutMs?: number): Promise<void>;
+  reply(fn: (n: number, raw: Buffer) => Reply): void;
+  close(): Promise<void>;
+}
+
+/** A real SMTP server on 127.0.0.1:0 (no TLS, no auth) that can refuse or stall on demand. */
+export async function startSmtp(plan: (n: number, raw: Buffer) => Reply = () => 'accept'): Promise<TestSmtp> {
+  const raw: Buffer[] = [];
+  let count = 0;
+  let answer = plan;
+  const waiters: (() => void)[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    size: 50 * 1024 * 1024,
+    onData(stream, _session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        const message = Buffer.concat(chunks);
+        const r = answer(++count, message);
+        const accept = () => {
+          raw.push(message);
+          waiters.splice(0).forEach((w) => w());
+          callback(null);
+        };
+        if (r === 'accept') return accept();
+        if ('delayMs' in r) return void setTimeout(accept, r.delayMs);
+        const err = Object.assign(new Error(r.message), { responseCode: r.code });
+        callback(err);
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.server.address() as AddressInfo).port;
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    port,
+    raw,
+    attempts: () => count,
+    parsed: () => Promise.all(raw.map((r) => simpleParser(r))),
+    async waitFor(n, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (raw.length < n) {
+        if (Date.now() > deadline) throw new Error(`expected ${n} messages, got ${raw.length}`);
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve);
+          setTimeout(resolve, 200);
+        });
+      }
+    },
+    reply(fn) {
+      answer = fn;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
