@@ -11,9 +11,11 @@ import { deliveryPlugin } from './plugins/delivery.js';
 import { idempotencyPlugin } from './plugins/idempotency.js';
 import { jobsPlugin } from './plugins/jobs.js';
 import { openapiPlugin } from './plugins/openapi.js';
+import { pagesPlugin } from './plugins/pages.js';
 import { problemsPlugin } from './plugins/problems.js';
 import { rateLimitsPlugin } from './plugins/rate-limits.js';
 import { servicesPlugin } from './plugins/services.js';
+import { actionPreviewRoutes } from './routes/action-preview.js';
 import { actionRoutes } from './routes/actions.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { healthRoutes } from './routes/health.js';
@@ -65,7 +67,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await app.register(targetRoutes);
   await app.register(templateRoutes);
   await app.register(actionRoutes);
+  await app.register(actionPreviewRoutes);
   await app.register(letterRoutes);
   await app.register(supporterRoutes);
+  // Pages last, in their own context: cookies, CSRF, helmet and HTML errors stay theirs.
+  await app.register(pagesPlugin);
   return app;
 }

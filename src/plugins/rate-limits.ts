@@ -31,6 +31,14 @@ export function publicSubmissionLimit(app: FastifyInstance) {
   return { max: app.config.RATE_LIMIT_PER_MINUTE, timeWindow: 60_000, keyGenerator: clientKey };
 }
 
+/**
+ * Named policy for the action page's live letter preview: it follows the supporter's typing
+ * (one request per pause), so it allows ten times the submission rate; it stores nothing.
+ */
+export function publicPreviewLimit(app: FastifyInstance) {
+  return { max: app.config.RATE_LIMIT_PER_MINUTE * 10, timeWindow: 60_000, keyGenerator: clientKey };
+}
+
 export const rateLimitsPlugin = fp(
   async (app: FastifyInstance) => {
     await app.register(rateLimit, { global: false, keyGenerator: clientKey });

@@ -1,0 +1,65 @@
+import { invalid, notFound } from '../errors.js';
+import { compileLetter } from '../render/letter-engine.js';
+import type { Campaign } from '../schemas/campaign.js';
+import type { Target } from '../schemas/target.js';
+import type { Template } from '../schemas/template.js';
+import type { CampaignService } from './campaigns.js';
+import type { Clock } from './clock.js';
+import { enforceRules, letterContext, type Signer } from './render-letter.js';
+import type { TargetService } from './targets.js';
+import type { TemplateService } from './templates.js';
+
+/** Stand-ins for what the supporter has not typed yet, in the page's language. */
+export interface PreviewPlaceholders {
+  name: string;
+  countryName: string;
+}
+
+/**
+ * The letter as it will be sent, while the form is still being filled in: the same template,
+ * context and content rules as a submission, with placeholders where the name or country is
+ * still missing. Stores nothing.
+ */
+export function previewLetter(
+  campaign: Campaign,
+  template: Template,
+  target: Target,
+  signer: Partial<Signer>,
+  placeholders: PreviewPlaceholders,
+  date: Date,
+): { subject: string; text: string } {
+  // 'ZZ' (unknown region) only holds the place of the country until its name is replaced.
+  const filled: Signer = { ...signer, name: signer.name || placeholders.name, country: signer.country || 'ZZ' };
+  const ctx = letterContext(campaign, target, filled, date);
+  if (!signer.country) ctx.supporter.countryName = placeholders.countryName;
+  const rendered = {
+    subject: compileLetter(`${template.id}:subject`, template.subject)(ctx).replace(/\s+/g, ' ').trim(),
+    text: compileLetter(`${template.id}:body`, template.body)(ctx),
+  };
+  enforceRules(campaign, filled, rendered);
+  return rendered;
+}
+
+export interface PreviewRequest {
+  templateId?: string;
+  targetId?: string;
+  supporter: Partial<Signer>;
+}
+
+/** Previews for the public action page: any campaign with a public page, one chosen target (else its first). */
+export function createLetterPreviews(deps: { campaigns: CampaignService; targets: TargetService; templates: TemplateService; clock: Clock }) {
+  const { campaigns, targets, templates, clock } = deps;
+
+  function forAction(slug: string, req: PreviewRequest, placeholders: PreviewPlaceholders) {
+    const campaign = campaigns.getBySlug(slug);
+    if (!campaign || campaign.status === 'draft') throw notFound('Campaign');
+    const template = templates.choose(campaign.id, campaign.locale, req.templateId);
+    const target = req.targetId ? targets.get(campaign.id, req.targetId) : targets.list(campaign.id)[0];
+    if (!target) throw invalid('This campaign has no one to write to yet');
+    return { target, ...previewLetter(campaign, template, target, req.supporter, placeholders, clock.now()) };
+  }
+
+  return { forAction };
+}
+
+export type LetterPreviews = ReturnType<typeof createLetterPreviews>;

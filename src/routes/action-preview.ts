@@ -1,0 +1,48 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { createLetterPreviews } from '../domain/letter-preview.js';
+import { publicPreviewLimit } from '../plugins/rate-limits.js';
+import { loadPageStrings, pagesDir, translate } from '../render/page-engine.js';
+import { problems } from '../schemas/common.js';
+import { SupporterInputSchema } from '../schemas/supporter.js';
+import { RenderedLetterSchema } from '../schemas/template.js';
+
+const SlugParams = z.strictObject({ slug: z.string().min(1).max(64) });
+
+/** The organizer preview's body, with every supporter field optional: the form is still being filled in. No email: a preview never needs one. */
+const PublicPreviewSchema = z.strictObject({
+  templateId: z.string().min(1).max(64).optional(),
+  targetId: z.string().min(1).max(64).optional(),
+  supporter: SupporterInputSchema.pick({ name: true, country: true, city: true, note: true }).partial().default({}),
+});
+
+/**
+ * The action page's live preview: exactly the letter a submission would send, rendered on the
+ * server (the same template engine and content rules), stored nowhere. Placeholders in the
+ * campaign's language stand in for a name or country not typed yet.
+ */
+export const actionPreviewRoutes: FastifyPluginAsyncZod = async (app) => {
+  const { campaigns, targets, templates } = app.services;
+  const previews = createLetterPreviews({ campaigns, targets, templates, clock: app.clock });
+  const strings = loadPageStrings(`${pagesDir}locales`);
+
+  app.post(
+    '/api/v1/actions/:slug/preview',
+    {
+      config: { rateLimit: publicPreviewLimit(app) },
+      schema: {
+        tags: ['actions'],
+        operationId: 'previewActionLetter',
+        params: SlugParams,
+        body: PublicPreviewSchema,
+        response: { 200: RenderedLetterSchema.extend({ to: z.string() }), ...problems(404, 422, 429) },
+      },
+    },
+    async (req) => {
+      const locale = campaigns.getBySlug(req.params.slug)?.locale ?? 'en';
+      const say = (key: string) => translate(strings(locale), locale, key);
+      const { target, subject, text } = previews.forAction(req.params.slug, req.body, { name: say('preview.name'), countryName: say('preview.country') });
+      return { subject, text, to: target.name };
+    },
+  );
+};

@@ -1,0 +1,77 @@
+import type { ZodError } from 'zod';
+import type { FieldError } from '../../errors.js';
+import { SubmitLettersSchema, type SubmitLetters } from '../../schemas/letter.js';
+
+/** A urlencoded body: each field a string, or an array when it repeats (the target checkboxes). */
+export type FormBody = Record<string, string | string[] | undefined>;
+
+/** What the supporter typed, echoed back into the form when something needs fixing. */
+export interface FormValues {
+  name: string;
+  email: string;
+  city: string;
+  country: string;
+  note: string;
+  templateId: string;
+  targetIds: string[];
+  consentUpdates: boolean;
+}
+
+export const formFields = ['name', 'email', 'city', 'country', 'note', 'targetIds', 'templateId'] as const;
+export type FormField = (typeof formFields)[number];
+
+const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) ?? '';
+const all = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+export function formValues(body: FormBody): FormValues {
+  return {
+    name: first(body.name),
+    email: first(body.email),
+    city: first(body.city),
+    country: first(body.country),
+    note: first(body.note),
+    templateId: first(body.templateId),
+    targetIds: all(body.targetIds),
+    consentUpdates: first(body.consentUpdates) === 'true',
+  };
+}
+
+/**
+ * The form as the JSON API's body: empty optional fields are absent, the checkbox is a boolean,
+ * and the honeypot travels along. It is then validated by the API's own schema.
+ */
+export function parseForm(body: FormBody): { ok: true; input: SubmitLetters } | { ok: false; errors: FieldError[] } {
+  const v = formValues(body);
+  const candidate = {
+    name: v.name,
+    email: v.email,
+    country: v.country,
+    ...(v.city.trim() ? { city: v.city } : {}),
+    ...(v.note.trim() ? { note: v.note } : {}),
+    ...(v.targetIds.length > 0 ? { targetIds: v.targetIds } : {}),
+    ...(v.templateId ? { templateId: v.templateId } : {}),
+    consentUpdates: v.consentUpdates,
+    ...(body.website !== undefined ? { website: first(body.website) } : {}),
+  };
+  const parsed = SubmitLettersSchema.safeParse(candidate);
+  return parsed.success ? { ok: true, input: parsed.data } : { ok: false, errors: issues(parsed.error) };
+}
+
+function issues(error: ZodError): FieldError[] {
+  return error.issues.map((i) => ({ path: String(i.path[0] ?? ''), message: i.message }));
+}
+
+/**
+ * One message per form field, in the page's words. Validation problems get the field's own
+ * sentence; a campaign rule (a note too long, a forbidden phrase) keeps the domain's sentence,
+ * which says exactly what to change. Anything not tied to a field lands on the note, the one
+ * place the supporter writes freely.
+ */
+export function fieldMessages(errors: FieldError[], say: (key: string) => string, ruleMessage?: string): Partial<Record<FormField, string>> {
+  const out: Partial<Record<FormField, string>> = {};
+  for (const e of errors) {
+    const field = (formFields as readonly string[]).includes(e.path) ? (e.path as FormField) : 'note';
+    out[field] ??= ruleMessage && field === 'note' ? ruleMessage : say(`errors.${field}`);
+  }
+  return out;
+}

@@ -1,0 +1,187 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { canMove } from '../../domain/campaigns.js';
+import { createDeliveryPanel } from '../../domain/dashboard.js';
+import type { Principal } from '../../domain/keys.js';
+import { DomainError } from '../../errors.js';
+import { publicSubmissionLimit } from '../../plugins/rate-limits.js';
+import { supportersChart, type ChartBucket } from '../../render/chart-svg.js';
+import { formatDay, formatNumber, translate } from '../../render/page-engine.js';
+import { campaignStatuses, CreateCampaignUpdateSchema, type Campaign } from '../../schemas/campaign.js';
+import type { Scope } from '../../schemas/key.js';
+import { progressOf } from './action.js';
+
+const sessionCookie = 'chorus_admin';
+/** An organizer stays signed in for a working day at most. */
+const sessionSeconds = 8 * 60 * 60;
+const IdParams = z.strictObject({ id: z.string().min(1).max(64) });
+type Form = Record<string, string | string[] | undefined>;
+const field = (body: unknown, name: string) => {
+  const v = (body as Form | undefined)?.[name];
+  return (Array.isArray(v) ? v[0] : v) ?? '';
+};
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    organizer?: Principal;
+  }
+}
+
+/**
+ * The organizer dashboard. Signing in with an API key puts that key in an HttpOnly,
+ * SameSite=Strict cookie scoped to /admin: every request checks it again like a bearer key
+ * (a revoked key ends the session at once), no script can read it, and no other site can
+ * send it. Every form also carries a CSRF token.
+ */
+export const adminPages: FastifyPluginAsyncZod = async (app) => {
+  const { keys, campaigns, stats, letters } = app.services;
+  const panel = createDeliveryPanel({ db: app.db, clock: app.clock });
+  const secure = app.config.PUBLIC_URL.startsWith('https:');
+  const locale = 'en';
+  const say = (key: string, values?: Record<string, unknown>) => translate(app.pageStrings(locale), locale, key, values);
+
+  const signedIn = (req: FastifyRequest) => {
+    const key = req.cookies[sessionCookie];
+    return key ? keys.authenticate(key) : undefined;
+  };
+
+  /** preHandler for everything behind the sign-in: no session sends a GET back to the sign-in form. */
+  const organizer = (scope: Scope) => async (req: FastifyRequest, reply: FastifyReply) => {
+    const principal = signedIn(req);
+    if (!principal) {
+      if (req.method === 'GET') return reply.redirect('/admin', 303);
+      throw new DomainError(401, 'unauthorized', say('admin.signInAgain'));
+    }
+    if (!principal.scopes.includes(scope)) throw new DomainError(403, 'forbidden', say('admin.forbidden', { scope }));
+    req.organizer = principal;
+  };
+
+  const shell = (req: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown>) => ({
+    admin: { signedIn: Boolean(req.organizer) },
+    csrf: reply.generateCsrf(),
+    noindex: true,
+    ...extra,
+  });
+
+  app.get('/admin', { schema: { hide: true } }, async (req, reply) => {
+    req.organizer = signedIn(req);
+    if (!req.organizer) return reply.page('admin-sign-in', shell(req, reply, { pageTitle: say('admin.signIn') }));
+    const list = campaigns.list(500).items.map((c) => {
+      const s = stats.forCampaign(c.id);
+      return { ...c, supporters: s.supporters.total, pending: s.supporters.pending, letters: s.letters, progress: progressOf({ supporters: s.supporters.total, goal: c.goal }) };
+    });
+    return reply.page('admin-campaigns', shell(req, reply, { pageTitle: say('admin.campaigns'), campaigns: list }));
+  });
+
+  app.post(
+    '/admin/sign-in',
+    { schema: { hide: true }, config: { rateLimit: publicSubmissionLimit(app) }, preHandler: app.csrfProtection },
+    async (req, reply) => {
+      const key = field(req.body, 'key').trim();
+      if (!key || !keys.authenticate(key)) {
+        return reply.page('admin-sign-in', shell(req, reply, { pageTitle: say('admin.signIn'), error: say('admin.badKey') }), { status: 401 });
+      }
+      reply.setCookie(sessionCookie, key, { path: '/admin', httpOnly: true, sameSite: 'strict', secure, maxAge: sessionSeconds });
+      return reply.redirect('/admin', 303);
+    },
+  );
+
+  app.post('/admin/sign-out', { schema: { hide: true }, preHandler: app.csrfProtection }, async (_req, reply) => {
+    reply.clearCookie(sessionCookie, { path: '/admin', httpOnly: true, sameSite: 'strict', secure });
+    return reply.redirect('/admin', 303);
+  });
+
+  function chartOf(hourly: { hour: string; supporters: number }[]) {
+    const now = app.clock.now();
+    const hourFormat = new Intl.DateTimeFormat([locale, 'en'], { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', timeZone: 'UTC' });
+    const when = (b: ChartBucket, unit: 'hour' | 'day') => (unit === 'hour' ? `${hourFormat.format(new Date(b.start))} UTC` : formatDay(b.start, locale));
+    const chart = supportersChart(hourly, now, (b, unit) => `${when(b, unit)}: ${say('progress.noGoal', { supporters: b.supporters })}`);
+    return {
+      svg: chart.svg,
+      caption: say(chart.unit === 'hour' ? 'admin.chartHourly' : 'admin.chartDaily'),
+      max: formatNumber(chart.max, locale),
+      from: when(chart.buckets[0]!, chart.unit),
+      to: when(chart.buckets.at(-1)!, chart.unit),
+      summary: say('admin.chartSummary', { count: chart.total, buckets: chart.buckets.length }),
+    };
+  }
+
+  async function renderDashboard(req: FastifyRequest, id: string, reply: FastifyReply, extra: Record<string, unknown> = {}, status = 200) {
+    const campaign = campaigns.get(id);
+    const s = stats.forCampaign(campaign.id);
+    const held = letters.list(campaign.id, { status: 'held', limit: 100 });
+    return reply.page(
+      'admin-campaign',
+      shell(req, reply, {
+        pageTitle: campaign.title,
+        campaign,
+        stats: s,
+        progress: progressOf({ supporters: s.supporters.total, goal: campaign.goal }),
+        chart: chartOf(s.hourly),
+        targets: s.byTarget.map((t) => ({ ...t, throttled: panel.throttled(campaign, t.targetId, t.queued) })),
+        held: held.items,
+        moreHeld: held.nextCursor !== null,
+        moves: campaignStatuses.filter((to) => to !== campaign.status && canMove(campaign.status, to)),
+        notice: noticeOf(req),
+        ...extra,
+      }),
+      { status },
+    );
+  }
+
+  const noticeOf = (req: FastifyRequest) => {
+    const done = (req.query as { done?: string } | undefined)?.done;
+    return done && ['status', 'update', 'released'].includes(done) ? say(`admin.done.${done}`) : null;
+  };
+
+  const back = (reply: FastifyReply, campaign: Pick<Campaign, 'id'>, done: string) =>
+    reply.redirect(`/admin/campaigns/${encodeURIComponent(campaign.id)}?done=${done}`, 303);
+
+  app.get('/admin/campaigns/:id', { schema: { params: IdParams, hide: true }, preHandler: organizer('campaigns') }, async (req, reply) =>
+    renderDashboard(req, req.params.id, reply),
+  );
+
+  app.post(
+    '/admin/campaigns/:id/status',
+    { schema: { params: IdParams, hide: true }, preHandler: [organizer('campaigns'), app.csrfProtection] },
+    async (req, reply) => {
+      const to = z.enum(campaignStatuses).safeParse(field(req.body, 'status'));
+      if (!to.success) throw new DomainError(422, 'validation', say('admin.badStatus'));
+      return back(reply, campaigns.update(req.params.id, { status: to.data }), 'status');
+    },
+  );
+
+  app.post(
+    '/admin/campaigns/:id/updates',
+    { schema: { params: IdParams, hide: true }, preHandler: [organizer('campaigns'), app.csrfProtection] },
+    async (req, reply) => {
+      const values = { title: field(req.body, 'title'), body: field(req.body, 'body'), notify: field(req.body, 'notify') === 'true' };
+      const parsed = CreateCampaignUpdateSchema.safeParse(values);
+      if (!parsed.success) {
+        const errors = Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0]), say(`admin.errors.${String(i.path[0])}`)]));
+        return renderDashboard(req, req.params.id, reply, { update: { values, errors } }, 422);
+      }
+      campaigns.addUpdate(req.params.id, parsed.data);
+      return back(reply, { id: req.params.id }, 'update');
+    },
+  );
+
+  app.post(
+    '/admin/letters/:id/release',
+    { schema: { params: IdParams, hide: true }, preHandler: [organizer('letters'), app.csrfProtection] },
+    async (req, reply) => back(reply, { id: letters.moderate(req.params.id, 'queued').campaignId }, 'released'),
+  );
+
+  app.get(
+    '/admin/campaigns/:id/letters.csv',
+    { schema: { params: IdParams, hide: true }, preHandler: organizer('letters') },
+    async (req, reply) => {
+      const campaign = campaigns.get(req.params.id);
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${campaign.slug}-letters.csv"`)
+        .send(letters.csv(campaign.id));
+    },
+  );
+};

@@ -1,0 +1,50 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { translate } from '../../render/page-engine.js';
+import { progressOf } from './action.js';
+import { pageCsp } from './csp.js';
+
+const SlugParams = z.strictObject({ slug: z.string().min(1).max(64) });
+const escapeXml = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** A rough width for the badge text: no font metrics on the server, so wide enough for any digits and words. */
+const textWidth = (s: string) => Math.ceil([...s].length * 6.6) + 16;
+
+/** The counter and badge other sites embed: cacheable, and the only routes any site may frame. */
+export const embedPages: FastifyPluginAsyncZod = async (app) => {
+  const { actions } = app.services;
+  const https = app.config.PUBLIC_URL.startsWith('https:');
+  const embeddable = {
+    contentSecurityPolicy: pageCsp(https, ['*']),
+    frameguard: false as const,
+    // Other origins load the badge as an image: the default same-origin policy would block it.
+    crossOriginResourcePolicy: { policy: 'cross-origin' as const },
+  };
+  const cache = 'public, max-age=60, stale-while-revalidate=300';
+
+  app.get('/embed/:slug/counter', { schema: { params: SlugParams, hide: true }, helmet: embeddable }, async (req, reply) => {
+    const view = actions.publicView(req.params.slug);
+    reply.pageLocale = view.locale;
+    reply.header('cache-control', cache);
+    return reply.page(
+      'embed-counter',
+      { embed: true, pageTitle: view.title, campaign: view, counts: view.counts, progress: progressOf(view.counts), open: view.status === 'active' },
+      { locale: view.locale },
+    );
+  });
+
+  app.get('/embed/:slug/badge.svg', { schema: { params: SlugParams, hide: true }, helmet: embeddable }, async (req, reply) => {
+    const view = actions.publicView(req.params.slug);
+    const label = translate(app.pageStrings(view.locale), view.locale, 'badge.label', { supporters: view.counts.supporters });
+    const name = translate(app.pageStrings(view.locale), view.locale, 'site.name');
+    const left = textWidth(name);
+    const right = textWidth(label);
+    const svg =
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${left + right}" height="20" role="img" aria-label="${escapeXml(`${name}: ${label}`)}">` +
+      `<title>${escapeXml(`${view.title}: ${label}`)}</title>` +
+      `<rect width="${left}" height="20" fill="#143a6b"/><rect x="${left}" width="${right}" height="20" fill="#1e6b3a"/>` +
+      `<g fill="#fff" font-family="DejaVu Sans,Verdana,Geneva,sans-serif" font-size="11" text-anchor="middle">` +
+      `<text x="${left / 2}" y="14">${escapeXml(name)}</text><text x="${left + right / 2}" y="14">${escapeXml(label)}</text></g></svg>`;
+    return reply.type('image/svg+xml; charset=utf-8').header('cache-control', cache).send(svg);
+  });
+};

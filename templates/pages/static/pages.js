@@ -1,0 +1,133 @@
+// Chorus pages: everything works without this file; with it, counters update live (SSE), the
+// letter preview follows the form as the supporter types, and share links can be copied.
+(function () {
+  'use strict';
+
+  // Live counters: one EventSource per campaign on the page, updating every [data-count-text].
+  function renderCount(el, count) {
+    var forms = JSON.parse(el.getAttribute('data-forms') || '{}');
+    var locale = el.getAttribute('data-locale') || 'en';
+    var numbers = new Intl.NumberFormat([locale, 'en']);
+    var form = forms[new Intl.PluralRules([locale, 'en']).select(count.supporters)] || forms.other || '';
+    var previous = el.textContent;
+    el.textContent = '';
+    form.split(/(\{[a-zA-Z]+\})/).forEach(function (part) {
+      var name = /^\{([a-zA-Z]+)\}$/.exec(part);
+      if (name && count[name[1]] !== undefined && count[name[1]] !== null) {
+        var strong = document.createElement('strong');
+        strong.setAttribute('data-count', name[1]);
+        strong.textContent = numbers.format(count[name[1]]);
+        el.appendChild(strong);
+      } else if (part) {
+        el.appendChild(document.createTextNode(part));
+      }
+    });
+    if (previous !== el.textContent) {
+      var changed = el.querySelector('[data-count="supporters"]');
+      if (changed) changed.classList.add('changed');
+    }
+  }
+
+  function startCounters() {
+    if (!window.EventSource) return;
+    var bySlug = {};
+    document.querySelectorAll('[data-live-count]').forEach(function (el) {
+      var slug = el.getAttribute('data-live-count');
+      (bySlug[slug] = bySlug[slug] || []).push(el);
+    });
+    Object.keys(bySlug).forEach(function (slug) {
+      var source = new EventSource('/api/v1/actions/' + encodeURIComponent(slug) + '/events');
+      source.addEventListener('count', function (event) {
+        var count = JSON.parse(event.data);
+        bySlug[slug].forEach(function (root) {
+          root.querySelectorAll('[data-count-text]').forEach(function (el) { renderCount(el, count); });
+          root.querySelectorAll('progress[data-count-progress]').forEach(function (bar) {
+            if (count.goal) {
+              bar.max = count.goal;
+              bar.value = Math.min(count.supporters, count.goal);
+            }
+          });
+        });
+      });
+    });
+  }
+
+  // Live letter preview: the server renders it exactly as it will be sent (no email needed).
+  function startPreview() {
+    var form = document.querySelector('form[data-preview-url]');
+    var subject = document.getElementById('preview-subject');
+    var text = document.getElementById('preview-text');
+    var status = document.getElementById('preview-status');
+    if (!form || !subject || !text || !window.fetch) return;
+    var timer = null;
+    var inFlight = null;
+    var value = function (name) {
+      var field = form.elements.namedItem(name);
+      return field && 'value' in field ? field.value : '';
+    };
+    function update() {
+      var targets = form.querySelectorAll('input[name="targetIds"]:checked');
+      // Only what has been typed: the server fills placeholders in for a missing name or country.
+      var supporter = {};
+      ['name', 'city', 'country', 'note'].forEach(function (name) {
+        var v = value(name);
+        if (v.trim() !== '') supporter[name] = v;
+      });
+      var body = { supporter: supporter };
+      if (value('templateId')) body.templateId = value('templateId');
+      if (targets.length > 0) body.targetId = targets[0].value;
+      if (inFlight) inFlight.abort();
+      inFlight = window.AbortController ? new AbortController() : null;
+      fetch(form.getAttribute('data-preview-url'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: inFlight ? inFlight.signal : undefined,
+        credentials: 'omit'
+      })
+        .then(function (res) { return res.json().then(function (json) { return { ok: res.ok, json: json }; }); })
+        .then(function (r) {
+          if (r.ok) {
+            subject.textContent = r.json.subject;
+            text.textContent = r.json.text;
+            var to = document.getElementById('preview-to');
+            if (to && to.getAttribute('data-template')) to.textContent = to.getAttribute('data-template').replace('{name}', r.json.to);
+            status.textContent = '';
+          } else if (r.json && r.json.detail) {
+            status.textContent = status.getAttribute('data-error').replace('{message}', r.json.detail);
+          }
+        })
+        .catch(function () { /* aborted or offline: the last preview stays */ });
+    }
+    var schedule = function () {
+      clearTimeout(timer);
+      timer = setTimeout(update, 300);
+    };
+    form.addEventListener('input', schedule);
+    form.addEventListener('change', schedule);
+  }
+
+  // Copy-link buttons are hidden without JavaScript (they could not work).
+  function startCopyButtons() {
+    document.querySelectorAll('[data-copy]').forEach(function (button) {
+      if (!navigator.clipboard) return;
+      button.hidden = false;
+      button.addEventListener('click', function () {
+        navigator.clipboard.writeText(button.getAttribute('data-copy')).then(function () {
+          button.textContent = button.getAttribute('data-copied') || button.textContent;
+        });
+      });
+    });
+  }
+
+  // After a failed submission, move focus to the list of problems so it is read first.
+  function focusErrors() {
+    var summary = document.querySelector('.error-summary');
+    if (summary) summary.focus();
+  }
+
+  startCounters();
+  startPreview();
+  startCopyButtons();
+  focusErrors();
+})();
