@@ -21,6 +21,7 @@ import { campaignRoutes } from './routes/campaigns.js';
 import { healthRoutes } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
 import { letterRoutes } from './routes/letters.js';
+import { postalRoutes } from './routes/postal.js';
 import { supporterRoutes } from './routes/supporters.js';
 import { targetRoutes } from './routes/targets.js';
 import { templateRoutes } from './routes/templates.js';
@@ -69,6 +70,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await app.register(actionRoutes);
   await app.register(actionPreviewRoutes);
   await app.register(letterRoutes);
+  await app.register(postalRoutes);
   await app.register(supporterRoutes);
   // Pages last, in their own context: cookies, CSRF, helmet and HTML errors stay theirs.
   await app.register(pagesPlugin);

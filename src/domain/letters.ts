@@ -43,6 +43,10 @@ export function createLetterService(deps: { db: Db; clock: Clock; counters: Coun
   const stmt = {
     get: sql.prepare('SELECT id, campaign_id AS campaignId, target_id AS targetId, status FROM letters WHERE id = ?'),
     setStatus: sql.prepare('UPDATE letters SET status = ? WHERE id = ? AND status = ?'),
+    // The letter's outbox row follows it: parked while held, due again (with a fresh retry budget) when released.
+    outboxFollow: sql.prepare(
+      'UPDATE outbox SET status = ?, next_attempt_at = ?, attempts = 0, first_attempt_at = NULL, last_error = NULL WHERE letter_id = ? AND status = ?',
+    ),
     one: sql.prepare(`${select} WHERE l.id = ?`),
     csvPage: sql.prepare(
       `SELECT l.id, l.created_at, l.status, t.name AS target, t.title AS target_title, l.signer_name, s.email AS supporter_email,
@@ -88,7 +92,9 @@ export function createLetterService(deps: { db: Db; clock: Clock; counters: Coun
       if (letter.status === to) return letter;
       if (!moderation[to].includes(letter.status)) throw conflict(`A ${letter.status} letter cannot be set to ${to}`);
       stmt.setStatus.run(to, letterId, letter.status);
-      counters.bump(letter.campaignId, counters.letterMove(letter.targetId, letter.status, to), clock.now().toISOString());
+      const at = clock.now().toISOString();
+      stmt.outboxFollow.run(to, at, letterId, to === 'held' ? 'queued' : 'held');
+      counters.bump(letter.campaignId, counters.letterMove(letter.targetId, letter.status, to), at);
       return letter;
     });
     events.changed(result.campaignId);

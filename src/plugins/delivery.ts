@@ -1,17 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { transportOptions, workerSettings } from '../delivery/settings.js';
+import { createPostalService, type PostalService } from '../delivery/postal.js';
 import { createMailer, type Mailer } from '../delivery/transport.js';
 import { createWorker, type Worker } from '../delivery/worker.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    delivery: { mailer: Mailer; worker: Worker };
+    delivery: { mailer: Mailer; worker: Worker; postal: PostalService };
   }
 }
 
 /**
- * The mailer and the delivery worker. With WORKER=inline the worker runs in the server: started
+ * The mailer, the delivery worker and the postal print run. With WORKER=inline the worker runs in the server: started
  * when the app is ready, stopped (in-flight sends finishing within `graceMs`) before the
  * database closes. With WORKER=off it is still built, so tests can drive it with tick()/drain().
  */
@@ -28,7 +29,8 @@ export const deliveryPlugin = fp(
       onChanged: (campaignId) => services.events.changed(campaignId),
       log: app.log,
     });
-    app.decorate('delivery', { mailer, worker });
+    const postal = createPostalService({ db: app.db, clock: app.clock, counters: services.counters, events: services.events });
+    app.decorate('delivery', { mailer, worker, postal });
     let unsubscribe = () => {};
     app.addHook('onReady', async () => {
       if (!opts.enabled) return;

@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { createWorker } from '../src/delivery/worker.js';
+import { recount } from '../src/domain/recount.js';
+import { auth, buildTestApp, type TestApp } from './helpers/build-app.js';
+import { hour, letterList, manualClock, minute, queuedLetters, stats } from './helpers/delivery.js';
+import { startSmtp, type TestSmtp } from './helpers/smtp-server.js';
+
+describe('delivery failures', () => {
+  let smtp: TestSmtp | undefined;
+  let t: TestApp | undefined;
+  const clock = manualClock();
+  afterEach(async () => {
+    await t?.close();
+    await smtp?.close();
+  });
+  const setup = async (plan: Parameters<typeof startSmtp>[0], env: Record<string, string> = {}) => {
+    smtp = await startSmtp(plan);
+    t = await buildTestApp({ MAIL_TRANSPORT: smtp.url, RETRY_BASE_MS: '1000', RATE_LIMIT_PER_MINUTE: '1000', ...env }, { clock });
+    return { smtp, t };
+  };
+
+  it('451 twice then 250: delivered exactly once, sent after 3 attempts, waiting between them', async () => {
+    const { smtp, t } = await setup((n) => (n <= 2 ? { code: 451, message: '4.7.1 Try again later' } : 'accept'));
+    const { campaign } = await queuedLetters(t.app, 1);
+    const worker = t.app.delivery.worker;
+
+    await worker.drain();
+    let [letter] = await letterList(t.app, campaign.id);
+    assert.equal(letter!.status, 'queued');
+    assert.equal(letter!.attempts, 1);
+    assert.match(letter!.lastError!, /451 4\.7\.1 Try again later/);
+    // Not due again until the backoff has passed.
+    await worker.drain();
+    assert.equal(smtp.attempts(), 1);
+
+    clock.advance(2000);
+    await worker.drain();
+    assert.equal(smtp.attempts(), 2);
+    clock.advance(5000);
+    await worker.drain();
+
+    [letter] = await letterList(t.app, campaign.id);
+    assert.equal(letter!.status, 'sent');
+    assert.equal(letter!.attempts, 3);
+    assert.equal(letter!.lastError, null);
+    assert.equal(smtp.raw.length, 1);
+    assert.equal((await stats(t.app, campaign.id)).letters.sent, 1);
+    assert.equal(recount(t.app.db).drift, 0);
+  });
+
+  it('550: failed at once with the server reply, one attempt only', async () => {
+    const { smtp, t } = await setup(() => ({ code: 550, message: '5.1.1 Mailbox unavailable' }));
+    const { campaign } = await queuedLetters(t.app, 1);
+    await t.app.delivery.worker.drain();
+    clock.advance(24 * hour);
+    await t.app.delivery.worker.drain();
+    const [letter] = await letterList(t.app, campaign.id);
+    assert.equal(letter!.status, 'failed');
+    assert.equal(letter!.attempts, 1);
+    assert.match(letter!.lastError!, /550 5\.1\.1 Mailbox unavailable/);
+    assert.equal(smtp.attempts(), 1);
+    const s = await stats(t.app, campaign.id);
+    assert.equal(s.letters.failed, 1);
+    assert.match(s.byTarget[0]!.lastError ?? '', /550/);
+    assert.equal(recount(t.app.db).drift, 0);
+  });
+
+  it('temporary failures give up as failed after the maximum age', async () => {
+    const { t } = await setup(() => ({ code: 421, message: '4.3.2 Service shutting down' }), { MAX_DELIVERY_AGE_HOURS: '2' });
+    const { campaign } = await queuedLetters(t.app, 1);
+    for (let i = 0; i < 12; i++) {
+      await t.app.delivery.worker.drain();
+      clock.advance(30 * minute);
+    }
+    const [letter] = await letterList(t.app, campaign.id);
+    assert.equal(letter!.status, 'failed');
+    assert.match(letter!.lastError!, /gave up after 2 h of retries; last: 421/);
+    assert.ok(letter!.attempts > 2 && letter!.attempts < 12, `attempts ${letter!.attempts}`);
+  });
+
+  it('an unexpected error holds the message after N attempts without blocking others', async () => {
+    const { smtp, t } = await setup(() => 'accept', { DELIVERY_HOLD_AFTER: '3' });
+    const { campaign } = await queuedLetters(t.app, 3);
+    const [broken] = await letterList(t.app, campaign.id);
+    // A worker whose transport throws something that is neither SMTP nor network for one letter.
+    const real = t.app.delivery.mailer;
+    const worker = createWorker({
+      db: t.app.db,
+      clock,
+      counters: t.app.services.counters,
+      mailFrom: 'Chorus <letters@example.org>',
+      retryBaseMs: 1000,
+      maxAgeMs: 100 * hour,
+      holdAfter: 3,
+      mailer: {
+        kind: 'smtp',
+        async send(message) {
+          if (String(message.messageId).includes(broken!.id)) throw new TypeError('cannot read properties of undefined');
+          return real.send(message);
+        },
+        close() {},
+      },
+    });
+    for (let i = 0; i < 6; i++) {
+      await worker.drain();
+      clock.advance(hour);
+    }
+    const letters = await letterList(t.app, campaign.id);
+    assert.deepEqual(letters.map((l) => l.status), ['held', 'sent', 'sent']);
+    assert.equal(letters[0]!.attempts, 3);
+    assert.match(letters[0]!.lastError!, /held after 3 attempts: cannot read properties of undefined/);
+    assert.equal(smtp.raw.length, 2);
+    assert.equal(recount(t.app.db).drift, 0);
+
+    // Released by the organizer, it is due again with a fresh budget.
+    const res = await t.app.inject({ method: 'PATCH', url: `/api/v1/letters/${broken!.id}`, headers: auth, payload: { status: 'queued' } });
+    assert.equal(res.statusCode, 200);
+    await t.app.delivery.worker.drain();
+    assert.equal((await letterList(t.app, campaign.id))[0]!.status, 'sent');
+    assert.equal(smtp.raw.length, 3);
+    assert.equal(recount(t.app.db).drift, 0);
+  });
+
+  it('pauses a recipient domain after M consecutive failures and records why', async () => {
+    const { smtp, t } = await setup(() => ({ code: 451, message: '4.4.1 No answer from host' }), { DELIVERY_PAUSE_AFTER: '3', DELIVERY_PAUSE_MINUTES: '60' });
+    await queuedLetters(t.app, 5);
+    await t.app.delivery.worker.drain();
+    const attempts = smtp.attempts();
+    assert.equal(attempts, 5);
+    const paused = t.app.db.$client.prepare('SELECT domain, paused_at AS pausedAt, reason FROM paused_domains').all() as { domain: string; pausedAt: string; reason: string }[];
+    assert.equal(paused.length, 1);
+    assert.equal(paused[0]!.domain, 'example.kz');
+    assert.match(paused[0]!.reason, /consecutive failures; last: 451 4\.4\.1/);
+
+    // Retries fall due, but the domain stays paused: nothing is tried.
+    smtp.reply(() => 'accept');
+    clock.advance(30 * minute);
+    await t.app.delivery.worker.drain();
+    assert.equal(smtp.attempts(), attempts);
+    // After the pause, deliveries resume and the streak is forgotten.
+    clock.advance(31 * minute);
+    await t.app.delivery.worker.drain();
+    assert.equal(smtp.raw.length, 5);
+    const after = t.app.db.$client.prepare('SELECT paused_at AS pausedAt, consecutive_failures AS n FROM paused_domains').get() as { pausedAt: string | null; n: number };
+    assert.deepEqual(after, { pausedAt: null, n: 0 });
+  });
+
+  it('a held letter is not sent, and an erased one fails with a clear reason', async () => {
+    const { smtp, t } = await setup(() => 'accept');
+    const { campaign } = await queuedLetters(t.app, 2);
+    const [first, second] = await letterList(t.app, campaign.id);
+    await t.app.inject({ method: 'PATCH', url: `/api/v1/letters/${first!.id}`, headers: auth, payload: { status: 'held' } });
+    const erased = await t.app.inject({ method: 'DELETE', url: '/api/v1/supporters?email=supporter2@example.org', headers: auth });
+    assert.equal(erased.statusCode, 204);
+    await t.app.delivery.worker.drain();
+    assert.equal(smtp.attempts(), 0);
+    const letters = await letterList(t.app, campaign.id);
+    assert.equal(letters.find((l) => l.id === first!.id)!.status, 'held');
+    const gone = letters.find((l) => l.id === second!.id)!;
+    assert.equal(gone.status, 'failed');
+    assert.match(gone.lastError ?? '', /eras/);
+    assert.equal(recount(t.app.db).drift, 0);
+  });
+});
