@@ -1,0 +1,280 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { auth, buildTestApp, createCampaign, createTarget, createTemplate, type TestApp } from './helpers/build-app.js';
+import { formSession, postForm } from './helpers/pages.js';
+import { confirmationTokens, readyCampaign, submit, supporter, tableCounts } from './helpers/supporters.js';
+
+const signer = (n: number, extra: [string, string][] = []): [string, string][] => [
+  ['name', `Supporter ${n}`],
+  ['email', `supporter${n}@example.org`],
+  ['country', 'KZ'],
+  ['city', 'Almaty'],
+  ...extra,
+];
+
+describe('action page', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await buildTestApp({ RATE_LIMIT_PER_MINUTE: '1000' });
+  });
+  after(() => t.close());
+
+  it('shows the campaign, its recipients, progress, timeline, letter preview and a labelled form; everything escaped', async () => {
+    const { campaign } = await readyCampaign(t.app, {
+      title: 'Free <script>alert(1)</script> Pastor Makset',
+      story: 'Arrested on 5 September.\n\nHe faces <b>extradition</b>.',
+    });
+    await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/campaigns/${campaign.id}/updates`,
+      headers: auth,
+      payload: { title: 'UPDATE: court hearing', body: 'The hearing was postponed.' },
+    });
+    const res = await t.app.inject({ url: `/c/${campaign.slug}` });
+    assert.equal(res.statusCode, 200);
+    assert.match(res.headers['content-type'] as string, /^text\/html/);
+    const html = res.body;
+    assert.ok(!html.includes('<script>alert(1)'), 'a title is text, never markup');
+    assert.match(html, /<h1 id="title">Free &lt;script&gt;alert\(1\)&lt;\/script&gt; Pastor Makset<\/h1>/);
+    assert.match(html, /He faces &lt;b&gt;extradition&lt;\/b&gt;/);
+    assert.match(html, /UPDATE: court hearing/);
+    assert.match(html, /<strong data-count="supporters">0<\/strong> supporters of <strong data-count="goal">5,000<\/strong>/);
+    assert.match(html, /Mr Daulbayev/);
+    assert.ok(!html.includes('prosecutor-general@example.kz'), "a target's address is never on the page");
+    assert.match(html, /id="preview-text"[^>]*>Dear Mr Daulbayev,/);
+    for (const id of ['f-name', 'f-email', 'f-city', 'f-country', 'f-note', 'f-consentUpdates']) assert.match(html, new RegExp(`<label for="${id}"`));
+    assert.match(html, /<input type="checkbox" name="consentUpdates" value="true" id="f-consentUpdates">/, 'consent is not ticked by default');
+    assert.match(html, /<option value="KZ">Kazakhstan<\/option>/);
+    assert.match(html, /name="_csrf" value="[^"]+"/);
+    const csp = res.headers['content-security-policy'] as string;
+    assert.match(csp, /default-src 'self'/);
+    assert.match(csp, /script-src 'self'/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.equal(res.headers['x-frame-options'], 'SAMEORIGIN');
+    assert.equal(res.headers['cache-control'], 'no-store');
+    // The page's own assets are the only ones, served with a long cache.
+    for (const src of html.matchAll(/(?:href|src)="(\/assets\/[^"]+)"/g)) {
+      const asset = await t.app.inject({ url: src[1]! });
+      assert.equal(asset.statusCode, 200);
+      assert.match(asset.headers['cache-control'] as string, /immutable/);
+    }
+    assert.ok(!/(?:href|src)="https?:/.test(html.replace(/<a [^>]*>/g, '')), 'no external resource');
+  });
+
+  it('is 404 as a page for a draft or unknown campaign', async () => {
+    const draft = await createCampaign(t.app, { status: 'draft' });
+    for (const url of [`/c/${draft.slug}`, '/c/no-such-campaign']) {
+      const res = await t.app.inject({ url });
+      assert.equal(res.statusCode, 404);
+      assert.match(res.headers['content-type'] as string, /^text\/html/);
+      assert.match(res.body, /<h1>Not found<\/h1>/);
+    }
+  });
+
+  it('re-renders the form with each error next to its field, the input kept, and stores nothing', async () => {
+    const { campaign } = await readyCampaign(t.app);
+    const { cookie, token } = await formSession(t.app, `/c/${campaign.slug}`);
+    const before = tableCounts(t.app);
+    const res = await postForm(
+      t.app,
+      `/c/${campaign.slug}`,
+      [
+        ['_csrf', token],
+        ['name', 'Jane <b>Roe</b>'],
+        ['email', 'not-an-address'],
+        ['country', ''],
+        ['note', 'Please let him stay.'],
+        ['consentUpdates', 'true'],
+      ],
+      cookie,
+    );
+    assert.equal(res.statusCode, 422);
+    assert.match(res.body, /id="f-email-error"><span class="visually-hidden">Error: <\/span>Enter a valid email address/);
+    assert.match(res.body, /id="f-country-error"><span class="visually-hidden">Error: <\/span>Choose your country/);
+    assert.ok(!res.body.includes('id="f-name-error"'));
+    assert.match(res.body, /id="f-name" value="Jane &lt;b&gt;Roe&lt;\/b&gt;"/);
+    assert.match(res.body, /id="f-email" value="not-an-address"/);
+    assert.match(res.body, />Please let him stay\.<\/textarea>/);
+    assert.match(res.body, /id="f-consentUpdates" checked/);
+    assert.match(res.body, /aria-invalid="true"/);
+    assert.match(res.body, /<a href="#f-email">Enter a valid email address/);
+    assert.deepEqual(tableCounts(t.app), before);
+  });
+
+  it('applies the campaign rules like the API: a forbidden phrase in the note is an error on the note', async () => {
+    const { campaign, prosecutor } = await readyCampaign(t.app, { rules: { forbiddenPhrases: ['Open Doors'], noteMaxLength: 1000 } });
+    const { cookie, token } = await formSession(t.app, `/c/${campaign.slug}`);
+    const before = tableCounts(t.app);
+    const res = await postForm(
+      t.app,
+      `/c/${campaign.slug}`,
+      [['_csrf', token], ...signer(1, [['note', 'Open Doors asked me to write.'], ['targetIds', prosecutor.id]])],
+      cookie,
+    );
+    assert.equal(res.statusCode, 422);
+    assert.match(res.body, /id="f-note-error"><span class="visually-hidden">Error: <\/span>The letter contains &quot;Open Doors&quot;/);
+    assert.deepEqual(tableCounts(t.app), before);
+  });
+
+  it('asks for at least one recipient when every target is unticked', async () => {
+    const { campaign } = await readyCampaign(t.app);
+    const { cookie, token } = await formSession(t.app, `/c/${campaign.slug}`);
+    const res = await postForm(t.app, `/c/${campaign.slug}`, [['_csrf', token], ...signer(1)], cookie);
+    assert.equal(res.statusCode, 422);
+    assert.match(res.body, /id="f-targetIds-error">.*Choose at least one person/);
+  });
+
+  it('accepts a valid post exactly like the API and redirects to "check your inbox"', async () => {
+    const { campaign, prosecutor, ambassador } = await readyCampaign(t.app);
+    const { cookie, token } = await formSession(t.app, `/c/${campaign.slug}`);
+    const before = tableCounts(t.app);
+    const res = await postForm(
+      t.app,
+      `/c/${campaign.slug}`,
+      [['_csrf', token], ...signer(1), ['targetIds', prosecutor.id], ['targetIds', ambassador.id], ['consentUpdates', 'true'], ['website', '']],
+      cookie,
+    );
+    assert.equal(res.statusCode, 303);
+    assert.equal(res.headers.location, `/c/${campaign.slug}/signed`);
+    const after = tableCounts(t.app);
+    assert.equal(after.supporters - before.supporters, 1);
+    assert.equal(after.letters - before.letters, 2);
+    assert.ok(confirmationTokens(t.app).has('supporter1@example.org'));
+    const consent = t.app.db.$client.prepare('SELECT consent_updates AS c FROM supporters WHERE campaign_id = ?').get(campaign.id) as { c: number };
+    assert.equal(consent.c, 1);
+
+    const signed = await t.app.inject({ url: res.headers.location as string });
+    assert.equal(signed.statusCode, 200);
+    assert.match(signed.body, /Check your inbox/);
+  });
+
+  it('writes to only the ticked target', async () => {
+    const { campaign, ambassador } = await readyCampaign(t.app);
+    const { cookie, token } = await formSession(t.app, `/c/${campaign.slug}`);
+    const res = await postForm(t.app, `/c/${campaign.slug}`, [['_csrf', token], ...signer(2), ['targetIds', ambassador.id]], cookie);
+    assert.equal(res.statusCode, 303);
+    const rows = t.app.db.$client.prepare('SELECT target_id AS t FROM letters WHERE campaign_id = ?').all(campaign.id) as { t: string }[];
+    assert.deepEqual(rows.map((r) => r.t), [ambassador.id]);
+  });
+
+  it('looks successful to a bot that fills the honeypot, and stores nothing', async () => {
+    const { campaign, prosecutor } = await readyCampaign(t.app);
+    const { cookie, token } = await formSession(t.app, `/c/${campaign.slug}`);
+    const before = tableCounts(t.app);
+    const res = await postForm(t.app, `/c/${campaign.slug}`, [['_csrf', token], ...signer(3), ['targetIds', prosecutor.id], ['website', 'http://spam.example.org']], cookie);
+    assert.equal(res.statusCode, 303);
+    assert.deepEqual(tableCounts(t.app), before);
+  });
+
+  it('refuses a post without a valid CSRF token, keeping what was typed, and stores nothing', async () => {
+    const { campaign, prosecutor } = await readyCampaign(t.app);
+    const before = tableCounts(t.app);
+    const { cookie } = await formSession(t.app, `/c/${campaign.slug}`);
+    for (const [token, jar] of [['forged', cookie], ['', '']] as const) {
+      const res = await postForm(t.app, `/c/${campaign.slug}`, [['_csrf', token], ...signer(4), ['targetIds', prosecutor.id]], jar);
+      assert.equal(res.statusCode, 403);
+      assert.match(res.body, /The form had expired/);
+      assert.match(res.body, /id="f-name" value="Supporter 4"/);
+    }
+    assert.deepEqual(tableCounts(t.app), before);
+  });
+
+  it('shows a paused campaign without a form, and a post to it is a 409 page', async () => {
+    const { campaign, prosecutor } = await readyCampaign(t.app);
+    const { cookie, token } = await formSession(t.app, `/c/${campaign.slug}`);
+    await t.app.inject({ method: 'PATCH', url: `/api/v1/campaigns/${campaign.id}`, headers: auth, payload: { status: 'paused' } });
+    const page = await t.app.inject({ url: `/c/${campaign.slug}` });
+    assert.match(page.body, /This campaign is paused/);
+    assert.ok(!page.body.includes('id="action-form"'));
+    const res = await postForm(t.app, `/c/${campaign.slug}`, [['_csrf', token], ...signer(5), ['targetIds', prosecutor.id]], cookie);
+    assert.equal(res.statusCode, 409);
+    assert.match(res.body, /This campaign is paused/);
+  });
+
+  it('a campaign with one target and no confirmation shows no target choice and says the letter is on its way', async () => {
+    const campaign = await createCampaign(t.app, { confirmation: 'none' });
+    await createTarget(t.app, campaign.id);
+    await createTemplate(t.app, campaign.id);
+    const { cookie, token, page } = await formSession(t.app, `/c/${campaign.slug}`);
+    assert.ok(!page.body.includes('name="targetIds"'));
+    const res = await postForm(t.app, `/c/${campaign.slug}`, [['_csrf', token], ...signer(6)], cookie);
+    assert.equal(res.statusCode, 303);
+    assert.equal(res.headers.location, `/c/${campaign.slug}/signed?queued=1`);
+    const signed = await t.app.inject({ url: res.headers.location as string });
+    assert.match(signed.body, /Your letter is on its way/);
+    assert.match(signed.body, /<strong data-count="supporters">1<\/strong> supporter</);
+  });
+
+  it('leaves /docs and the JSON API without the pages\' CSP, and the API still refuses form bodies', async () => {
+    const docs = await t.app.inject({ url: '/docs/' });
+    assert.equal(docs.statusCode, 200);
+    assert.equal(docs.headers['content-security-policy'], undefined);
+    const { campaign } = await readyCampaign(t.app);
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/actions/${campaign.slug}/letters`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams(signer(7)).toString(),
+    });
+    assert.equal(res.statusCode, 415);
+  });
+});
+
+describe('action form rate limit', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await buildTestApp({ RATE_LIMIT_PER_MINUTE: '2' });
+  });
+  after(() => t.close());
+
+  it('limits form posts per client like the API, with a page and Retry-After', async () => {
+    const { campaign, prosecutor } = await readyCampaign(t.app);
+    const { cookie, token } = await formSession(t.app, `/c/${campaign.slug}`);
+    const post = (n: number) => postForm(t.app, `/c/${campaign.slug}`, [['_csrf', token], ...signer(n), ['targetIds', prosecutor.id]], cookie);
+    assert.equal((await post(1)).statusCode, 303);
+    assert.equal((await post(2)).statusCode, 303);
+    const limited = await post(3);
+    assert.equal(limited.statusCode, 429);
+    assert.ok(limited.headers['retry-after']);
+    assert.match(limited.body, /Too many attempts/);
+    assert.equal(t.app.db.$client.prepare("SELECT count(*) FROM supporters WHERE email = 'supporter3@example.org'").pluck().get(), 0);
+  });
+});
+
+describe('public letter preview', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await buildTestApp();
+  });
+  after(() => t.close());
+
+  it('renders exactly what would be sent, with placeholders for what is not typed yet, and stores nothing', async () => {
+    const { campaign, ambassador } = await readyCampaign(t.app);
+    const before = tableCounts(t.app);
+    const url = `/api/v1/actions/${campaign.slug}/preview`;
+    const empty = await t.app.inject({ method: 'POST', url, payload: {} });
+    assert.equal(empty.statusCode, 200);
+    assert.match(empty.json().text, /\[your name\]\n\[your country\]/);
+    const res = await t.app.inject({ method: 'POST', url, payload: { targetId: ambassador.id, supporter: { name: 'Jane Roe', country: 'IE', city: 'Cork', note: 'Please.' } } });
+    assert.equal(res.statusCode, 200);
+    const body = res.json();
+    assert.equal(body.to, 'Ambassador of Kazakhstan');
+    assert.match(body.text, /^Your Excellency,/);
+    assert.match(body.text, /Please\.\nYours sincerely,\nJane Roe\nCork, Ireland/);
+    const submitted = await submit(t.app, campaign.slug, { ...supporter(1), targetIds: [ambassador.id] });
+    assert.equal(submitted.statusCode, 202);
+    assert.deepEqual(tableCounts(t.app).supporters, before.supporters + 1);
+  });
+
+  it('applies content rules, and is 404 for drafts and 422 for bad fields', async () => {
+    const { campaign } = await readyCampaign(t.app, { rules: { forbiddenPhrases: ['Open Doors'], noteMaxLength: 10 } });
+    const url = `/api/v1/actions/${campaign.slug}/preview`;
+    const long = await t.app.inject({ method: 'POST', url, payload: { supporter: { note: 'far too long a note' } } });
+    assert.equal(long.statusCode, 422);
+    const bad = await t.app.inject({ method: 'POST', url, payload: { supporter: { country: 'XX' } } });
+    assert.equal(bad.statusCode, 422);
+    const draft = await createCampaign(t.app, { status: 'draft' });
+    const hidden = await t.app.inject({ method: 'POST', url: `/api/v1/actions/${draft.slug}/preview`, payload: {} });
+    assert.equal(hidden.statusCode, 404);
+  });
+});

@@ -1,0 +1,252 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ADMIN_KEY, auth, buildTestApp, type TestApp } from './helpers/build-app.js';
+import { formSession, postForm } from './helpers/pages.js';
+import { confirmationTokens, readyCampaign, submit, supporter } from './helpers/supporters.js';
+
+const count = async (t: TestApp, slug: string) => (await t.app.inject({ url: `/api/v1/actions/${slug}/count` })).json().supporters as number;
+
+describe('confirmation and unsubscribe pages', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await buildTestApp();
+  });
+  after(() => t.close());
+
+  it('GET shows the letters and a Confirm form and changes nothing; POST confirms once and leads to the thank-you page', async () => {
+    const { campaign } = await readyCampaign(t.app);
+    await submit(t.app, campaign.slug, { ...supporter(1), note: 'Free him <now>.' });
+    const token = confirmationTokens(t.app).get('supporter1@example.org')!;
+
+    const page = await t.app.inject({ url: `/confirm/${token}` });
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /<form method="post" action="\/confirm\/[\w-]+">/);
+    assert.match(page.body, /To Mr Daulbayev, Prosecutor General of Kazakhstan/);
+    assert.match(page.body, /Free him &lt;now&gt;\./);
+    assert.match(page.headers['content-security-policy'] as string, /default-src 'self'/);
+    assert.equal(await count(t, campaign.slug), 0, 'a GET confirms nothing');
+
+    const confirmed = await t.app.inject({ method: 'POST', url: `/confirm/${token}` });
+    assert.equal(confirmed.statusCode, 303);
+    assert.equal(confirmed.headers.location, `/c/${campaign.slug}/thanks`);
+    assert.equal(await count(t, campaign.slug), 1);
+
+    const thanks = await t.app.inject({ url: confirmed.headers.location as string });
+    assert.equal(thanks.statusCode, 200);
+    assert.match(thanks.body, /Thank you!/);
+    assert.match(thanks.body, /<strong data-count="supporters">1<\/strong> supporter of/);
+    assert.match(thanks.body, /href="mailto:\?subject(=|&#x3D;)/);
+    assert.match(thanks.body, /href="https:\/\/wa\.me\/\?text(=|&#x3D;)[^"]*localhost%3A3000%2Fc%2F/);
+
+    const again = await t.app.inject({ method: 'POST', url: `/confirm/${token}` });
+    assert.equal(again.statusCode, 303);
+    assert.equal(await count(t, campaign.slug), 1, 'confirming twice counts once');
+    const seen = await t.app.inject({ url: `/confirm/${token}` });
+    assert.match(seen.body, /You have already confirmed this letter/);
+    assert.ok(!seen.body.includes('<form method="post"'));
+  });
+
+  it('an unknown or expired link is a 404 page', async () => {
+    for (const url of ['/confirm/aaaaaaaaaaaaaaaaaaaaaaaa', '/unsubscribe/aaaaaaaaaaaaaaaaaaaaaaaa']) {
+      const res = await t.app.inject({ url });
+      assert.equal(res.statusCode, 404);
+      assert.match(res.body, /This page does not exist, or the link has expired/);
+    }
+    const post = await t.app.inject({ method: 'POST', url: '/confirm/aaaaaaaaaaaaaaaaaaaaaaaa' });
+    assert.equal(post.statusCode, 404);
+  });
+
+  it('unsubscribe: GET asks, RFC 8058 one-click POST works without cookies or CSRF, in any body, and is idempotent', async () => {
+    const { campaign } = await readyCampaign(t.app);
+    await submit(t.app, campaign.slug, { ...supporter(2), consentUpdates: true });
+    const token = confirmationTokens(t.app).get('supporter2@example.org')!;
+    await t.app.inject({ method: 'POST', url: `/confirm/${token}` });
+    await t.app.inject({ method: 'POST', url: `/api/v1/campaigns/${campaign.id}/updates`, headers: auth, payload: { title: 'Hearing moved', body: 'To 3 May.', notify: true } });
+    const payload = t.app.db.$client.prepare("SELECT payload FROM outbox WHERE kind = 'update'").get() as { payload: string };
+    const url = new URL(JSON.parse(payload.payload).unsubscribeUrl as string).pathname;
+    const consent = () => (t.app.db.$client.prepare("SELECT consent_updates AS c FROM supporters WHERE email = 'supporter2@example.org'").get() as { c: number }).c;
+
+    const page = await t.app.inject({ url });
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /Stop receiving updates about &quot;/);
+    assert.equal(consent(), 1, 'a GET unsubscribes nobody');
+
+    const oneClick = await t.app.inject({
+      method: 'POST',
+      url,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'List-Unsubscribe=One-Click',
+    });
+    assert.equal(oneClick.statusCode, 200);
+    assert.match(oneClick.body, /You will receive no more updates/);
+    assert.equal(consent(), 0);
+    const boundary = 'x-boundary';
+    const multipart = await t.app.inject({
+      method: 'POST',
+      url,
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+      payload: `--${boundary}\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--${boundary}--\r\n`,
+    });
+    assert.equal(multipart.statusCode, 200);
+    assert.equal(consent(), 0);
+    const after = await t.app.inject({ url });
+    assert.match(after.body, /You will receive no more updates/);
+  });
+});
+
+describe('embeddable counter and badge', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await buildTestApp({ RATE_LIMIT_PER_MINUTE: '1000' });
+  });
+  after(() => t.close());
+
+  it('may be framed by any site, is cacheable, and shows the count', async () => {
+    const { campaign } = await readyCampaign(t.app, { confirmation: 'none' });
+    for (let i = 0; i < 3; i++) await submit(t.app, campaign.slug, supporter(i));
+    const counter = await t.app.inject({ url: `/embed/${campaign.slug}/counter` });
+    assert.equal(counter.statusCode, 200);
+    assert.match(counter.headers['content-security-policy'] as string, /frame-ancestors \*/);
+    assert.equal(counter.headers['x-frame-options'], undefined);
+    assert.match(counter.headers['cache-control'] as string, /^public, max-age=60/);
+    assert.match(counter.body, /<body class="embed">/);
+    assert.match(counter.body, /data-live-count="[^"]+"/);
+    assert.match(counter.body, /<strong data-count="supporters">3<\/strong> supporters of/);
+
+    const badge = await t.app.inject({ url: `/embed/${campaign.slug}/badge.svg` });
+    assert.equal(badge.statusCode, 200);
+    assert.match(badge.headers['content-type'] as string, /^image\/svg\+xml/);
+    assert.equal(badge.headers['cross-origin-resource-policy'], 'cross-origin');
+    assert.match(badge.body, /<text[^>]*>3 supporters<\/text>/);
+
+    const page = await t.app.inject({ url: `/c/${campaign.slug}` });
+    assert.match(page.headers['content-security-policy'] as string, /frame-ancestors 'none'/, 'only the embed routes may be framed');
+    assert.equal((await t.app.inject({ url: '/embed/no-such/badge.svg' })).statusCode, 404);
+  });
+
+  it('formats large counts for the locale', async () => {
+    const { campaign } = await readyCampaign(t.app, { confirmation: 'none' });
+    await submit(t.app, campaign.slug, supporter('big'));
+    // 3,800 people (the Open Doors campaign's figure) would take a while to submit one by one.
+    t.app.db.$client.prepare("UPDATE counters SET value = 3801 WHERE campaign_id = ? AND name = 'supporters'").run(campaign.id);
+    const badge = await t.app.inject({ url: `/embed/${campaign.slug}/badge.svg` });
+    assert.match(badge.body, />3,801 supporters</);
+  });
+});
+
+describe('organizer dashboard', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await buildTestApp({ RATE_LIMIT_PER_MINUTE: '1000' });
+  });
+  after(() => t.close());
+
+  async function signIn(key = ADMIN_KEY) {
+    const { cookie, token } = await formSession(t.app, '/admin');
+    const res = await postForm(t.app, '/admin/sign-in', [['_csrf', token], ['key', key]], cookie);
+    const session = [res.headers['set-cookie'] ?? []].flat().find((c) => c.startsWith('chorus_admin='));
+    return { res, cookie: session ? `${cookie}; ${session.split(';')[0]}` : cookie, session };
+  }
+
+  it('asks for a key; a wrong one is refused; the right one opens an HttpOnly, SameSite=Strict session', async () => {
+    const page = await t.app.inject({ url: '/admin' });
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /<input type="password" name="key"/);
+    const wrong = await signIn('not-a-valid-key-0000000000');
+    assert.equal(wrong.res.statusCode, 401);
+    assert.equal(wrong.session, undefined);
+    const right = await signIn();
+    assert.equal(right.res.statusCode, 303);
+    assert.match(right.session!, /HttpOnly/);
+    assert.match(right.session!, /SameSite=Strict/);
+    assert.match(right.session!, /Path=\/admin/);
+    const list = await t.app.inject({ url: '/admin', headers: { cookie: right.cookie } });
+    assert.match(list.body, /<h1>Campaigns<\/h1>/);
+    assert.match(list.body, /Sign out/);
+  });
+
+  it('without a session, pages redirect to the sign-in and actions are refused', async () => {
+    const { campaign } = await readyCampaign(t.app);
+    const page = await t.app.inject({ url: `/admin/campaigns/${campaign.id}` });
+    assert.equal(page.statusCode, 303);
+    assert.equal(page.headers.location, '/admin');
+    const csv = await t.app.inject({ url: `/admin/campaigns/${campaign.id}/letters.csv` });
+    assert.equal(csv.statusCode, 303);
+    const { cookie, token } = await formSession(t.app, '/admin');
+    const post = await postForm(t.app, `/admin/campaigns/${campaign.id}/status`, [['_csrf', token], ['status', 'paused']], cookie);
+    assert.equal(post.statusCode, 401);
+    assert.equal((await t.app.inject({ url: `/api/v1/campaigns/${campaign.id}`, headers: auth })).json().status, 'active');
+  });
+
+  it('shows counts, progress, the chart, the delivery panel, and releases a held letter', async () => {
+    const { campaign } = await readyCampaign(t.app, { confirmation: 'none', delivery: { mode: 'email', perTargetPerHour: 1 } });
+    await submit(t.app, campaign.slug, { ...supporter('h'), name: 'Held <Writer>' });
+    await submit(t.app, campaign.slug, supporter('q'));
+    const letters = (await t.app.inject({ url: `/api/v1/campaigns/${campaign.id}/letters`, headers: auth })).json().items as { id: string; supporter: { name: string } }[];
+    const held = letters.find((l) => l.supporter.name === 'Held <Writer>')!;
+    await t.app.inject({ method: 'PATCH', url: `/api/v1/letters/${held.id}`, headers: auth, payload: { status: 'held' } });
+
+    const { cookie } = await signIn();
+    const page = await t.app.inject({ url: `/admin/campaigns/${campaign.id}`, headers: { cookie } });
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /<b>2<\/b><span>Supporters<\/span>/);
+    assert.match(page.body, /2 supporters of 5,000/);
+    assert.match(page.body, /<svg class="chart-bars"/);
+    assert.match(page.body, /<rect class="bar"[^>]*><title>[^<]*: 2 supporters<\/title>/);
+    assert.match(page.body, /Held &lt;Writer&gt;/);
+    // Two targets, one letter each still queued (one of the three is held); one per hour may go now.
+    assert.match(page.body, /Waiting for hourly limit/);
+    const release = /action="(\/admin\/letters\/[^"]+\/release)"/.exec(page.body)![1]!;
+    const token = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
+
+    const forged = await postForm(t.app, release, [['_csrf', 'forged']], cookie);
+    assert.equal(forged.statusCode, 403);
+    const done = await postForm(t.app, release, [['_csrf', token]], cookie);
+    assert.equal(done.statusCode, 303);
+    assert.equal(done.headers.location, `/admin/campaigns/${campaign.id}?done=released`);
+    const status = (await t.app.inject({ url: `/api/v1/campaigns/${campaign.id}/letters?status=held`, headers: auth })).json().items;
+    assert.equal(status.length, 0);
+    const after = await t.app.inject({ url: done.headers.location as string, headers: { cookie } });
+    assert.match(after.body, /The letter has been released/);
+    assert.match(after.body, /No letters are held/);
+  });
+
+  it('changes the status, posts an update, and downloads the CSV', async () => {
+    const { campaign } = await readyCampaign(t.app, { confirmation: 'none' });
+    await submit(t.app, campaign.slug, supporter('csv'));
+    const { cookie } = await signIn();
+    const page = await t.app.inject({ url: `/admin/campaigns/${campaign.id}`, headers: { cookie } });
+    const token = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
+    assert.match(page.body, /name="status" value="paused"/);
+    assert.ok(!page.body.includes('name="status" value="draft"'), 'only allowed moves are offered');
+
+    const paused = await postForm(t.app, `/admin/campaigns/${campaign.id}/status`, [['_csrf', token], ['status', 'paused']], cookie);
+    assert.equal(paused.statusCode, 303);
+    assert.equal((await t.app.inject({ url: `/api/v1/campaigns/${campaign.id}`, headers: auth })).json().status, 'paused');
+    const illegal = await postForm(t.app, `/admin/campaigns/${campaign.id}/status`, [['_csrf', token], ['status', 'draft']], cookie);
+    assert.equal(illegal.statusCode, 409);
+
+    const empty = await postForm(t.app, `/admin/campaigns/${campaign.id}/updates`, [['_csrf', token], ['title', ''], ['body', 'x']], cookie);
+    assert.equal(empty.statusCode, 422);
+    assert.match(empty.body, /id="u-title-error">Enter a title/);
+    const posted = await postForm(t.app, `/admin/campaigns/${campaign.id}/updates`, [['_csrf', token], ['title', 'UPDATE: hearing'], ['body', 'Moved to May.']], cookie);
+    assert.equal(posted.statusCode, 303);
+    const action = await t.app.inject({ url: `/c/${campaign.slug}` });
+    assert.match(action.body, /UPDATE: hearing/);
+
+    const csv = await t.app.inject({ url: `/admin/campaigns/${campaign.id}/letters.csv`, headers: { cookie } });
+    assert.equal(csv.statusCode, 200);
+    assert.match(csv.headers['content-type'] as string, /^text\/csv/);
+    assert.match(csv.headers['content-disposition'] as string, /attachment/);
+    assert.match(csv.body, /supportercsv@example\.org/);
+  });
+
+  it('a key without the letters scope cannot release or download', async () => {
+    const minted = await t.app.inject({ method: 'POST', url: '/api/v1/keys', headers: auth, payload: { name: 'desk', scopes: ['campaigns'] } });
+    const { campaign } = await readyCampaign(t.app);
+    const { cookie } = await signIn(minted.json().key);
+    assert.equal((await t.app.inject({ url: `/admin/campaigns/${campaign.id}`, headers: { cookie } })).statusCode, 200);
+    const csv = await t.app.inject({ url: `/admin/campaigns/${campaign.id}/letters.csv`, headers: { cookie } });
+    assert.equal(csv.statusCode, 403);
+  });
+});
