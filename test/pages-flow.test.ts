@@ -179,11 +179,15 @@ describe('organizer dashboard', () => {
   });
 
   it('shows counts, progress, the chart, the delivery panel, and releases a held letter', async () => {
-    const { campaign } = await readyCampaign(t.app, { confirmation: 'none', delivery: { mode: 'email', perTargetPerHour: 1 } });
+    const { campaign, prosecutor } = await readyCampaign(t.app, { confirmation: 'none', delivery: { mode: 'email', perTargetPerHour: 1 } });
     await submit(t.app, campaign.slug, { ...supporter('h'), name: 'Held <Writer>' });
     await submit(t.app, campaign.slug, supporter('q'));
-    const letters = (await t.app.inject({ url: `/api/v1/campaigns/${campaign.id}/letters`, headers: auth })).json().items as { id: string; supporter: { name: string } }[];
-    const held = letters.find((l) => l.supporter.name === 'Held <Writer>')!;
+    const letters = (await t.app.inject({ url: `/api/v1/campaigns/${campaign.id}/letters`, headers: auth })).json().items as {
+      id: string;
+      targetId: string;
+      supporter: { name: string };
+    }[];
+    const held = letters.find((l) => l.supporter.name === 'Held <Writer>' && l.targetId === prosecutor.id)!;
     await t.app.inject({ method: 'PATCH', url: `/api/v1/letters/${held.id}`, headers: auth, payload: { status: 'held' } });
 
     const { cookie } = await signIn();
@@ -194,8 +198,10 @@ describe('organizer dashboard', () => {
     assert.match(page.body, /<svg class="chart-bars"/);
     assert.match(page.body, /<rect class="bar"[^>]*><title>[^<]*: 2 supporters<\/title>/);
     assert.match(page.body, /Held &lt;Writer&gt;/);
-    // Two targets, one letter each still queued (one of the three is held); one per hour may go now.
-    assert.match(page.body, /Waiting for hourly limit/);
+    // One letter an hour per target: the ambassador's second queued letter waits; the prosecutor's other one is held.
+    const row = (name: string) => new RegExp(`<strong>${name}</strong>.*?</td>${'\\s*<td class="num">(\\d+)</td>'.repeat(5)}`, 's').exec(page.body)!.slice(1).map(Number);
+    assert.deepEqual(row('Ambassador of Kazakhstan'), [2, 0, 0, 1, 0]);
+    assert.deepEqual(row('Mr Daulbayev'), [1, 0, 0, 0, 1]);
     const release = /action="(\/admin\/letters\/[^"]+\/release)"/.exec(page.body)![1]!;
     const token = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
 

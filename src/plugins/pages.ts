@@ -77,6 +77,8 @@ export async function pagesPlugin(app: FastifyInstance) {
     layout: 'layout.hbs',
     production: true,
     options: {
+      // A partial on its own indented line would otherwise indent every line of a letter shown in it.
+      compileOptions: { preventIndent: true },
       partials: {
         'field-error': 'partials/field-error.hbs',
         letter: 'partials/letter.hbs',

@@ -41,7 +41,9 @@ export function bucketSupporters(hourly: { hour: string; supporters: number }[],
   const step = unit === 'hour' ? hourMs : dayMs;
   const floor = unit === 'hour' ? floorHour : floorDay;
   const last = floor(end);
-  const from = Math.max(floor(first), last - (maxBars - 1) * step);
+  // At least a day of hours or a week of days, so a young campaign's first bar is not the whole chart.
+  const minBars = unit === 'hour' ? 24 : 7;
+  const from = Math.max(Math.min(floor(first), last - (minBars - 1) * step), last - (maxBars - 1) * step);
   const counts = new Map<number, number>();
   for (const h of hourly) {
     const at = floor(Date.parse(h.hour));
