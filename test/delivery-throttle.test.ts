@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { recount } from '../src/domain/recount.js';
+import { buildTestApp, type TestApp } from './helpers/build-app.js';
+import { hour, letterList, manualClock, minute, queuedLetters } from './helpers/delivery.js';
+import { startSmtp, type TestSmtp } from './helpers/smtp-server.js';
+
+describe('per-target throttle', () => {
+  let smtp: TestSmtp;
+  let t: TestApp;
+  const clock = manualClock();
+  before(async () => {
+    smtp = await startSmtp();
+    t = await buildTestApp({ MAIL_TRANSPORT: smtp.url, RATE_LIMIT_PER_MINUTE: '1000' }, { clock });
+  });
+  after(async () => {
+    await t.close();
+    await smtp.close();
+  });
+
+  it('10 per hour with 30 letters: 10 delivered within the hour, spread out, 20 still queued', async () => {
+    const { campaign } = await queuedLetters(t.app, 30, { campaign: { delivery: { mode: 'email', perTargetPerHour: 10 } } });
+    const start = clock.now().getTime();
+    // Every minute for 59 minutes: a burst would show up at once, a spread one minute by minute.
+    for (let i = 0; i < 60; i++) {
+      await t.app.delivery.worker.drain();
+      if (i < 59) clock.advance(minute);
+    }
+    let letters = await letterList(t.app, campaign.id);
+    const sent = letters.filter((l) => l.status === 'sent');
+    assert.equal(sent.length, 10);
+    assert.equal(letters.filter((l) => l.status === 'queued').length, 20);
+    assert.equal(smtp.raw.length, 10);
+    const times = sent.map((l) => Date.parse(l.sentAt!) - start).sort((a, b) => a - b);
+    assert.deepEqual(times, Array.from({ length: 10 }, (_, i) => i * 6 * minute));
+
+    // The next hour brings the next ten, never more than ten in any rolling hour.
+    for (let i = 0; i < 60; i++) {
+      clock.advance(minute);
+      await t.app.delivery.worker.drain();
+    }
+    letters = await letterList(t.app, campaign.id);
+    const all = letters.filter((l) => l.sentAt).map((l) => Date.parse(l.sentAt!)).sort((a, b) => a - b);
+    assert.equal(all.length, 20);
+    for (let i = 0; i + 10 < all.length; i++) assert.ok(all[i + 10]! - all[i]! >= hour, 'eleven letters inside one hour');
+    assert.equal(recount(t.app.db).drift, 0);
+  });
+});
