@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ADMIN_KEY, auth, buildTestApp, type TestApp } from './helpers/build-app.js';
+import { ADMIN_KEY, auth, buildTestApp, createCampaign, createTarget, createTemplate, type TestApp } from './helpers/build-app.js';
 import { formSession, postForm } from './helpers/pages.js';
 import { confirmationTokens, readyCampaign, submit, supporter } from './helpers/supporters.js';
 
@@ -245,6 +245,25 @@ describe('organizer dashboard', () => {
     assert.match(csv.headers['content-type'] as string, /^text\/csv/);
     assert.match(csv.headers['content-disposition'] as string, /attachment/);
     assert.match(csv.body, /supportercsv@example\.org/);
+  });
+
+  it('offers the print run of a postal campaign as a PDF', async () => {
+    const campaign = await createCampaign(t.app, { confirmation: 'none', delivery: { mode: 'postal' } });
+    await createTarget(t.app, campaign.id, {
+      name: 'Pastor Bakhytzhan Kashkumbayev',
+      title: 'Prisoner',
+      email: undefined,
+      postalAddress: { lines: ['Institution SI-12'], city: 'Astana', postcode: '010000', country: 'KZ' },
+    });
+    await createTemplate(t.app, campaign.id);
+    await submit(t.app, campaign.slug, supporter('pdf'));
+    const { cookie } = await signIn();
+    const page = await t.app.inject({ url: `/admin/campaigns/${campaign.id}`, headers: { cookie } });
+    assert.match(page.body, /href="\/admin\/campaigns\/[^"]+\/letters\.pdf"/);
+    const pdf = await t.app.inject({ url: `/admin/campaigns/${campaign.id}/letters.pdf`, headers: { cookie } });
+    assert.equal(pdf.statusCode, 200);
+    assert.equal(pdf.headers['content-type'], 'application/pdf');
+    assert.equal(pdf.rawPayload.subarray(0, 5).toString(), '%PDF-');
   });
 
   it('a key without the letters scope cannot release or download', async () => {

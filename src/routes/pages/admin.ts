@@ -123,6 +123,7 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
         held: held.items,
         moreHeld: held.nextCursor !== null,
         moves: campaignStatuses.filter((to) => to !== campaign.status && canMove(campaign.status, to)),
+        pdf: campaign.delivery.mode === 'postal',
         notice: noticeOf(req),
         ...extra,
       }),
@@ -182,6 +183,18 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="${campaign.slug}-letters.csv"`)
         .send(letters.csv(campaign.id));
+    },
+  );
+
+  app.get(
+    '/admin/campaigns/:id/letters.pdf',
+    { schema: { params: IdParams, hide: true }, preHandler: organizer('letters') },
+    async (req, reply) => {
+      const campaign = campaigns.get(req.params.id);
+      return reply
+        .type('application/pdf')
+        .header('content-disposition', `attachment; filename="${campaign.slug}-letters.pdf"`)
+        .send(app.delivery.postal.pdf(campaign, undefined, app.clock.now()));
     },
   );
 };
