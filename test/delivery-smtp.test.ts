@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
 import { after, before, describe, it } from 'node:test';
 import type { AddressObject } from 'mailparser';
 import { recount } from '../src/domain/recount.js';
@@ -62,5 +63,29 @@ describe('delivery over real SMTP', () => {
     // Sent supporter mail no longer holds its confirmation link.
     const payloads = t.app.db.$client.prepare("SELECT count(*) AS n FROM outbox WHERE payload IS NOT NULL AND status = 'sent'").get() as { n: number };
     assert.equal(payloads.n, 0);
+  });
+});
+
+describe('the inline worker', () => {
+  it('starts with the app, sends a confirmation without being asked, and finishes an in-flight send before the database closes', async () => {
+    const smtp = await startSmtp((n) => (n === 2 ? { delayMs: 300 } : 'accept'));
+    const t = await buildTestApp({ MAIL_TRANSPORT: smtp.url, WORKER: 'inline', RATE_LIMIT_PER_MINUTE: '1000' });
+    try {
+      const { campaign } = await readyCampaign(t.app);
+      assert.equal((await submit(t.app, campaign.slug, supporter(1))).statusCode, 202);
+      await smtp.waitFor(1);
+      // The second message is slow; closing the app waits for it and records it.
+      assert.equal((await submit(t.app, campaign.slug, supporter(2))).statusCode, 202);
+      while (smtp.attempts() < 2) await new Promise((r) => setTimeout(r, 10));
+      await t.app.close();
+      assert.equal(smtp.raw.length, 2);
+      const db = new Database(t.dbPath, { readonly: true });
+      const sent = db.prepare("SELECT count(*) AS n FROM outbox WHERE status = 'sent'").get() as { n: number };
+      db.close();
+      assert.equal(sent.n, 2);
+    } finally {
+      await t.close();
+      await smtp.close();
+    }
   });
 });

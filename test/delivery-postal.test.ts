@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { inflateSync } from 'node:zlib';
+import { recount } from '../src/domain/recount.js';
+import { auth, buildTestApp, createCampaign, type TestApp } from './helpers/build-app.js';
+import { letterList, manualClock, minute, queuedLetters, stats } from './helpers/delivery.js';
+
+/** The Unicode code points the PDF's embedded fonts map glyphs to (their ToUnicode CMaps). */
+function mappedCodePoints(pdf: Buffer): Set<number> {
+  const text = pdf.toString('latin1');
+  const points = new Set<number>();
+  for (const m of text.matchAll(/stream\r?\n/g)) {
+    const start = m.index + m[0].length;
+    let body: string;
+    try {
+      body = inflateSync(pdf.subarray(start, text.indexOf('endstream', start))).toString('latin1');
+    } catch {
+      continue;
+    }
+    if (!body.includes('begincmap')) continue;
+    for (const hex of body.matchAll(/<([0-9a-f]{4})>/gi)) points.add(parseInt(hex[1]!, 16));
+  }
+  return points;
+}
+
+const postalAddress = { lines: ['ул. Кенесары, 4'], city: 'Астана', postcode: '010000', country: 'KZ' };
+
+describe('postal delivery', () => {
+  let t: TestApp;
+  const clock = manualClock();
+  before(async () => {
+    t = await buildTestApp({ RATE_LIMIT_PER_MINUTE: '1000' }, { clock });
+  });
+  after(() => t.close());
+
+  it('prints queued letters as a PDF with an embedded font, sends nothing, and marks a printed batch mailed', async () => {
+    const { campaign } = await queuedLetters(t.app, 3, {
+      campaign: {
+        delivery: { mode: 'postal' },
+        sender: { name: 'Kazakhstan International Bureau for Human Rights', postalAddress: { lines: ['Kunaev St 24'], city: 'Almaty', postcode: '050010', country: 'KZ' } },
+      },
+      target: { name: 'Генеральный прокурор', email: undefined, postalAddress },
+      supporter: (i) => ({ name: `Әлия ${i}` }),
+    });
+    assert.equal((t.app.db.$client.prepare('SELECT count(*) AS n FROM outbox WHERE campaign_id = ?').get(campaign.id) as { n: number }).n, 0);
+    assert.equal(await t.app.delivery.worker.tick(), 0);
+
+    const res = await t.app.inject({ method: 'GET', url: `/api/v1/campaigns/${campaign.id}/letters.pdf?status=queued`, headers: auth });
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.headers['content-type'], 'application/pdf');
+    const pdf = res.rawPayload.toString('latin1');
+    assert.ok(pdf.startsWith('%PDF-'));
+    assert.equal(pdf.match(/\/Type \/Page\b/g)?.length, 3, 'one page per letter');
+    assert.match(pdf, /\/FontFile2/, 'a TrueType font is embedded');
+    assert.match(pdf, /DejaVuSans/);
+    assert.doesNotMatch(pdf, /\/BaseFont \/Helvetica/, 'no standard font that would garble Cyrillic');
+    // Kazakh and Russian letters are real glyphs of the embedded font: ә (U+04D9), Қ… as in "Әлия", "Астана".
+    const points = mappedCodePoints(res.rawPayload);
+    for (const ch of 'ӘлияАстанаКенесары') assert.ok(points.has(ch.codePointAt(0)!), `glyph for ${ch}`);
+    const printedAt = String(res.headers['x-chorus-printed-at']);
+
+    // A letter confirmed after the print run is not marked by it.
+    clock.advance(minute);
+    const late = await t.app.inject({ method: 'POST', url: `/api/v1/actions/${campaign.slug}/letters`, payload: { name: 'Late', email: 'late@example.org', country: 'KZ' } });
+    assert.equal(late.statusCode, 202);
+    const marked = await t.app.inject({ method: 'POST', url: `/api/v1/campaigns/${campaign.id}/letters/mark-mailed`, headers: auth, payload: { printedAt } });
+    assert.equal(marked.statusCode, 200);
+    assert.equal(marked.json().marked, 3);
+    const byId = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/campaigns/${campaign.id}/letters/mark-mailed`,
+      headers: auth,
+      payload: { ids: (await letterList(t.app, campaign.id)).filter((l) => l.status === 'queued').map((l) => l.id) },
+    });
+    assert.equal(byId.statusCode, 200);
+    assert.equal(byId.json().marked, 1);
+    const s = await stats(t.app, campaign.id);
+    assert.equal(s.letters.sent, 4);
+    assert.equal(s.letters.queued, 0);
+    assert.equal(recount(t.app.db).drift, 0);
+
+    const empty = await t.app.inject({ method: 'GET', url: `/api/v1/campaigns/${campaign.id}/letters.pdf?status=queued`, headers: auth });
+    assert.equal(empty.statusCode, 200);
+    assert.equal(empty.rawPayload.toString('latin1').match(/\/Type \/Page\b/g)?.length, 1);
+  });
+
+  it('refuses bad requests with a problem and changes nothing', async () => {
+    const email = await createCampaign(t.app);
+    const postal = await createCampaign(t.app, { delivery: { mode: 'postal' } });
+    const cases = [
+      { url: `/api/v1/campaigns/${postal.id}/letters/mark-mailed`, payload: {}, status: 422 },
+      { url: `/api/v1/campaigns/${postal.id}/letters/mark-mailed`, payload: { ids: ['x'], printedAt: new Date().toISOString() }, status: 422 },
+      { url: `/api/v1/campaigns/${email.id}/letters/mark-mailed`, payload: { printedAt: new Date().toISOString() }, status: 409 },
+      { url: '/api/v1/campaigns/nope/letters/mark-mailed', payload: { ids: ['x'] }, status: 404 },
+    ];
+    for (const c of cases) {
+      const res = await t.app.inject({ method: 'POST', url: c.url, headers: auth, payload: c.payload });
+      assert.equal(res.statusCode, c.status, `${c.url} ${JSON.stringify(c.payload)}: ${res.body}`);
+      assert.equal(res.headers['content-type'], 'application/problem+json');
+    }
+    const noKey = await t.app.inject({ method: 'GET', url: `/api/v1/campaigns/${postal.id}/letters.pdf` });
+    assert.equal(noKey.statusCode, 401);
+    const badStatus = await t.app.inject({ method: 'GET', url: `/api/v1/campaigns/${postal.id}/letters.pdf?status=lost`, headers: auth });
+    assert.equal(badStatus.statusCode, 422);
+  });
+});
