@@ -47,7 +47,7 @@ describe('confirmation and unsubscribe pages', () => {
   });
 
   it('an unknown or expired link is a 404 page', async () => {
-    for (const url of ['/confirm/aaaaaaaaaaaaaaaaaaaaaaaa', '/unsubscribe/aaaaaaaaaaaaaaaaaaaaaaaa']) {
+    for (const url of ['/confirm/aaaaaaaaaaaaaaaaaaaaaaaa', '/unsubscribe/aaaaaaaaaaaaaaaaaaaaaaaa', '/confirm/short', `/c/${'x'.repeat(65)}`]) {
       const res = await t.app.inject({ url });
       assert.equal(res.statusCode, 404);
       assert.match(res.body, /This page does not exist, or the link has expired/);

@@ -109,7 +109,9 @@ export async function pagesPlugin(app: FastifyInstance) {
 
   /** Errors on pages are pages: the supporter sees words in the campaign's language, never a JSON document. */
   app.setErrorHandler(async (err: FastifyError, request, reply) => {
-    const status = err instanceof DomainError ? err.status : err.code?.startsWith('FST_CSRF') ? 403 : (err.statusCode ?? 500);
+    // A malformed slug or token in the path is a page that does not exist, as the API says too.
+    const status =
+      err instanceof DomainError ? err.status : err.code?.startsWith('FST_CSRF') ? 403 : err.validationContext === 'params' ? 404 : (err.statusCode ?? 500);
     const locale = reply.pageLocale ?? 'en';
     const strings = stringsFor(locale);
     const say = (key: string, values?: Record<string, unknown>) => translate(strings, locale, key, values);
