@@ -273,5 +273,6 @@ describe('organizer dashboard', () => {
     assert.equal((await t.app.inject({ url: `/admin/campaigns/${campaign.id}`, headers: { cookie } })).statusCode, 200);
     const csv = await t.app.inject({ url: `/admin/campaigns/${campaign.id}/letters.csv`, headers: { cookie } });
     assert.equal(csv.statusCode, 403);
+    assert.match(csv.body, /Your key lacks the &quot;letters&quot; scope/);
   });
 });

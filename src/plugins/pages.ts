@@ -110,13 +110,14 @@ export async function pagesPlugin(app: FastifyInstance) {
   /** Errors on pages are pages: the supporter sees words in the campaign's language, never a JSON document. */
   app.setErrorHandler(async (err: FastifyError, request, reply) => {
     // A malformed slug or token in the path is a page that does not exist, as the API says too.
-    const status =
-      err instanceof DomainError ? err.status : err.code?.startsWith('FST_CSRF') ? 403 : err.validationContext === 'params' ? 404 : (err.statusCode ?? 500);
+    const csrf = err.code?.startsWith('FST_CSRF') ?? false;
+    const status = err instanceof DomainError ? err.status : csrf ? 403 : err.validationContext === 'params' ? 404 : (err.statusCode ?? 500);
     const locale = reply.pageLocale ?? 'en';
     const strings = stringsFor(locale);
     const say = (key: string, values?: Record<string, unknown>) => translate(strings, locale, key, values);
     if (status >= 500) request.log.error({ err }, 'page failed');
-    const known = status >= 500 ? 500 : [403, 404, 429].includes(status) ? status : null;
+    // These have words of their own; any other refusal (a conflict, a missing scope) says what the domain said.
+    const known = status >= 500 ? 500 : csrf ? 403 : status === 404 || status === 429 ? status : null;
     const heading = say(`error.${known ?? 409}.title`);
     const message = known === 500 ? say('error.500.text', { id: request.id }) : known ? say(`error.${known}.text`) : err.message;
     return reply.page('error', { pageTitle: heading, heading, message, noindex: true }, { locale, status: status >= 500 ? 500 : status });
