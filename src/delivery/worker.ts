@@ -4,7 +4,7 @@ import type { SendMailOptions } from 'nodemailer';
 import { writeTx, type Db } from '../db/client.js';
 import type { LetterStatus, MailPayload } from '../db/schema.js';
 import type { Clock } from '../domain/clock.js';
-import type { Counters } from '../domain/counters.js';
+import type { Counters, Deltas } from '../domain/counters.js';
 import { createDigestJob } from './digest.js';
 import { backoffMs, classify } from './failures.js';
 import { letterMessage, parseSender, supporterMessage } from './messages.js';
@@ -55,6 +55,26 @@ export interface Job {
 }
 
 type Outcome = { job: Job; ok: true; response: string } | { job: Job; ok: false; err: unknown };
+
+/**
+ * Counter changes gathered over one transaction and written once before it commits: a batch of
+ * letters to the same targets moves the same few counters, so one upsert per counter replaces one per letter.
+ */
+function createTally() {
+  const deltas = new Map<string, Deltas>();
+  return {
+    add(campaignId: string, d: Deltas): void {
+      const sum = deltas.get(campaignId) ?? {};
+      for (const [k, v] of Object.entries(d)) sum[k] = (sum[k] ?? 0) + v;
+      deltas.set(campaignId, sum);
+    },
+    write(counters: Pick<Counters, 'bump'>, at: string): void {
+      for (const [campaignId, d] of deltas) counters.bump(campaignId, d, at);
+    },
+    campaigns: () => deltas.keys(),
+  };
+}
+type Tally = ReturnType<typeof createTally>;
 
 const hour = 3_600_000;
 
@@ -149,18 +169,15 @@ export function createWorker(opts: WorkerOptions) {
   };
 
   /** Moves a letter to `to` with its counters, in the caller's transaction. */
-  function moveLetter(letterId: string, to: LetterStatus, at: string, error: string | null, changed: Set<string>): void {
+  function moveLetter(letterId: string, to: LetterStatus, at: string, error: string | null, tally: Tally): void {
     const l = stmt.letterStatus.get(letterId) as { campaignId: string; targetId: string; status: LetterStatus } | undefined;
     if (!l) return;
     stmt.moveLetter.run({ id: letterId, to, error, sentAt: to === 'sent' ? at : null });
-    if (l.status !== to) {
-      counters.bump(l.campaignId, counters.letterMove(l.targetId, l.status, to), at);
-      changed.add(l.campaignId);
-    }
+    if (l.status !== to) tally.add(l.campaignId, counters.letterMove(l.targetId, l.status, to));
   }
 
-  function notify(changed: Set<string>): void {
-    if (opts.onChanged) for (const id of changed) opts.onChanged(id);
+  function notify(campaignIds: Iterable<string>): void {
+    if (opts.onChanged) for (const id of campaignIds) opts.onChanged(id);
   }
 
   /**
@@ -170,7 +187,7 @@ export function createWorker(opts: WorkerOptions) {
    */
   function claim(max: number): Job[] {
     const jobs: Job[] = [];
-    const changed = new Set<string>();
+    const tally = createTally();
     writeTx(db, () => {
       const now = clock.now();
       const at = now.toISOString();
@@ -211,12 +228,13 @@ export function createWorker(opts: WorkerOptions) {
             | { attempts: number; firstAttemptAt: string; payload: string | null }
             | undefined;
           if (!claimed) continue;
-          const job = prepare(row, claimed, at, changed);
+          const job = prepare(row, claimed, tally);
           if (job) jobs.push(job);
         }
       }
+      tally.write(counters, at);
     });
-    notify(changed);
+    notify(tally.campaigns());
     return jobs;
   }
 
@@ -249,8 +267,7 @@ export function createWorker(opts: WorkerOptions) {
   function prepare(
     row: { id: string; kind: string; lane: number; campaignId: string | null; letterId: string | null; domain: string | null },
     claimed: { attempts: number; firstAttemptAt: string; payload: string | null },
-    at: string,
-    changed: Set<string>,
+    tally: Tally,
   ): Job | null {
     const base = { id: row.id, kind: row.kind, lane: row.lane, campaignId: row.campaignId, letterId: row.letterId, domain: row.domain, attempts: claimed.attempts, firstAttemptAt: claimed.firstAttemptAt };
     if (row.kind === 'digest') return { ...base, message: () => digests.message(row.id) };
@@ -273,8 +290,7 @@ export function createWorker(opts: WorkerOptions) {
     stmt.letterAttempt.run(letter.id);
     if (letter.status !== 'sending') {
       stmt.moveLetter.run({ id: letter.id, to: 'sending', error: null, sentAt: null });
-      counters.bump(letter.campaignId, counters.letterMove(letter.targetId, letter.status, 'sending'), at);
-      changed.add(letter.campaignId);
+      tally.add(letter.campaignId, counters.letterMove(letter.targetId, letter.status, 'sending'));
     }
     return {
       ...base,
@@ -292,12 +308,12 @@ export function createWorker(opts: WorkerOptions) {
   }
 
   /** Records one outcome: the outbox row, its letter(s) with counters, the domain's failure streak. */
-  function record(o: Outcome, now: Date, changed: Set<string>): void {
+  function record(o: Outcome, now: Date, tally: Tally): void {
     const at = now.toISOString();
     const { job } = o;
     const letters = (status: LetterStatus, error: string | null) => {
-      if (job.letterId) moveLetter(job.letterId, status, at, error, changed);
-      if (job.kind === 'digest') for (const id of digests.members(job.id, status)) moveLetter(id, status, at, error, changed);
+      if (job.letterId) moveLetter(job.letterId, status, at, error, tally);
+      if (job.kind === 'digest') for (const id of digests.members(job.id, status)) moveLetter(id, status, at, error, tally);
     };
     if (o.ok) {
       if (stmt.sent.run({ id: job.id, owner, now: at }).changes === 0) return;
@@ -329,48 +345,56 @@ export function createWorker(opts: WorkerOptions) {
     if (stmt.retry.run({ id: job.id, owner, next: new Date(next).toISOString(), error: reason }).changes > 0) letters('queued', reason);
   }
 
-  // Outcomes wait here for the next event-loop turn, then commit together.
+  // Outcomes are committed together: once half the window has finished, when nothing else is in
+  // flight, or after `flushMs`. Until then they count against the window, so a crash can never
+  // lose more outcomes (resend more messages) than `concurrency`.
+  const flushMs = 10;
   let pending: Outcome[] = [];
-  let flushScheduled = false;
+  let flushTimer: NodeJS.Timeout | undefined;
   let closed = false;
   function flush(): void {
-    flushScheduled = false;
+    clearTimeout(flushTimer);
+    flushTimer = undefined;
     if (pending.length === 0 || closed) return;
     const batch = pending;
     pending = [];
-    const changed = new Set<string>();
+    const tally = createTally();
     writeTx(db, () => {
       const now = clock.now();
-      for (const o of batch) record(o, now, changed);
+      for (const o of batch) record(o, now, tally);
+      tally.write(counters, now.toISOString());
     });
-    notify(changed);
-  }
-  function settle(o: Outcome): void {
-    if (o.ok === false && classify(o.err).kind === 'unexpected') opts.log?.error({ err: o.err, outboxId: o.job.id }, 'delivery failed unexpectedly');
-    pending.push(o);
-    if (!flushScheduled) {
-      flushScheduled = true;
-      setImmediate(flush);
-    }
+    notify(tally.campaigns());
   }
 
-  const inFlight = new Set<Promise<void>>();
-  async function send(job: Job): Promise<void> {
-    try {
-      const info = await mailer.send(job.message());
-      settle({ job, ok: true, response: info.response });
-    } catch (err) {
-      settle({ job, ok: false, err });
-    }
-  }
+  const inFlight = new Set<Job>();
+  const sends = new Set<Promise<void>>();
   function launch(job: Job): Promise<void> {
-    const p = send(job).finally(() => {
-      inFlight.delete(p);
-      wake();
-    });
-    inFlight.add(p);
+    const p = deliver(job).finally(() => sends.delete(p));
+    sends.add(p);
     return p;
   }
+  async function deliver(job: Job): Promise<void> {
+    inFlight.add(job);
+    let outcome: Outcome;
+    try {
+      const info = await mailer.send(job.message());
+      outcome = { job, ok: true, response: info.response };
+    } catch (err) {
+      outcome = { job, ok: false, err };
+      if (classify(err).kind === 'unexpected') opts.log?.error({ err, outboxId: job.id }, 'delivery failed unexpectedly');
+    }
+    inFlight.delete(job);
+    pending.push(outcome);
+    try {
+      if (pending.length >= Math.max(1, concurrency >> 1) || inFlight.size === 0) flush();
+      else flushTimer ??= setTimeout(flush, flushMs);
+    } catch (err) {
+      opts.log?.error({ err }, 'recording delivery outcomes failed');
+    }
+    wake();
+  }
+  const busy = () => inFlight.size + pending.length;
 
   // The background loop (start/stop). Tests may instead drive it with tick() and drain().
   let running = false;
@@ -399,14 +423,14 @@ export function createWorker(opts: WorkerOptions) {
           const changed = digests.run(clock.now());
           notify(changed);
         }
-        const free = concurrency - inFlight.size;
+        const free = concurrency - busy();
         // Claim in batches (each claim is a commit) once half the window is free.
         if (free >= Math.max(1, concurrency >> 1)) for (const job of claim(free)) void launch(job);
       } catch (err) {
         opts.log?.error({ err }, 'delivery worker error');
       }
       if (!running) break;
-      await sleep(inFlight.size > 0 ? hour : pollMs);
+      await sleep(busy() > 0 ? hour : pollMs);
     }
   }
 
@@ -421,7 +445,7 @@ export function createWorker(opts: WorkerOptions) {
       await Promise.all(jobs.map(launch));
       flush();
     }
-    await Promise.all(inFlight);
+    await Promise.all(sends);
     flush();
     return total;
   }
@@ -443,7 +467,7 @@ export function createWorker(opts: WorkerOptions) {
       wake();
       await loopDone;
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.all(inFlight), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+      await Promise.race([Promise.all(sends), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
       clearTimeout(timer);
       flush();
       closed = true;
