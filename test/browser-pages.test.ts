@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ADMIN_KEY, auth, buildTestApp, type TestApp } from './helpers/build-app.js';
-import { freePort, launchBrowser, shoot, waitForText, watchErrors } from './helpers/browser.js';
+import { freePort, launchBrowser, shoot, unlabelled, waitForText, watchErrors } from './helpers/browser.js';
 import { startSmtp, type TestSmtp } from './helpers/smtp-server.js';
 import { readyCampaign } from './helpers/supporters.js';
 
@@ -66,6 +66,7 @@ describe('pages in a real browser', () => {
     await screenshot(page, 'action');
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate('document.activeElement?.className'), 'skip');
+    assert.deepEqual(await unlabelled(page), []);
 
     await page.fill('#f-email', 'not an address');
     await page.click('button[type=submit]');
@@ -144,6 +145,7 @@ describe('pages in a real browser', () => {
     await screenshot(page, 'admin-campaigns');
     await page.click(`a[href="/admin/campaigns/${campaign.id}"]`);
     assert.match((await page.locator('#held').textContent()) ?? '', /Aigerim Sadykova/);
+    assert.deepEqual(await unlabelled(page), []);
     await screenshot(page, 'admin-campaign');
     await page.locator('#held button[type=submit]').click();
     await page.waitForURL(/done=released/);

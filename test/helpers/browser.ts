@@ -69,3 +69,12 @@ export async function waitForText(page: Page, selector: string, pattern: RegExp)
     [selector, pattern.source, pattern.flags] as const,
   );
 }
+
+/** Names of visible form controls without a label (the honeypot, hidden from everyone, excepted). */
+export function unlabelled(page: Page): Promise<string[]> {
+  return page.evaluate<string[]>(
+    `[...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+      .filter((e) => !e.closest('.hp') && e.labels.length === 0 && !e.getAttribute('aria-label'))
+      .map((e) => e.name || e.id)`,
+  );
+}
