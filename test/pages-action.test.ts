@@ -39,7 +39,7 @@ describe('action page', () => {
     assert.match(html, /He faces &lt;b&gt;extradition&lt;\/b&gt;/);
     assert.match(html, /UPDATE: court hearing/);
     assert.match(html, /<strong data-count="supporters">0<\/strong> supporters of <strong data-count="goal">5,000<\/strong>/);
-    assert.match(html, /Mr Daulbayev/);
+    assert.match(html, /<li><strong>Mr Daulbayev<\/strong><span class="role">Prosecutor General of Kazakhstan<\/span><\/li>/);
     assert.ok(!html.includes('prosecutor-general@example.kz'), "a target's address is never on the page");
     assert.match(html, /id="preview-text"[^>]*>Dear Mr Daulbayev,/);
     for (const id of ['f-name', 'f-email', 'f-city', 'f-country', 'f-note', 'f-consentUpdates']) assert.match(html, new RegExp(`<label for="${id}"`));
