@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { simpleParser, type AddressObject } from 'mailparser';
@@ -88,6 +89,22 @@ describe('message headers', () => {
     const parsed = await simpleParser(raw);
     assert.equal(first(parsed.from)![0]!.name, 'Eve Bcc: victim@example.org via Chorus');
     assert.deepEqual([parsed.to, parsed.cc, parsed.bcc].flatMap((a) => first(a) ?? []).map((a) => a.address), ['prosecutor-general@example.kz']);
+  });
+
+  it('DKIM signs List-Unsubscribe-Post along with the usual headers', async () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const keyFile = join(t.dir, 'dkim.pem');
+    writeFileSync(keyFile, privateKey.export({ type: 'pkcs1', format: 'pem' }));
+    const mailer = createMailer({ url: `file:${join(t.dir, 'signed')}`, dkim: { domain: 'example.org', selector: 'chorus', keyFile } });
+    await mailer.send(supporterMessage(sender, 'out_9', { to: { name: 'Ann', address: 'ann@example.org' }, subject: 'Update', text: 'Hi', unsubscribeUrl: 'https://chorus.example.org/unsubscribe/t' }));
+    mailer.close();
+    const [file] = readdirSync(join(t.dir, 'signed'));
+    const raw = readFileSync(join(t.dir, 'signed', file!), 'utf8');
+    const signature = /^DKIM-Signature: ([\s\S]*?)\n(?=\S)/m.exec(raw)?.[1]?.replace(/\s+/g, '') ?? '';
+    assert.match(signature, /d=example\.org;/);
+    assert.match(signature, /s=chorus;/);
+    const signed = /(?:^|;)h=([^;]+);/.exec(signature)![1]!.toLowerCase().split(':');
+    for (const h of ['from', 'to', 'subject', 'message-id', 'list-unsubscribe', 'list-unsubscribe-post']) assert.ok(signed.includes(h), h);
   });
 
   describe('over SMTP', () => {
