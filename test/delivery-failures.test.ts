@@ -14,9 +14,9 @@ describe('delivery failures', () => {
     await t?.close();
     await smtp?.close();
   });
-  const setup = async (plan: Parameters<typeof startSmtp>[0], env: Record<string, string> = {}) => {
+  const setup = async (plan: Parameters<typeof startSmtp>[0], env: Record<string, string> = {}, urlOptions = '') => {
     smtp = await startSmtp(plan);
-    t = await buildTestApp({ MAIL_TRANSPORT: smtp.url, RETRY_BASE_MS: '1000', RATE_LIMIT_PER_MINUTE: '1000', ...env }, { clock });
+    t = await buildTestApp({ MAIL_TRANSPORT: smtp.url + urlOptions, RETRY_BASE_MS: '1000', RATE_LIMIT_PER_MINUTE: '1000', ...env }, { clock });
     return { smtp, t };
   };
 
@@ -47,6 +47,21 @@ describe('delivery failures', () => {
     assert.equal(smtp.raw.length, 1);
     assert.equal((await stats(t.app, campaign.id)).letters.sent, 1);
     assert.equal(recount(t.app.db).drift, 0);
+  });
+
+  it('a server too slow to answer is a timeout, retried like any temporary failure', async () => {
+    // nodemailer options ride on the URL; a short socket timeout keeps the test quick.
+    const { t } = await setup((n) => (n === 1 ? { delayMs: 1500 } : 'accept'), {}, '?socketTimeout=300');
+    const { campaign } = await queuedLetters(t.app, 1);
+    await t.app.delivery.worker.drain();
+    let [letter] = await letterList(t.app, campaign.id);
+    assert.equal(letter!.status, 'queued');
+    assert.match(letter!.lastError!, /ETIMEDOUT|timeout/i);
+    clock.advance(2000);
+    await t.app.delivery.worker.drain();
+    [letter] = await letterList(t.app, campaign.id);
+    assert.equal(letter!.status, 'sent');
+    assert.equal(letter!.attempts, 2);
   });
 
   it('550: failed at once with the server reply, one attempt only', async () => {

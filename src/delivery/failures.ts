@@ -24,8 +24,11 @@ export function classify(err: unknown): { kind: FailureKind; reason: string } {
   return { kind: 'unexpected', reason };
 }
 
-/** Retry n (1-based) waits base·2^(n-1), capped, with full jitter in its upper half so retries do not march in step. */
+/**
+ * Retry n (1-based) waits base·2^(n-1) plus up to a quarter more at random, so retries of a
+ * backlog that failed together do not all come back in the same second; never more than the cap.
+ */
 export function backoffMs(attempt: number, baseMs: number, capMs: number, random = Math.random): number {
-  const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(attempt - 1, 30));
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+  const delay = Math.min(capMs, baseMs * 2 ** Math.min(attempt - 1, 30));
+  return Math.round(Math.min(capMs, delay * (1 + random() / 4)));
 }
