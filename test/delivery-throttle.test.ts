@@ -45,4 +45,14 @@ describe('per-target throttle', () => {
     for (let i = 0; i + 10 < all.length; i++) assert.ok(all[i + 10]! - all[i]! >= hour, 'eleven letters inside one hour');
     assert.equal(recount(t.app.db).drift, 0);
   });
+
+  it('a throttled backlog does not hold up letters to other targets queued after it', async () => {
+    const before = smtp.raw.length;
+    const slow = await queuedLetters(t.app, 40, { campaign: { delivery: { mode: 'email', perTargetPerHour: 1 } }, supporter: (i) => ({ email: `slow${i}@example.org` }) });
+    const fast = await queuedLetters(t.app, 3, { target: { email: 'ambassador@example.kz' }, supporter: (i) => ({ email: `fast${i}@example.org` }) });
+    await t.app.delivery.worker.drain();
+    assert.equal(smtp.raw.length - before, 4);
+    assert.ok((await letterList(t.app, fast.campaign.id)).every((l) => l.status === 'sent'));
+    assert.equal((await letterList(t.app, slow.campaign.id)).filter((l) => l.status === 'sent').length, 1);
+  });
 });

@@ -197,39 +197,41 @@ export function createWorker(opts: WorkerOptions) {
         (stmt.paused.all() as { domain: string; pausedAt: string; reason: string }[]).map((p) => [p.domain, p]),
       );
       const slots = new Map<string, { n: number; first: string | null; last: string | null; deferred: number }>();
+      // Every candidate leaves the due set (claimed, parked or deferred to a later time), so
+      // reading again until the window is full or nothing is due always ends.
       for (const lane of [lanes.supporterMail, lanes.letters]) {
-        if (jobs.length >= max) break;
-        // Read more than needed: some candidates may be deferred rather than claimed.
-        const rows = stmt.candidates.all(lane, at, (max - jobs.length) * 2) as {
-          id: string;
-          kind: string;
-          lane: number;
-          campaignId: string | null;
-          letterId: string | null;
-          targetId: string | null;
-          domain: string | null;
-          perHour: number | null;
-        }[];
-        for (const row of rows) {
-          if (jobs.length >= max) break;
-          const pause = row.domain ? paused.get(row.domain) : undefined;
-          if (pause) {
-            stmt.defer.run(new Date(Date.parse(pause.pausedAt) + pauseMs).toISOString(), row.id);
-            continue;
-          }
-          if (row.kind === 'letter' && row.targetId && row.perHour) {
-            const slot = nextSlot(slots, row.targetId, row.perHour, now);
-            if (slot > now.getTime()) {
-              stmt.defer.run(new Date(slot).toISOString(), row.id);
+        while (jobs.length < max) {
+          const rows = stmt.candidates.all(lane, at, max - jobs.length) as {
+            id: string;
+            kind: string;
+            lane: number;
+            campaignId: string | null;
+            letterId: string | null;
+            targetId: string | null;
+            domain: string | null;
+            perHour: number | null;
+          }[];
+          if (rows.length === 0) break;
+          for (const row of rows) {
+            const pause = row.domain ? paused.get(row.domain) : undefined;
+            if (pause) {
+              stmt.defer.run(new Date(Date.parse(pause.pausedAt) + pauseMs).toISOString(), row.id);
               continue;
             }
+            if (row.kind === 'letter' && row.targetId && row.perHour) {
+              const slot = nextSlot(slots, row.targetId, row.perHour, now);
+              if (slot > now.getTime()) {
+                stmt.defer.run(new Date(slot).toISOString(), row.id);
+                continue;
+              }
+            }
+            const claimed = stmt.claim.get({ id: row.id, owner, lease: new Date(now.getTime() + leaseMs).toISOString(), now: at }) as
+              | { attempts: number; firstAttemptAt: string; payload: string | null }
+              | undefined;
+            if (!claimed) continue;
+            const job = prepare(row, claimed, tally);
+            if (job) jobs.push(job);
           }
-          const claimed = stmt.claim.get({ id: row.id, owner, lease: new Date(now.getTime() + leaseMs).toISOString(), now: at }) as
-            | { attempts: number; firstAttemptAt: string; payload: string | null }
-            | undefined;
-          if (!claimed) continue;
-          const job = prepare(row, claimed, tally);
-          if (job) jobs.push(job);
         }
       }
       tally.write(counters, at);
