@@ -177,4 +177,19 @@ describe('delivery failures', () => {
     assert.match(gone.lastError ?? '', /eras/);
     assert.equal(recount(t.app.db).drift, 0);
   });
+
+  it('letters to a target removed after they were queued fail with a clear reason', async () => {
+    const { smtp, t } = await setup(() => 'accept');
+    const { campaign, target } = await queuedLetters(t.app, 2);
+    const removed = await t.app.inject({ method: 'DELETE', url: `/api/v1/campaigns/${campaign.id}/targets/${target.id}`, headers: auth });
+    assert.equal(removed.statusCode, 204);
+    await t.app.delivery.worker.drain();
+    assert.equal(smtp.attempts(), 0);
+    const letters = await letterList(t.app, campaign.id);
+    assert.deepEqual(letters.map((l) => [l.status, l.lastError]), [
+      ['failed', 'the target was removed before delivery'],
+      ['failed', 'the target was removed before delivery'],
+    ]);
+    assert.equal(recount(t.app.db).drift, 0);
+  });
 });

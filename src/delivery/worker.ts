@@ -7,7 +7,7 @@ import type { Clock } from '../domain/clock.js';
 import type { Counters, Deltas } from '../domain/counters.js';
 import { createDigestJob } from './digest.js';
 import { backoffMs, classify } from './failures.js';
-import { letterMessage, parseSender, supporterMessage } from './messages.js';
+import { letterMessage, parseSender, supporterMessage, UnsendableError } from './messages.js';
 import { lanes } from './outbox.js';
 import type { Mailer } from './transport.js';
 
@@ -123,7 +123,7 @@ export function createWorker(opts: WorkerOptions) {
     park: sql.prepare("UPDATE outbox SET status = ?, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?"),
     letter: sql.prepare(
       `SELECT l.id, l.campaign_id AS campaignId, l.target_id AS targetId, l.status, l.subject, l.body, l.signer_name AS signerName,
-         s.email AS supporterEmail, t.name AS targetName, t.email AS targetEmail
+         s.email AS supporterEmail, t.name AS targetName, t.email AS targetEmail, t.deleted_at AS targetDeletedAt
        FROM letters l JOIN supporters s ON s.id = l.supporter_id JOIN targets t ON t.id = l.target_id WHERE l.id = ?`,
     ),
     letterStatus: sql.prepare('SELECT campaign_id AS campaignId, target_id AS targetId, status FROM letters WHERE id = ?'),
@@ -166,6 +166,7 @@ export function createWorker(opts: WorkerOptions) {
     supporterEmail: string | null;
     targetName: string;
     targetEmail: string | null;
+    targetDeletedAt: string | null;
   };
 
   /** Moves a letter to `to` with its counters, in the caller's transaction. */
@@ -296,8 +297,10 @@ export function createWorker(opts: WorkerOptions) {
     }
     return {
       ...base,
-      message: () =>
-        letterMessage(sender, {
+      message: () => {
+        // The organizer removed this target after the letter was queued: it is not sent anywhere.
+        if (letter.targetDeletedAt) throw new UnsendableError('the target was removed before delivery');
+        return letterMessage(sender, {
           letterId: letter.id,
           subject: letter.subject,
           body: letter.body,
@@ -305,7 +308,8 @@ export function createWorker(opts: WorkerOptions) {
           supporterEmail: letter.supporterEmail,
           targetName: letter.targetName,
           targetEmail: letter.targetEmail,
-        }),
+        });
+      },
     };
   }
 
@@ -324,7 +328,8 @@ export function createWorker(opts: WorkerOptions) {
       return;
     }
     const { kind, reason } = classify(o.err);
-    if (kind !== 'unexpected' && job.domain) {
+    // Only the receiving side's answers (or silence) say anything about the domain.
+    if (kind !== 'unexpected' && !(o.err instanceof UnsendableError) && job.domain) {
       const streak = stmt.domainFailed.get(job.domain) as { n: number; pausedAt: string | null };
       if (streak.n >= pauseAfter && !streak.pausedAt) {
         stmt.pause.run(at, `${streak.n} consecutive failures; last: ${reason}`.slice(0, 500), job.domain);
