@@ -2,6 +2,7 @@ import type { Config } from './config.js';
 import type { Db } from './db/client.js';
 import { createOutboxWriter } from './delivery/outbox.js';
 import { createActionService } from './domain/actions.js';
+import { createAdminSessions } from './domain/admin-sessions.js';
 import { createCampaignService, type CampaignHooks } from './domain/campaigns.js';
 import type { Clock } from './domain/clock.js';
 import { createConfirmationService } from './domain/confirmations.js';
@@ -22,6 +23,7 @@ export function createServices(deps: { db: Db; clock: Clock; config: Config }) {
   const { db, clock, config } = deps;
   const hooks: CampaignHooks = {};
   const keys = createKeyService({ db, clock, adminKey: config.ADMIN_API_KEY });
+  const adminSessions = createAdminSessions({ db, clock, keys });
   const campaigns = createCampaignService({ db, clock, hooks });
   const targets = createTargetService({ db, clock, campaigns });
   const templates = createTemplateService({ db, clock, campaigns, targets });
@@ -45,7 +47,7 @@ export function createServices(deps: { db: Db; clock: Clock; config: Config }) {
   hooks.onNotifyUpdate = (campaign, update) => supporters.notifyUpdate(campaign, update);
   const letters = createLetterService({ db, clock, counters, events });
   const stats = createStatsService({ db, campaigns, targets, counters });
-  return { keys, campaigns, targets, templates, counters, outbox, events, groupCommit, actions, confirmations, supporters, letters, stats };
+  return { keys, adminSessions, campaigns, targets, templates, counters, outbox, events, groupCommit, actions, confirmations, supporters, letters, stats };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -165,6 +165,36 @@ describe('organizer dashboard', () => {
     assert.match(list.body, /Sign out/);
   });
 
+  it('keeps the key out of the cookie and the database; signing out or revoking the key ends the session', async () => {
+    const minted = (await t.app.inject({ method: 'POST', url: '/api/v1/keys', headers: auth, payload: { name: 'laptop', scopes: ['campaigns'] } })).json();
+    const opened = async () => {
+      const s = await signIn(minted.key);
+      return { ...s, token: decodeURIComponent(/^chorus_admin=([^;]*)/.exec(s.session!)![1]!) };
+    };
+    const page = (cookie: string) => t.app.inject({ url: '/admin', headers: { cookie } });
+
+    const first = await opened();
+    assert.notEqual(first.token, minted.key);
+    const stored = t.app.db.$client.prepare('SELECT token_hash AS tokenHash, key_hash AS keyHash FROM admin_sessions').all() as { tokenHash: string; keyHash: string }[];
+    assert.ok(stored.length > 0);
+    for (const row of stored) {
+      assert.doesNotMatch(JSON.stringify(row), new RegExp(`${first.token}|${minted.key}`), 'only hashes at rest');
+    }
+    assert.match((await page(first.cookie)).body, /<h1>Campaigns<\/h1>/);
+
+    // Signing out deletes the session: replaying the old cookie finds nothing.
+    const { token: csrf } = await formSession(t.app, '/admin', first.cookie);
+    const out = await postForm(t.app, '/admin/sign-out', [['_csrf', csrf]], first.cookie);
+    assert.equal(out.statusCode, 303);
+    assert.match((await page(first.cookie)).body, /<input type="password" name="key"/);
+
+    // Revoking the key ends its other sessions at once.
+    const second = await opened();
+    assert.match((await page(second.cookie)).body, /<h1>Campaigns<\/h1>/);
+    assert.equal((await t.app.inject({ method: 'DELETE', url: `/api/v1/keys/${minted.id}`, headers: auth })).statusCode, 204);
+    assert.match((await page(second.cookie)).body, /<input type="password" name="key"/);
+  });
+
   it('without a session, pages redirect to the sign-in and actions are refused', async () => {
     const { campaign } = await readyCampaign(t.app);
     const page = await t.app.inject({ url: `/admin/campaigns/${campaign.id}` });

@@ -19,6 +19,18 @@ export const apiKeys = sqliteTable('api_keys', {
   revokedAt: text('revoked_at'),
 });
 
+/**
+ * Dashboard sign-ins. The cookie carries a random session token, never the API key; both are
+ * stored only as SHA-256 hashes. The key is checked again on every request, so revoking it
+ * ends its sessions at once, and signing out deletes the row.
+ */
+export const adminSessions = sqliteTable('admin_sessions', {
+  tokenHash: text('token_hash').primaryKey(),
+  keyHash: text('key_hash').notNull(),
+  createdAt: createdAt(),
+  expiresAt: text('expires_at').notNull(),
+});
+
 export type DeliveryMode = 'email' | 'digest' | 'postal';
 export interface DeliverySettings {
   mode: DeliveryMode;

@@ -35,7 +35,11 @@ export function createKeyService(deps: { db: Db; clock: Clock; adminKey?: string
    * index lookup reveals nothing useful), then compared in constant time.
    */
   function authenticate(presented: string): Principal | undefined {
-    const hash = sha256(presented);
+    return principalOf(sha256(presented));
+  }
+
+  /** The principal of a key, known by its hash (also how a dashboard session re-checks its key). */
+  function principalOf(hash: string): Principal | undefined {
     if (adminHash && equalHashes(hash, adminHash)) return { keyId: 'admin', scopes };
     const row = db.select().from(apiKeys).where(and(eq(apiKeys.keyHash, hash), isNull(apiKeys.revokedAt))).get();
     if (!row || !equalHashes(row.keyHash, hash)) return undefined;
@@ -60,7 +64,7 @@ export function createKeyService(deps: { db: Db; clock: Clock; adminKey?: string
       .all();
   }
 
-  return { mint, authenticate, revoke, list };
+  return { mint, authenticate, principalOf, revoke, list };
 }
 
 export type KeyService = ReturnType<typeof createKeyService>;

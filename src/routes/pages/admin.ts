@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { adminSessionSeconds } from '../../domain/admin-sessions.js';
 import { canMove } from '../../domain/campaigns.js';
 import { createDeliveryPanel } from '../../domain/dashboard.js';
 import type { Principal } from '../../domain/keys.js';
@@ -13,8 +14,6 @@ import type { Scope } from '../../schemas/key.js';
 import { progressOf } from './action.js';
 
 const sessionCookie = 'chorus_admin';
-/** An organizer stays signed in for a working day at most. */
-const sessionSeconds = 8 * 60 * 60;
 const IdParams = z.strictObject({ id: z.string().min(1).max(64) });
 type Form = Record<string, string | string[] | undefined>;
 const field = (body: unknown, name: string) => {
@@ -29,21 +28,21 @@ declare module 'fastify' {
 }
 
 /**
- * The organizer dashboard. Signing in with an API key puts that key in an HttpOnly,
- * SameSite=Strict cookie scoped to /admin: every request checks it again like a bearer key
- * (a revoked key ends the session at once), no script can read it, and no other site can
- * send it. Every form also carries a CSRF token.
+ * The organizer dashboard. Signing in with an API key opens a server-side session whose
+ * random token sits in an HttpOnly, SameSite=Strict cookie scoped to /admin: no script can
+ * read it, no other site can send it, and every request checks its key again (a revoked key
+ * ends the session at once). Every form also carries a CSRF token.
  */
 export const adminPages: FastifyPluginAsyncZod = async (app) => {
-  const { keys, campaigns, stats, letters } = app.services;
+  const { adminSessions, campaigns, stats, letters } = app.services;
   const panel = createDeliveryPanel({ db: app.db, clock: app.clock });
   const secure = app.config.PUBLIC_URL.startsWith('https:');
   const locale = 'en';
   const say = (key: string, values?: Record<string, unknown>) => translate(app.pageStrings(locale), locale, key, values);
 
   const signedIn = (req: FastifyRequest) => {
-    const key = req.cookies[sessionCookie];
-    return key ? keys.authenticate(key) : undefined;
+    const token = req.cookies[sessionCookie];
+    return token ? adminSessions.principal(token) : undefined;
   };
 
   /** preHandler for everything behind the sign-in: no session sends a GET back to the sign-in form. */
@@ -79,15 +78,18 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
     { schema: { hide: true }, config: { rateLimit: publicSubmissionLimit(app) }, preHandler: app.csrfProtection },
     async (req, reply) => {
       const key = field(req.body, 'key').trim();
-      if (!key || !keys.authenticate(key)) {
+      const token = key ? adminSessions.open(key) : undefined;
+      if (!token) {
         return reply.page('admin-sign-in', shell(req, reply, { pageTitle: say('admin.signIn'), error: say('admin.badKey') }), { status: 401 });
       }
-      reply.setCookie(sessionCookie, key, { path: '/admin', httpOnly: true, sameSite: 'strict', secure, maxAge: sessionSeconds });
+      reply.setCookie(sessionCookie, token, { path: '/admin', httpOnly: true, sameSite: 'strict', secure, maxAge: adminSessionSeconds });
       return reply.redirect('/admin', 303);
     },
   );
 
-  app.post('/admin/sign-out', { schema: { hide: true }, preHandler: app.csrfProtection }, async (_req, reply) => {
+  app.post('/admin/sign-out', { schema: { hide: true }, preHandler: app.csrfProtection }, async (req, reply) => {
+    const token = req.cookies[sessionCookie];
+    if (token) adminSessions.close(token);
     reply.clearCookie(sessionCookie, { path: '/admin', httpOnly: true, sameSite: 'strict', secure });
     return reply.redirect('/admin', 303);
   });
