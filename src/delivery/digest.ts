@@ -32,7 +32,7 @@ export function createDigestJob(deps: { db: Db; counters: Pick<Counters, 'bump' 
     campaigns: sql.prepare(
       `SELECT c.id, c.delivery, r.last_run_at AS lastRunAt, (SELECT min(created_at) FROM outbox WHERE campaign_id = c.id AND status = 'queued' AND lane = 2) AS firstWaiting
        FROM campaigns c LEFT JOIN digest_runs r ON r.campaign_id = c.id
-       WHERE c.id IN (SELECT DISTINCT campaign_id FROM outbox WHERE status = 'queued' AND lane = 2)`,
+       WHERE c.status <> 'paused' AND c.id IN (SELECT DISTINCT campaign_id FROM outbox WHERE status = 'queued' AND lane = 2)`,
     ),
     waiting: sql.prepare(
       `SELECT o.id, o.letter_id AS letterId, o.target_id AS targetId, l.status, l.body, t.email AS targetEmail

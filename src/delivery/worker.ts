@@ -111,6 +111,7 @@ export function createWorker(opts: WorkerOptions) {
          o.recipient_domain AS domain, json_extract(c.delivery, '$.perTargetPerHour') AS perHour
        FROM outbox o LEFT JOIN campaigns c ON c.id = o.campaign_id
        WHERE o.status = 'queued' AND o.lane = ? AND o.next_attempt_at <= ?
+         AND (o.lane = 0 OR c.status IS NULL OR c.status <> 'paused')
        ORDER BY o.next_attempt_at LIMIT ?`,
     ),
     claim: sql.prepare(
@@ -182,7 +183,8 @@ export function createWorker(opts: WorkerOptions) {
   }
 
   /**
-   * Claims up to `max` due messages, lane 0 first. In the same transaction: expired leases are
+   * Claims up to `max` due messages, lane 0 first; letters of a paused campaign wait until it
+   * resumes (supporter mail still goes). In the same transaction: expired leases are
    * released, rows for paused domains or throttled targets are moved to their next slot, and each
    * claimed letter becomes `sending`.
    */
