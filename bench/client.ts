@@ -180,13 +180,15 @@ function createSink() {
       const chunks: Buffer[] = [];
       if (inspect) stream.on('data', (c: Buffer) => chunks.push(c));
       else stream.resume();
+      // Read before answering: smtp-server resets the session's envelope once the message is accepted.
+      const rcpts = session.envelope.rcptTo.map((r) => r.address);
       stream.on('end', () => {
         const now = performance.now();
         if (count === 0) firstAt = now;
         lastAt = now;
         count++;
         callback();
-        inspect?.(session.envelope.rcptTo.map((r) => r.address), Buffer.concat(chunks).toString('utf8'));
+        inspect?.(rcpts, Buffer.concat(chunks).toString('utf8'));
         if (waiter && count >= waiter.count) waiter.resolve();
       });
     },

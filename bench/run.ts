@@ -14,7 +14,7 @@ import { formatTable, median, row, type Row } from './report.js';
  */
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-/** Writes a V8 CPU profile of the service under the accept load (see bench/profile-summary.ts). */
+/** Writes V8 CPU profiles of the service under the accept load and while it delivers (see bench/profile-summary.ts). */
 const profile = args.includes('--profile');
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const enabled = (part: string) => !only || only.includes(part);
@@ -57,7 +57,7 @@ function serviceEnv(port: number, dbPath: string, extra: Record<string, string> 
 
 async function startService(name: string, dbPath: string, extra: Record<string, string> = {}, withProfile = false) {
   const port = await freePort();
-  const nodeArgs = withProfile ? ['--cpu-prof', `--cpu-prof-dir=${join(work, 'profiles')}`] : [];
+  const nodeArgs = withProfile ? ['--cpu-prof', `--cpu-prof-dir=${join(work, 'profiles', name)}`] : [];
   const proc = startNode({ file: join(root, 'src/server.ts'), core: cores.server, cwd: work, env: serviceEnv(port, dbPath, extra), logFile: join(work, `${name}.log`), nodeArgs });
   const base = `http://127.0.0.1:${port}`;
   await waitForHttp(`${base}/healthz`, proc);
@@ -109,11 +109,13 @@ async function main() {
   }
   report();
   if (profile) {
-    // Node writes one profile per thread (tsx's loader hooks have their own); the main thread's is the largest.
-    const dir = join(work, 'profiles');
-    const files = readdirSync(dir).map((f) => join(dir, f));
-    const main = files.sort((a, b) => statSync(b).size - statSync(a).size)[0];
-    log(`kept ${work} for its CPU profiles; the service's main thread: npx tsx bench/profile-summary.ts ${main}`);
+    log(`kept ${work} for the CPU profiles of the service; summarize one with`);
+    for (const phase of readdirSync(join(work, 'profiles'))) {
+      // Node writes one profile per thread (tsx's loader hooks have their own); the main thread's is the largest.
+      const dir = join(work, 'profiles', phase);
+      const main = readdirSync(dir).sort((a, b) => statSync(join(dir, b)).size - statSync(join(dir, a)).size)[0]!;
+      log(`  ${phase}: npx tsx bench/profile-summary.ts ${join(dir, main)}`);
+    }
   }
   else rmSync(work, { recursive: true, force: true });
 }
@@ -313,7 +315,7 @@ async function deliveryPhase(client: Rpc, sinkPort: number) {
       const dbPath = join(work, `delivery-${r}.db`);
       copyFileSync(source, dbPath);
       await client.call('sinkReset');
-      const { proc } = await startService(`delivery-${r}`, dbPath, { WORKER: 'inline', MAIL_TRANSPORT: `smtp://127.0.0.1:${sinkPort}` });
+      const { proc } = await startService(`delivery-${r}`, dbPath, { WORKER: 'inline', MAIL_TRANSPORT: `smtp://127.0.0.1:${sinkPort}` }, profile && r === 0);
       const atReady = await client.call<SinkStats>('sinkStats');
       const cpuAtReady = proc.cpuSeconds();
       // A service without a delivery worker sends nothing: say so instead of waiting out the timeout.
@@ -380,6 +382,7 @@ async function endToEndPhase(client: Rpc, sinkPort: number) {
     await proc.stop();
     runs.push({ ...result, states: letterStates(dbPath), peakRssMb });
     log(`e2e run ${r + 1}: ${(result.wallMs / 1000).toFixed(1)} s, ${result.confirmed} confirmed, ${result.delivered} delivered`);
+    if (result.delivered < settings.e2eSupporters) break; // an incomplete run is reported as it is, not repeated
   }
   const complete = runs.every((x) => x.delivered === settings.e2eSupporters);
   const wall = median(runs.map((x) => x.wallMs / 1000));
