@@ -49,6 +49,15 @@ export function createCampaignService(deps: { db: Db; clock: Clock; hooks?: Camp
     .orderBy(desc(campaignUpdates.createdAt))
     .prepare();
 
+  // Letters not yet delivered: each mode keeps them in its own place (outbox rows, digest lane,
+  // print run), so a mode change would strand or duplicate them. A letter whose confirmation
+  // link has expired can never be confirmed, so it blocks nothing.
+  const undeliveredCount = db.$client.prepare(
+    `SELECT count(*) AS n FROM letters l JOIN submissions s ON s.id = l.submission_id
+     WHERE l.campaign_id = @campaignId AND (l.status IN ('queued', 'sending', 'held')
+       OR (l.status = 'pending_confirmation' AND (s.expires_at IS NULL OR s.expires_at > @now)))`,
+  );
+
   function get(id: string): Campaign {
     const row = cache.get(`id:${id}`, () => byId.get({ id }));
     if (!row) throw notFound('Campaign');
@@ -117,6 +126,13 @@ export function createCampaignService(deps: { db: Db; clock: Clock; hooks?: Camp
         throw conflict(`A campaign cannot move from ${current.status} to ${patch.status}`);
       }
       if (patch.delivery && patch.delivery.mode !== current.delivery.mode) {
+        const { n: waiting } = undeliveredCount.get({ campaignId: id, now: now() }) as { n: number };
+        if (waiting > 0) {
+          throw conflict(
+            `The delivery mode cannot change from ${current.delivery.mode} to ${patch.delivery.mode} while ${waiting} letter(s) are undelivered ` +
+              '(awaiting confirmation, queued, sending or held); change it once they are delivered or have failed',
+          );
+        }
         const live = db.select().from(targets).where(and(eq(targets.campaignId, id), isNull(targets.deletedAt))).all();
         const lacking = live.filter((t) => missingAddress(patch.delivery!.mode, t));
         if (lacking.length > 0) {
