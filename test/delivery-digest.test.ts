@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { recount } from '../src/domain/recount.js';
-import { buildTestApp, type TestApp } from './helpers/build-app.js';
+import { auth, buildTestApp, type TestApp } from './helpers/build-app.js';
 import { letterList, manualClock, minute, queuedLetters } from './helpers/delivery.js';
 import { startSmtp, type TestSmtp } from './helpers/smtp-server.js';
 import { submit, supporter } from './helpers/supporters.js';
@@ -12,7 +12,7 @@ describe('digest delivery', () => {
   const clock = manualClock();
   before(async () => {
     smtp = await startSmtp();
-    t = await buildTestApp({ MAIL_TRANSPORT: smtp.url, RATE_LIMIT_PER_MINUTE: '1000' }, { clock });
+    t = await buildTestApp({ MAIL_TRANSPORT: smtp.url, RATE_LIMIT_PER_MINUTE: '1000', RETRY_BASE_MS: '1000' }, { clock });
   });
   after(async () => {
     await t.close();
@@ -52,6 +52,48 @@ describe('digest delivery', () => {
     const second = (await smtp.parsed())[1]!;
     assert.match(second.subject ?? '', /\(2 letters\)/);
     assert.doesNotMatch(second.text ?? '', /Signer 1/);
+    assert.equal(recount(t.app.db).drift, 0);
+  });
+
+  it('a letter held or erased while its digest waits for a retry leaves the digest and keeps its status', async () => {
+    const { campaign } = await queuedLetters(t.app, 3, {
+      campaign: { delivery: { mode: 'digest', digestEveryMinutes: 60 } },
+      supporter: (i) => ({ name: `Retry Signer ${i}`, email: `retry${i}@example.org` }),
+    });
+    const before = smtp.raw.length;
+    smtp.reply(() => ({ code: 451, message: '4.7.1 Try again later' }));
+    clock.advance(61 * minute);
+    await t.app.delivery.worker.drain();
+    assert.equal(smtp.raw.length, before);
+    const [held, erased, kept] = await letterList(t.app, campaign.id);
+    assert.ok([held, erased, kept].every((l) => l!.status === 'queued'));
+
+    const hold = await t.app.inject({ method: 'PATCH', url: `/api/v1/letters/${held!.id}`, headers: auth, payload: { status: 'held' } });
+    assert.equal(hold.statusCode, 200);
+    const erase = await t.app.inject({ method: 'DELETE', url: '/api/v1/supporters?email=retry2@example.org', headers: auth });
+    assert.equal(erase.statusCode, 204);
+    smtp.reply(() => 'accept');
+    clock.advance(5000);
+    await t.app.delivery.worker.drain();
+
+    assert.equal(smtp.raw.length, before + 1);
+    const mail = (await smtp.parsed())[before]!;
+    assert.match(mail.subject ?? '', /\(1 letter\)/);
+    assert.match(mail.text ?? '', /Retry Signer 3/);
+    assert.doesNotMatch(mail.text ?? '', /Retry Signer 1/);
+    let letters = await letterList(t.app, campaign.id);
+    assert.deepEqual(letters.map((l) => l.status), ['held', 'failed', 'sent']);
+    assert.equal(recount(t.app.db).drift, 0);
+
+    // Released, the held letter goes with the next digest.
+    const release = await t.app.inject({ method: 'PATCH', url: `/api/v1/letters/${held!.id}`, headers: auth, payload: { status: 'queued' } });
+    assert.equal(release.statusCode, 200);
+    clock.advance(61 * minute);
+    await t.app.delivery.worker.drain();
+    assert.equal(smtp.raw.length, before + 2);
+    assert.match((await smtp.parsed())[before + 1]!.text ?? '', /Retry Signer 1/);
+    letters = await letterList(t.app, campaign.id);
+    assert.deepEqual(letters.map((l) => l.status), ['sent', 'failed', 'sent']);
     assert.equal(recount(t.app.db).drift, 0);
   });
 });

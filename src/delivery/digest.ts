@@ -11,6 +11,12 @@ import { lanes, recipientDomain } from './outbox.js';
 export const lettersPerDigest = 500;
 const defaultEveryMinutes = 60;
 
+/** Moves a letter (with its counters) in the caller's transaction. */
+export type MoveLetter = (letterId: string, to: LetterStatus, error: string | null) => void;
+
+export const removedTarget = 'the target was removed before delivery';
+const erasedText = 'the letter text was erased before delivery';
+
 type Member = {
   id: string;
   letterId: string;
@@ -23,7 +29,8 @@ type Member = {
 /**
  * Digest mode: letters wait in lane 2. Every `digestEveryMinutes` the job gathers them into one
  * mail per target (an outbox row of kind `digest` in lane 1, sent like any other), and the
- * letters follow that mail's fate: sent, retried, failed or held together.
+ * letters follow that mail's fate: sent, retried, failed or held together. A letter held,
+ * erased or cut off from its target meanwhile leaves the digest before it is (re)sent.
  */
 export function createDigestJob(deps: { db: Db; counters: Pick<Counters, 'bump' | 'letterMove'>; sender: Sender }) {
   const { db, counters, sender } = deps;
@@ -47,13 +54,20 @@ export function createDigestJob(deps: { db: Db; counters: Pick<Counters, 'bump' 
     settle: sql.prepare("UPDATE outbox SET status = ? WHERE id = ?"),
     letterMove: sql.prepare('UPDATE letters SET status = ?, last_error = ? WHERE id = ?'),
     ran: sql.prepare('INSERT INTO digest_runs (campaign_id, last_run_at) VALUES (?, ?) ON CONFLICT (campaign_id) DO UPDATE SET last_run_at = excluded.last_run_at'),
-    members: sql.prepare('SELECT letter_id AS letterId FROM outbox WHERE digest_id = ?'),
-    finishMembers: sql.prepare('UPDATE outbox SET status = ?, payload = NULL WHERE digest_id = ?'),
+    members: sql.prepare(
+      `SELECT o.id, o.letter_id AS letterId, l.status, l.body, t.deleted_at AS targetDeletedAt
+       FROM outbox o JOIN letters l ON l.id = o.letter_id JOIN targets t ON t.id = l.target_id
+       WHERE o.digest_id = ? AND o.status = 'sending'`,
+    ),
+    leave: sql.prepare('UPDATE outbox SET status = ?, digest_id = NULL WHERE id = ?'),
+    finishMembers: sql.prepare("UPDATE outbox SET status = ?, payload = NULL WHERE digest_id = ? AND status = 'sending'"),
+    drop: sql.prepare("UPDATE outbox SET status = 'failed', last_error = ?, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?"),
     content: sql.prepare(
       `SELECT l.subject, l.body, l.signer_name AS name, l.signer_city AS city, l.signer_country AS country, l.note,
          t.name AS targetName, t.email AS targetEmail, c.title AS campaignTitle, c.locale
        FROM outbox o JOIN letters l ON l.id = o.letter_id JOIN targets t ON t.id = l.target_id JOIN campaigns c ON c.id = l.campaign_id
-       WHERE o.digest_id = ? ORDER BY l.id`,
+       WHERE o.digest_id = ? AND o.status = 'sending' AND l.status IN ('queued', 'sending') AND l.body IS NOT NULL AND t.deleted_at IS NULL
+       ORDER BY l.id`,
     ),
   };
 
@@ -80,7 +94,7 @@ export function createDigestJob(deps: { db: Db; counters: Pick<Counters, 'bump' 
             if (m.body === null) {
               // Erased before its digest went: nothing left to send.
               stmt.settle.run('failed', m.id);
-              move(m, c.id, 'failed', 'the letter text was erased before delivery', at);
+              move(m, c.id, 'failed', erasedText, at);
               continue;
             }
             const list = byTarget.get(m.targetId) ?? [];
@@ -106,8 +120,42 @@ export function createDigestJob(deps: { db: Db; counters: Pick<Counters, 'bump' 
     return changed;
   }
 
-  /** The letters a digest carries; once its fate is final their outbox rows share it. Call inside the recording transaction. */
-  function members(digestId: string, status: LetterStatus): string[] {
+  /**
+   * Members that can no longer go with this digest leave it: held, failed (erased) or sent
+   * letters keep their own status, letters whose text was erased or whose target was removed
+   * fail with the reason (through `move`). Returns how many letters remain. Call inside a transaction.
+   */
+  function sift(digestId: string, move: MoveLetter): number {
+    let left = 0;
+    for (const m of stmt.members.all(digestId) as { id: string; letterId: string; status: LetterStatus; body: string | null; targetDeletedAt: string | null }[]) {
+      if (m.status !== 'queued' && m.status !== 'sending') {
+        stmt.leave.run(m.status === 'pending_confirmation' ? 'failed' : m.status, m.id);
+        continue;
+      }
+      const why = m.targetDeletedAt ? removedTarget : m.body === null ? erasedText : null;
+      if (why) {
+        stmt.leave.run('failed', m.id);
+        move(m.letterId, 'failed', why);
+        continue;
+      }
+      left += 1;
+    }
+    return left;
+  }
+
+  /** At claim time: false (and the digest row failed) when no letter is left to send, so no mail goes. */
+  function claim(digestId: string, move: MoveLetter): boolean {
+    if (sift(digestId, move) > 0) return true;
+    stmt.drop.run('no letter of this digest was still deliverable', digestId);
+    return false;
+  }
+
+  /**
+   * Records the digest's outcome for the letters it still carries (after sifting out those that
+   * left it while it was in flight) and returns them; once the fate is final their outbox rows share it.
+   */
+  function settle(digestId: string, status: LetterStatus, move: MoveLetter): string[] {
+    sift(digestId, move);
     const ids = (stmt.members.all(digestId) as { letterId: string }[]).map((r) => r.letterId);
     if (status === 'sent' || status === 'failed' || status === 'held') stmt.finishMembers.run(status, digestId);
     return ids;
@@ -128,7 +176,7 @@ export function createDigestJob(deps: { db: Db; counters: Pick<Counters, 'bump' 
       locale: string;
     }[];
     const letters = rows.filter((r) => r.body !== null);
-    if (letters.length === 0) throw new UnsendableError('every letter of this digest was erased before delivery');
+    if (letters.length === 0) throw new UnsendableError('no letter of this digest was still deliverable');
     const first = letters[0]!;
     const parts = letters.map((l, i) => {
       const from = [oneLine(l.name) || 'A supporter', oneLine(l.city), countryName(l.country, l.locale)].filter(Boolean).join(', ');
@@ -146,5 +194,5 @@ export function createDigestJob(deps: { db: Db; counters: Pick<Counters, 'bump' 
     };
   }
 
-  return { run, members, message };
+  return { run, claim, settle, message };
 }

@@ -5,7 +5,7 @@ import { writeTx, type Db } from '../db/client.js';
 import type { LetterStatus, MailPayload } from '../db/schema.js';
 import type { Clock } from '../domain/clock.js';
 import type { Counters, Deltas } from '../domain/counters.js';
-import { createDigestJob } from './digest.js';
+import { createDigestJob, removedTarget } from './digest.js';
 import { backoffMs, classify } from './failures.js';
 import { letterMessage, parseSender, supporterMessage, UnsendableError } from './messages.js';
 import { lanes } from './outbox.js';
@@ -232,7 +232,7 @@ export function createWorker(opts: WorkerOptions) {
               | { attempts: number; firstAttemptAt: string; payload: string | null }
               | undefined;
             if (!claimed) continue;
-            const job = prepare(row, claimed, tally);
+            const job = prepare(row, claimed, at, tally);
             if (job) jobs.push(job);
           }
         }
@@ -272,10 +272,14 @@ export function createWorker(opts: WorkerOptions) {
   function prepare(
     row: { id: string; kind: string; lane: number; campaignId: string | null; letterId: string | null; domain: string | null },
     claimed: { attempts: number; firstAttemptAt: string; payload: string | null },
+    at: string,
     tally: Tally,
   ): Job | null {
     const base = { id: row.id, kind: row.kind, lane: row.lane, campaignId: row.campaignId, letterId: row.letterId, domain: row.domain, attempts: claimed.attempts, firstAttemptAt: claimed.firstAttemptAt };
-    if (row.kind === 'digest') return { ...base, message: () => digests.message(row.id) };
+    if (row.kind === 'digest') {
+      const moved = digests.claim(row.id, (id, to, error) => moveLetter(id, to, at, error, tally));
+      return moved ? { ...base, message: () => digests.message(row.id) } : null;
+    }
     if (!row.letterId) {
       const payload = claimed.payload ? (JSON.parse(claimed.payload) as MailPayload) : null;
       return {
@@ -301,7 +305,7 @@ export function createWorker(opts: WorkerOptions) {
       ...base,
       message: () => {
         // The organizer removed this target after the letter was queued: it is not sent anywhere.
-        if (letter.targetDeletedAt) throw new UnsendableError('the target was removed before delivery');
+        if (letter.targetDeletedAt) throw new UnsendableError(removedTarget);
         return letterMessage(sender, {
           letterId: letter.id,
           subject: letter.subject,
@@ -321,7 +325,10 @@ export function createWorker(opts: WorkerOptions) {
     const { job } = o;
     const letters = (status: LetterStatus, error: string | null) => {
       if (job.letterId) moveLetter(job.letterId, status, at, error, tally);
-      if (job.kind === 'digest') for (const id of digests.members(job.id, status)) moveLetter(id, status, at, error, tally);
+      if (job.kind === 'digest') {
+        const left = digests.settle(job.id, status, (id, to, why) => moveLetter(id, to, at, why, tally));
+        for (const id of left) moveLetter(id, status, at, error, tally);
+      }
     };
     if (o.ok) {
       if (stmt.sent.run({ id: job.id, owner, now: at }).changes === 0) return;
