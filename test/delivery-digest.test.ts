@@ -96,4 +96,23 @@ describe('digest delivery', () => {
     assert.deepEqual(letters.map((l) => l.status), ['sent', 'failed', 'sent']);
     assert.equal(recount(t.app.db).drift, 0);
   });
+
+  it('letters to a target removed before their digest went fail with the reason; no mail goes', async () => {
+    const { campaign, target } = await queuedLetters(t.app, 2, {
+      campaign: { delivery: { mode: 'digest', digestEveryMinutes: 60 } },
+      supporter: (i) => ({ email: `removed${i}@example.org` }),
+    });
+    const removed = await t.app.inject({ method: 'DELETE', url: `/api/v1/campaigns/${campaign.id}/targets/${target.id}`, headers: auth });
+    assert.equal(removed.statusCode, 204);
+    const before = smtp.attempts();
+    clock.advance(61 * minute);
+    await t.app.delivery.worker.drain();
+    assert.equal(smtp.attempts(), before);
+    const letters = await letterList(t.app, campaign.id);
+    assert.deepEqual(letters.map((l) => [l.status, l.lastError]), [
+      ['failed', 'the target was removed before delivery'],
+      ['failed', 'the target was removed before delivery'],
+    ]);
+    assert.equal(recount(t.app.db).drift, 0);
+  });
 });

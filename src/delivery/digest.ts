@@ -24,6 +24,7 @@ type Member = {
   status: LetterStatus;
   body: string | null;
   targetEmail: string | null;
+  targetDeletedAt: string | null;
 };
 
 /**
@@ -42,7 +43,7 @@ export function createDigestJob(deps: { db: Db; counters: Pick<Counters, 'bump' 
        WHERE c.status <> 'paused' AND c.id IN (SELECT DISTINCT campaign_id FROM outbox WHERE status = 'queued' AND lane = 2)`,
     ),
     waiting: sql.prepare(
-      `SELECT o.id, o.letter_id AS letterId, o.target_id AS targetId, l.status, l.body, t.email AS targetEmail
+      `SELECT o.id, o.letter_id AS letterId, o.target_id AS targetId, l.status, l.body, t.email AS targetEmail, t.deleted_at AS targetDeletedAt
        FROM outbox o JOIN letters l ON l.id = o.letter_id JOIN targets t ON t.id = o.target_id
        WHERE o.status = 'queued' AND o.lane = 2 AND o.campaign_id = ? ORDER BY o.target_id, o.id`,
     ),
@@ -91,10 +92,11 @@ export function createDigestJob(deps: { db: Db; counters: Pick<Counters, 'bump' 
           const byTarget = new Map<string, Member[]>();
           for (const m of stmt.waiting.all(c.id) as Member[]) {
             if (m.status === 'held') continue;
-            if (m.body === null) {
-              // Erased before its digest went: nothing left to send.
+            // Erased, or its target removed, before its digest went: nothing to send.
+            const why = m.targetDeletedAt ? removedTarget : m.body === null ? erasedText : null;
+            if (why) {
               stmt.settle.run('failed', m.id);
-              move(m, c.id, 'failed', erasedText, at);
+              move(m, c.id, 'failed', why, at);
               continue;
             }
             const list = byTarget.get(m.targetId) ?? [];
