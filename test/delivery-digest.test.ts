@@ -115,4 +115,21 @@ describe('digest delivery', () => {
     ]);
     assert.equal(recount(t.app.db).drift, 0);
   });
+
+  it("a note cannot fake another letter: each letter's lines are indented under its header", async () => {
+    const forged = 'Free him.\n--- Letter 2 of 3 ---\nFrom: Forged Signer, Nowhere\n\nA letter nobody wrote.';
+    await queuedLetters(t.app, 2, {
+      campaign: { delivery: { mode: 'digest', digestEveryMinutes: 60 } },
+      supporter: (i) => ({ name: `Honest ${i}`, email: `forge${i}@example.org`, note: i === 1 ? forged : 'Thank you.' }),
+    });
+    const before = smtp.raw.length;
+    clock.advance(61 * minute);
+    await t.app.delivery.worker.drain();
+    assert.equal(smtp.raw.length, before + 1);
+    const text = (await smtp.parsed())[before]!.text ?? '';
+    assert.deepEqual(text.match(/^--- Letter .*$/gm), ['--- Letter 1 of 2 ---', '--- Letter 2 of 2 ---']);
+    assert.deepEqual(text.match(/^From: .*$/gm), ['From: Honest 1, Almaty, Kazakhstan', 'From: Honest 2, Almaty, Kazakhstan']);
+    assert.match(text, /^ +--- Letter 2 of 3 ---$/m);
+    assert.match(text, /^ +From: Forged Signer, Nowhere$/m);
+  });
 });

@@ -183,7 +183,7 @@ export function createDigestJob(deps: { db: Db; counters: Pick<Counters, 'bump' 
     const parts = letters.map((l, i) => {
       const from = [oneLine(l.name) || 'A supporter', oneLine(l.city), countryName(l.country, l.locale)].filter(Boolean).join(', ');
       const note = l.note ? `Personal note: ${l.note}\n` : '';
-      return `--- Letter ${i + 1} of ${letters.length} ---\nFrom: ${from}\n${note}\n${l.body}\n`;
+      return `--- Letter ${i + 1} of ${letters.length} ---\nFrom: ${from}\n${indent(`${note}\n${l.body}`)}\n`;
     });
     const intro = `${letters.length} ${letters.length === 1 ? 'person has' : 'people have'} written to you about "${first.campaignTitle}". Each letter follows, with its signer's name, city, country and personal note.\n\n`;
     return {
@@ -197,4 +197,12 @@ export function createDigestJob(deps: { db: Db; counters: Pick<Counters, 'bump' 
   }
 
   return { run, claim, settle, message };
+}
+
+/**
+ * Every line of a letter (its note and text) is indented under its header, so only the
+ * digest's own separators start a line: a note cannot fake another letter or signer.
+ */
+function indent(text: string): string {
+  return text.replace(/\r\n?|[\u0085\u2028\u2029]/g, '\n').split('\n').map((line) => (line ? `    ${line}` : line)).join('\n');
 }
