@@ -148,6 +148,25 @@ CREATE TABLE `paused_domains` (
 	`reason` text
 );
 --> statement-breakpoint
+CREATE TABLE `print_run_letters` (
+	`print_run_id` text NOT NULL,
+	`letter_id` text NOT NULL,
+	PRIMARY KEY(`print_run_id`, `letter_id`),
+	FOREIGN KEY (`print_run_id`) REFERENCES `print_runs`(`id`) ON UPDATE no action ON DELETE no action,
+	FOREIGN KEY (`letter_id`) REFERENCES `letters`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE TABLE `print_runs` (
+	`id` text PRIMARY KEY NOT NULL,
+	`campaign_id` text NOT NULL,
+	`status` text,
+	`letters` integer NOT NULL,
+	`created_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')) NOT NULL,
+	`mailed_at` text,
+	FOREIGN KEY (`campaign_id`) REFERENCES `campaigns`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE INDEX `print_runs_campaign` ON `print_runs` (`campaign_id`,`created_at`);--> statement-breakpoint
 CREATE TABLE `settings` (
 	`name` text PRIMARY KEY NOT NULL,
 	`value` text NOT NULL

@@ -4,6 +4,7 @@ import { inflateSync } from 'node:zlib';
 import { recount } from '../src/domain/recount.js';
 import { auth, buildTestApp, createCampaign, type TestApp } from './helpers/build-app.js';
 import { letterList, manualClock, minute, queuedLetters, stats } from './helpers/delivery.js';
+import { submit, supporter } from './helpers/supporters.js';
 
 /** The Unicode code points the PDF's embedded fonts map glyphs to (their ToUnicode CMaps). */
 function mappedCodePoints(pdf: Buffer): Set<number> {
@@ -57,13 +58,15 @@ describe('postal delivery', () => {
     // Kazakh and Russian letters are real glyphs of the embedded font: ә (U+04D9), Қ… as in "Әлия", "Астана".
     const points = mappedCodePoints(res.rawPayload);
     for (const ch of 'ӘлияАстанаКенесары') assert.ok(points.has(ch.codePointAt(0)!), `glyph for ${ch}`);
-    const printedAt = String(res.headers['x-chorus-printed-at']);
+    const printRunId = String(res.headers['x-chorus-print-run']);
+    assert.match(printRunId, /^prn_/);
+    assert.equal(res.headers['x-chorus-print-run-letters'], '3');
 
     // A letter confirmed after the print run is not marked by it.
     clock.advance(minute);
     const late = await t.app.inject({ method: 'POST', url: `/api/v1/actions/${campaign.slug}/letters`, payload: { name: 'Late', email: 'late@example.org', country: 'KZ' } });
     assert.equal(late.statusCode, 202);
-    const marked = await t.app.inject({ method: 'POST', url: `/api/v1/campaigns/${campaign.id}/letters/mark-mailed`, headers: auth, payload: { printedAt } });
+    const marked = await t.app.inject({ method: 'POST', url: `/api/v1/campaigns/${campaign.id}/letters/mark-mailed`, headers: auth, payload: { printRunId } });
     assert.equal(marked.statusCode, 200);
     assert.equal(marked.json().marked, 3);
     const byId = await t.app.inject({
@@ -84,13 +87,61 @@ describe('postal delivery', () => {
     assert.equal(empty.rawPayload.toString('latin1').match(/\/Type \/Page\b/g)?.length, 1);
   });
 
+  it('marks exactly the letters its print run recorded: not one released or confirmed after it, nor one held in it', async () => {
+    const { campaign } = await queuedLetters(t.app, 3, {
+      campaign: { delivery: { mode: 'postal' } },
+      target: { email: undefined, postalAddress },
+      supporter: (i) => ({ email: `run${i}@example.org` }),
+    });
+    const [held, ...queued] = await letterList(t.app, campaign.id);
+    await t.app.inject({ method: 'PATCH', url: `/api/v1/letters/${held!.id}`, headers: auth, payload: { status: 'held' } });
+    const pdfOf = (query = '') => t.app.inject({ method: 'GET', url: `/api/v1/campaigns/${campaign.id}/letters.pdf${query}`, headers: auth });
+    const pages = (pdf: Buffer) => pdf.toString('latin1').match(/\/Type \/Page\b/g)?.length;
+
+    const run = await pdfOf('?status=queued');
+    assert.equal(run.headers['x-chorus-print-run-letters'], '2');
+    assert.equal(pages(run.rawPayload), 2);
+    // The held letter is released after the run was printed; another supporter signs.
+    await t.app.inject({ method: 'PATCH', url: `/api/v1/letters/${held!.id}`, headers: auth, payload: { status: 'queued' } });
+    assert.equal((await submit(t.app, campaign.slug, { ...supporter('after'), email: 'after@example.org' })).statusCode, 202);
+
+    const mark = (printRunId: string) =>
+      t.app.inject({ method: 'POST', url: `/api/v1/campaigns/${campaign.id}/letters/mark-mailed`, headers: auth, payload: { printRunId } });
+    const marked = await mark(String(run.headers['x-chorus-print-run']));
+    assert.equal(marked.statusCode, 200);
+    assert.equal(marked.json().marked, 2);
+    const status = new Map((await letterList(t.app, campaign.id)).map((l) => [l.id, l.status]));
+    assert.deepEqual(queued.map((l) => status.get(l.id)), ['sent', 'sent']);
+    assert.equal(status.get(held!.id), 'queued', 'released after the run: never printed, so not mailed');
+    assert.equal([...status.values()].filter((s) => s === 'queued').length, 2);
+    assert.equal((await mark(String(run.headers['x-chorus-print-run']))).json().marked, 0, 'marking a run twice changes nothing');
+
+    // A run's PDF holds the letters recorded when it was made, even if more are confirmed while it is generated.
+    const next = t.app.delivery.postal.createRun(t.app.services.campaigns.get(campaign.id), 'queued');
+    assert.equal(next.letters, 2);
+    assert.equal((await submit(t.app, campaign.slug, { ...supporter('during'), email: 'during@example.org' })).statusCode, 202);
+    const chunks: Buffer[] = [];
+    for await (const chunk of t.app.delivery.postal.pdf(t.app.services.campaigns.get(campaign.id), next)) chunks.push(chunk as Buffer);
+    assert.equal(pages(Buffer.concat(chunks)), 2);
+    assert.equal((await mark(next.id)).json().marked, 2);
+    assert.equal((await stats(t.app, campaign.id)).letters.queued, 1, 'the letter confirmed during the run waits for the next one');
+    assert.equal(recount(t.app.db).drift, 0);
+
+    // Another campaign's run is not this campaign's.
+    const other = await createCampaign(t.app, { delivery: { mode: 'postal' } });
+    const foreign = await t.app.inject({ method: 'POST', url: `/api/v1/campaigns/${other.id}/letters/mark-mailed`, headers: auth, payload: { printRunId: next.id } });
+    assert.equal(foreign.statusCode, 404);
+  });
+
   it('refuses bad requests with a problem and changes nothing', async () => {
     const email = await createCampaign(t.app);
     const postal = await createCampaign(t.app, { delivery: { mode: 'postal' } });
     const cases = [
       { url: `/api/v1/campaigns/${postal.id}/letters/mark-mailed`, payload: {}, status: 422 },
-      { url: `/api/v1/campaigns/${postal.id}/letters/mark-mailed`, payload: { ids: ['x'], printedAt: new Date().toISOString() }, status: 422 },
-      { url: `/api/v1/campaigns/${email.id}/letters/mark-mailed`, payload: { printedAt: new Date().toISOString() }, status: 409 },
+      { url: `/api/v1/campaigns/${postal.id}/letters/mark-mailed`, payload: { ids: ['x'], printRunId: 'prn_x' }, status: 422 },
+      { url: `/api/v1/campaigns/${postal.id}/letters/mark-mailed`, payload: { printedAt: new Date().toISOString() }, status: 422 },
+      { url: `/api/v1/campaigns/${postal.id}/letters/mark-mailed`, payload: { printRunId: 'prn_unknown' }, status: 404 },
+      { url: `/api/v1/campaigns/${email.id}/letters/mark-mailed`, payload: { ids: ['x'] }, status: 409 },
       { url: '/api/v1/campaigns/nope/letters/mark-mailed', payload: { ids: ['x'] }, status: 404 },
     ];
     for (const c of cases) {

@@ -275,6 +275,34 @@ export const digestRuns = sqliteTable('digest_runs', {
   lastRunAt: text('last_run_at').notNull(),
 });
 
+/**
+ * Postal print runs. A run records the letters it printed when it is made, so its PDF holds
+ * exactly those and marking it mailed touches no letter it did not contain (one released or
+ * confirmed after the run waits for the next one).
+ */
+export const printRuns = sqliteTable(
+  'print_runs',
+  {
+    id: text('id').primaryKey(),
+    campaignId: text('campaign_id').notNull().references(() => campaigns.id),
+    /** The letter status the run was filtered by; null printed every letter. */
+    status: text('status', { enum: letterStatuses }),
+    letters: integer('letters').notNull(),
+    createdAt: createdAt(),
+    mailedAt: text('mailed_at'),
+  },
+  (t) => [index('print_runs_campaign').on(t.campaignId, t.createdAt)],
+);
+
+export const printRunLetters = sqliteTable(
+  'print_run_letters',
+  {
+    printRunId: text('print_run_id').notNull().references(() => printRuns.id),
+    letterId: text('letter_id').notNull().references(() => letters.id),
+  },
+  (t) => [primaryKey({ columns: [t.printRunId, t.letterId] })],
+);
+
 /** Delivery lanes paused after repeated failures to one recipient domain. */
 export const pausedDomains = sqliteTable('paused_domains', {
   domain: text('domain').primaryKey(),

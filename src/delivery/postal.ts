@@ -7,7 +7,8 @@ import type { Clock } from '../domain/clock.js';
 import type { Counters } from '../domain/counters.js';
 import type { CountEvents } from '../domain/events.js';
 import { countryName, formatDate } from '../domain/render-letter.js';
-import { conflict } from '../errors.js';
+import { newId } from '../domain/ids.js';
+import { conflict, notFound } from '../errors.js';
 import type { Campaign } from '../schemas/campaign.js';
 
 /** DejaVu covers Latin, Cyrillic (Kazakh included) and more; PDF's 14 standard fonts would garble them silently. */
@@ -32,44 +33,92 @@ type PrintRow = {
   postalAddress: string | null;
 };
 
+/** A recorded print run: the letters it holds were fixed when it was made. */
+export interface PrintRun {
+  id: string;
+  campaignId: string;
+  status: LetterStatus | null;
+  letters: number;
+  createdAt: string;
+  mailedAt: string | null;
+}
+
 /**
- * Postal delivery: the print run as a PDF (A4, one letter per page, the address placed for a
- * DIN 5008 window envelope), and marking a printed batch as mailed. Nothing goes over the network.
+ * Postal delivery: print runs (recorded on the server, so a run's PDF holds exactly its
+ * letters and marking it mailed touches no other), the PDF (A4, one letter per page, the
+ * address placed for a DIN 5008 window envelope), and marking letters mailed. Nothing goes
+ * over the network.
  */
 export function createPostalService(deps: { db: Db; clock: Clock; counters: Pick<Counters, 'bump' | 'letterMove'>; events: Pick<CountEvents, 'changed'> }) {
   const { db, clock, counters, events } = deps;
   const sql = db.$client;
+  const runColumns = 'id, campaign_id AS campaignId, status, letters, created_at AS createdAt, mailed_at AS mailedAt';
   const stmt = {
+    newRun: sql.prepare('INSERT INTO print_runs (id, campaign_id, status, letters, created_at) VALUES (@id, @campaignId, @status, 0, @at)'),
     // Erased letters have no text left to print; unconfirmed ones are not letters yet.
+    recordLetters: sql.prepare(
+      `INSERT INTO print_run_letters (print_run_id, letter_id)
+       SELECT @id, l.id FROM letters l
+       WHERE l.campaign_id = @campaignId AND l.status != 'pending_confirmation' AND (@status IS NULL OR l.status = @status) AND l.body IS NOT NULL`,
+    ),
+    setCount: sql.prepare('UPDATE print_runs SET letters = ? WHERE id = ?'),
+    run: sql.prepare(`SELECT ${runColumns} FROM print_runs WHERE id = ? AND campaign_id = ?`),
+    recentRuns: sql.prepare(`SELECT ${runColumns} FROM print_runs WHERE campaign_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`),
+    queuedInRun: sql.prepare(
+      "SELECT count(*) AS n FROM print_run_letters r JOIN letters l ON l.id = r.letter_id WHERE r.print_run_id = ? AND l.status = 'queued'",
+    ),
     page: sql.prepare(
       `SELECT l.id, l.subject, l.body, l.signer_name AS signerName, l.signer_city AS signerCity, l.signer_country AS signerCountry,
          l.confirmed_at AS confirmedAt, t.name AS targetName, t.title AS targetTitle, t.organization, t.postal_address AS postalAddress
-       FROM letters l JOIN targets t ON t.id = l.target_id
-       WHERE l.campaign_id = @campaignId AND l.id > @cursor AND l.status != 'pending_confirmation' AND (@status IS NULL OR l.status = @status)
-         AND l.body IS NOT NULL
+       FROM print_run_letters r JOIN letters l ON l.id = r.letter_id JOIN targets t ON t.id = l.target_id
+       WHERE r.print_run_id = @runId AND l.id > @cursor AND l.body IS NOT NULL
        ORDER BY l.id LIMIT 200`,
     ),
     queuedById: sql.prepare("SELECT id, target_id AS targetId FROM letters WHERE id = ? AND campaign_id = ? AND status = 'queued'"),
-    queuedBefore: sql.prepare(
-      "SELECT id, target_id AS targetId FROM letters WHERE campaign_id = ? AND status = 'queued' AND confirmed_at <= ?",
+    queuedOfRun: sql.prepare(
+      "SELECT l.id, l.target_id AS targetId FROM print_run_letters r JOIN letters l ON l.id = r.letter_id WHERE r.print_run_id = ? AND l.status = 'queued'",
     ),
     mailed: sql.prepare("UPDATE letters SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ? AND status = 'queued'"),
+    runMailed: sql.prepare('UPDATE print_runs SET mailed_at = coalesce(mailed_at, ?) WHERE id = ?'),
   };
 
-  /** The PDF, generated 200 letters at a time so a large print run neither fills memory nor stalls other requests for long. */
-  function pdf(campaign: Campaign, status: LetterStatus | undefined, now: Date): Readable {
+  /** Records a print run: every printable letter (with `status`, if given) as of now. */
+  function createRun(campaign: Campaign, status: LetterStatus | undefined): PrintRun {
+    const id = newId('prn');
+    const at = clock.now().toISOString();
+    return writeTx(db, () => {
+      stmt.newRun.run({ id, campaignId: campaign.id, status: status ?? null, at });
+      const n = stmt.recordLetters.run({ id, campaignId: campaign.id, status: status ?? null }).changes;
+      stmt.setCount.run(n, id);
+      return stmt.run.get(id, campaign.id) as PrintRun;
+    });
+  }
+
+  function getRun(campaign: Campaign, id: string): PrintRun {
+    const run = stmt.run.get(id, campaign.id) as PrintRun | undefined;
+    if (!run) throw notFound('Print run');
+    return run;
+  }
+
+  /** The campaign's latest runs, each with how many of its letters still wait to be marked mailed. */
+  function recentRuns(campaign: Campaign, limit: number): (PrintRun & { queued: number })[] {
+    return (stmt.recentRuns.all(campaign.id, limit) as PrintRun[]).map((r) => ({ ...r, queued: (stmt.queuedInRun.get(r.id) as { n: number }).n }));
+  }
+
+  /** A run's PDF, generated 200 letters at a time so a large run neither fills memory nor stalls other requests for long. */
+  function pdf(campaign: Campaign, run: PrintRun): Readable {
     const doc = new PDFDocument({ size: 'A4', autoFirstPage: false, margins: { top: 20 * mm, bottom: 20 * mm, left: 25 * mm, right: 20 * mm }, info: { Title: campaign.title, Creator: 'Chorus' } });
     doc.registerFont('regular', fontPaths.regular);
     doc.registerFont('bold', fontPaths.bold);
     const out = new PassThrough();
     doc.pipe(out);
-    const date = formatDate(now, campaign.locale);
+    const date = formatDate(new Date(run.createdAt), campaign.locale);
     void (async () => {
       try {
         let cursor = '';
         let pages = 0;
         for (;;) {
-          const rows = stmt.page.all({ campaignId: campaign.id, cursor, status: status ?? null }) as PrintRow[];
+          const rows = stmt.page.all({ runId: run.id, cursor }) as PrintRow[];
           if (rows.length === 0) break;
           for (const row of rows) {
             page(doc, campaign, row, date);
@@ -79,7 +128,7 @@ export function createPostalService(deps: { db: Db; clock: Clock; counters: Pick
           await yieldToLoop();
         }
         if (pages === 0) {
-          doc.addPage().font('regular').fontSize(11).text(`No letters${status ? ` with status "${status}"` : ''} to print for "${campaign.title}".`);
+          doc.addPage().font('regular').fontSize(11).text(`No letters${run.status ? ` with status "${run.status}"` : ''} to print for "${campaign.title}".`);
         }
         doc.end();
       } catch (err) {
@@ -114,14 +163,20 @@ export function createPostalService(deps: { db: Db; clock: Clock; counters: Pick
     doc.fillColor('black');
   }
 
-  /** Marks printed letters as mailed (sent): by id, or every queued letter confirmed up to the print run's time. */
-  function markMailed(campaign: Campaign, by: { ids?: string[]; printedAt?: string }): number {
+  /** Marks letters as mailed (sent): those of a print run, or these ids; only letters still queued change. */
+  function markMailed(campaign: Campaign, by: { printRunId: string } | { ids: string[] }): number {
     if (campaign.delivery.mode !== 'postal') throw conflict('Only letters of a postal campaign are mailed by hand');
     const at = clock.now().toISOString();
     const marked = writeTx(db, () => {
-      const rows = by.ids
-        ? by.ids.map((id) => stmt.queuedById.get(id, campaign.id) as { id: string; targetId: string } | undefined).filter((r) => r !== undefined)
-        : (stmt.queuedBefore.all(campaign.id, by.printedAt) as { id: string; targetId: string }[]);
+      type Row = { id: string; targetId: string };
+      let rows: Row[];
+      if ('printRunId' in by) {
+        const run = getRun(campaign, by.printRunId);
+        rows = stmt.queuedOfRun.all(run.id) as Row[];
+        stmt.runMailed.run(at, run.id);
+      } else {
+        rows = by.ids.map((id) => stmt.queuedById.get(id, campaign.id) as Row | undefined).filter((r) => r !== undefined);
+      }
       const deltas: Record<string, number> = {};
       let n = 0;
       for (const r of rows) {
@@ -136,7 +191,7 @@ export function createPostalService(deps: { db: Db; clock: Clock; counters: Pick
     return marked;
   }
 
-  return { pdf, markMailed };
+  return { createRun, getRun, recentRuns, pdf, markMailed };
 }
 
 function addressLines(a: PostalAddress, locale: string): string[] {

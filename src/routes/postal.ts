@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { letterStatuses } from '../db/schema.js';
-import { IdParams, IsoDateTime, problems } from '../schemas/common.js';
+import { IdParams, problems } from '../schemas/common.js';
 
 const tags = ['letters'];
 const security = [{ bearer: [] }];
@@ -10,14 +10,13 @@ const config = { scope: 'letters' as const };
 const PrintQuerySchema = z.strictObject({ status: z.enum(letterStatuses).optional() });
 
 const MarkMailedSchema = z
-  .strictObject({
-    ids: z.array(z.string().min(1).max(64)).min(1).max(1000).optional(),
-    printedAt: IsoDateTime.optional(),
-  })
-  .refine((b) => (b.ids === undefined) !== (b.printedAt === undefined), { message: 'give either ids or printedAt' })
+  .union([
+    z.strictObject({ printRunId: z.string().min(1).max(64).describe('The X-Chorus-Print-Run header of the print run\'s PDF') }),
+    z.strictObject({ ids: z.array(z.string().min(1).max(64)).min(1).max(1000) }),
+  ])
   .meta({ id: 'MarkMailed' });
 
-/** Postal mode: the print run as a PDF, and marking a printed batch as mailed. */
+/** Postal mode: a print run as a PDF, and marking a printed run (or some letters) as mailed. */
 export const postalRoutes: FastifyPluginAsyncZod = async (app) => {
   const { campaigns } = app.services;
   const { postal } = app.delivery;
@@ -27,15 +26,16 @@ export const postalRoutes: FastifyPluginAsyncZod = async (app) => {
     { config, schema: { tags, security, operationId: 'printLetters', params: IdParams, querystring: PrintQuerySchema, produces: ['application/pdf'] } },
     async (req, reply) => {
       const campaign = campaigns.get(req.params.id);
-      const now = app.clock.now();
+      const run = postal.createRun(campaign, req.query.status);
       return (
         reply
           .type('application/pdf')
           .header('content-disposition', `attachment; filename="${campaign.slug}-letters.pdf"`)
           .header('cache-control', 'no-store')
-          // Pass this back as printedAt to mark exactly the letters that could be in this print run.
-          .header('x-chorus-printed-at', now.toISOString())
-          .send(postal.pdf(campaign, req.query.status, now))
+          // Pass this back as printRunId to mark exactly this PDF's letters mailed.
+          .header('x-chorus-print-run', run.id)
+          .header('x-chorus-print-run-letters', String(run.letters))
+          .send(postal.pdf(campaign, run))
       );
     },
   );

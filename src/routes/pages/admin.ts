@@ -196,7 +196,7 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
       return reply
         .type('application/pdf')
         .header('content-disposition', `attachment; filename="${campaign.slug}-letters.pdf"`)
-        .send(app.delivery.postal.pdf(campaign, undefined, app.clock.now()));
+        .send(app.delivery.postal.pdf(campaign, app.delivery.postal.createRun(campaign, undefined)));
     },
   );
 };
