@@ -9,6 +9,8 @@ export interface Row {
   /** The figure divided by its baseline, where it has one, and the least share it must reach (e.g. `>= 0.4`). */
   ratio?: number;
   ratioTarget?: string;
+  /** The targets a failed row missed (a row may meet its absolute target and miss its ratio). */
+  missed?: string[];
   note?: string;
 }
 
@@ -21,10 +23,18 @@ export function median(values: number[]): number {
 /** A row whose figure is checked against `target` (`>= n`, `<= n`, `< n`, `= n`). */
 export function row(measure: string, value: number | null, unit: string, target = '', extra: Partial<Row> = {}): Row {
   const r: Row = { measure, value, unit, target, pass: null, ...extra };
-  const checks: boolean[] = [];
-  if (value !== null && target) checks.push(meets(value, target));
-  if (r.ratio !== undefined && r.ratioTarget) checks.push(meets(r.ratio, r.ratioTarget));
-  if (value !== null && checks.length > 0) r.pass = checks.every(Boolean);
+  const missed: string[] = [];
+  let checked = false;
+  if (value !== null && target) {
+    checked = true;
+    if (!meets(value, target)) missed.push(target);
+  }
+  if (value !== null && r.ratio !== undefined && r.ratioTarget) {
+    checked = true;
+    if (!meets(r.ratio, r.ratioTarget)) missed.push(`${asPercent(r.ratioTarget)} of baseline`);
+  }
+  if (checked) r.pass = missed.length === 0;
+  if (missed.length) r.missed = missed;
   return r;
 }
 
@@ -53,14 +63,24 @@ const fmt = (v: number | null, unit: string) => {
   return `${v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })}${unit ? ` ${unit}` : ''}`;
 };
 
+const asPercent = (ratioTarget: string) => ratioTarget.replace(/[\d.]+/, (n) => `${Number(n) * 100}%`);
+
+/** `pass`, `MISS` or, when only some of a row's targets were missed, which: `MISS >= 40% of baseline`. */
+function result(r: Row): string {
+  if (r.pass === null) return '';
+  if (r.pass) return 'pass';
+  const both = Boolean(r.target) && Boolean(r.ratioTarget);
+  return both && r.missed?.length === 1 ? `MISS ${r.missed[0]}` : 'MISS';
+}
+
 export function formatTable(rows: Row[]): string {
   const cells = rows.map((r) => [
     r.measure,
     fmt(r.value, r.unit),
-    [r.target ? `${r.target} ${r.unit}`.trim() : '', r.ratioTarget ? `${r.ratioTarget.replace(/[\d.]+/, (n) => `${Number(n) * 100}%`)} of baseline` : '']
+    [r.target ? `${r.target} ${r.unit}`.trim() : '', r.ratioTarget ? `${asPercent(r.ratioTarget)} of baseline` : '']
       .filter(Boolean)
       .join(', '),
-    r.pass === null ? '' : r.pass ? 'pass' : 'MISS',
+    result(r),
     r.ratio === undefined ? '' : `${(r.ratio * 100).toFixed(0)}%`,
     r.note ?? '',
   ]);
@@ -68,4 +88,19 @@ export function formatTable(rows: Row[]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]) => c.map((x, i) => (i === 1 ? x.padStart(widths[i]!) : x.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+}
+
+/** The same table as Markdown, for the README's Performance section. */
+export function formatMarkdown(rows: Row[]): string {
+  const cell = (s: string) => s.replaceAll('|', '\\|');
+  const lines = ['| measure | value | target | result | ratio | note |', '| --- | ---: | --- | --- | ---: | --- |'];
+  for (const r of rows) {
+    const target = [r.target ? `${r.target} ${r.unit}`.trim() : '', r.ratioTarget ? `${asPercent(r.ratioTarget)} of baseline` : '']
+      .filter(Boolean)
+      .join(', ');
+    const res = result(r).replace(/^MISS/, '**MISS**');
+    const ratio = r.ratio === undefined ? '' : `${(r.ratio * 100).toFixed(0)}%`;
+    lines.push(`| ${[r.measure, fmt(r.value, r.unit), target, res, ratio, r.note ?? ''].map(cell).join(' | ')} |`);
+  }
+  return lines.join('\n');
 }
