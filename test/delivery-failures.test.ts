@@ -192,4 +192,26 @@ describe('delivery failures', () => {
     ]);
     assert.equal(recount(t.app.db).drift, 0);
   });
+
+  it('an outcome that cannot be written is kept and written later, the others at once; nothing is sent twice', async () => {
+    const { smtp, t } = await setup(() => 'accept');
+    const { campaign } = await queuedLetters(t.app, 3);
+    const [, bad] = await letterList(t.app, campaign.id);
+    // A real SQLite failure for one record only: recording this letter as sent aborts.
+    const sql = t.app.db.$client;
+    sql.exec(`CREATE TRIGGER bad_record BEFORE UPDATE OF status ON letters WHEN NEW.id = '${bad!.id}' AND NEW.status = 'sent'
+      BEGIN SELECT RAISE(ABORT, 'simulated bad record'); END`);
+    await t.app.delivery.worker.drain();
+    assert.equal(smtp.raw.length, 3);
+    assert.deepEqual((await letterList(t.app, campaign.id)).map((l) => l.status), ['sent', 'sending', 'sent']);
+
+    sql.exec('DROP TRIGGER bad_record');
+    await t.app.delivery.worker.drain();
+    assert.deepEqual((await letterList(t.app, campaign.id)).map((l) => l.status), ['sent', 'sent', 'sent']);
+    // Long after any lease would have expired, nothing is sent again.
+    clock.advance(hour);
+    await t.app.delivery.worker.drain();
+    assert.equal(smtp.raw.length, 3);
+    assert.equal(recount(t.app.db).drift, 0);
+  });
 });

@@ -54,7 +54,12 @@ export interface Job {
   message: () => SendMailOptions;
 }
 
-type Outcome = { job: Job; ok: true; response: string } | { job: Job; ok: false; err: unknown };
+/** `tries`: failed attempts to record it. */
+type Outcome = ({ job: Job; ok: true; response: string } | { job: Job; ok: false; err: unknown }) & { tries?: number };
+
+/** Database errors that say nothing about the outcome being written: retry all of them later. */
+const environmental = (err: unknown) => /^SQLITE_(BUSY|LOCKED|FULL|IOERR|READONLY|CANTOPEN|NOMEM)/.test(String((err as { code?: unknown }).code));
+const maxRecordTries = 20;
 
 /**
  * Counter changes gathered over one transaction and written once before it commits: a batch of
@@ -367,20 +372,70 @@ export function createWorker(opts: WorkerOptions) {
   const flushMs = 10;
   let pending: Outcome[] = [];
   let flushTimer: NodeJS.Timeout | undefined;
+  let flushFailures = 0;
+  let flushRetryAt = 0;
   let closed = false;
-  function flush(): void {
-    clearTimeout(flushTimer);
-    flushTimer = undefined;
-    if (pending.length === 0 || closed) return;
-    const batch = pending;
-    pending = [];
+
+  /** Records a batch in one transaction; adds the campaigns whose counts changed to `changed`. */
+  function commit(batch: Outcome[], changed: Set<string>): void {
     const tally = createTally();
     writeTx(db, () => {
       const now = clock.now();
       for (const o of batch) record(o, now, tally);
       tally.write(counters, now.toISOString());
     });
-    notify(tally.campaigns());
+    for (const id of tally.campaigns()) changed.add(id);
+  }
+
+  /**
+   * Commits the pending outcomes. Never throws (timers call it). When the write fails the
+   * outcomes are kept (their rows stay leased to us, so nothing is sent again) and tried later
+   * with backoff; a failure that is not the database's state (busy, full, I/O) is retried
+   * outcome by outcome, so one bad record does not hold up the rest.
+   */
+  function flush(): void {
+    clearTimeout(flushTimer);
+    flushTimer = undefined;
+    if (pending.length === 0 || closed) return;
+    const batch = pending;
+    pending = [];
+    const changed = new Set<string>();
+    try {
+      commit(batch, changed);
+      flushFailures = 0;
+      flushRetryAt = 0;
+    } catch (err) {
+      const kept = environmental(err) ? batch : commitEach(batch, changed);
+      opts.log?.error({ err, outcomes: batch.length, kept: kept.length }, 'recording delivery outcomes failed; trying again');
+      pending = kept.concat(pending);
+      if (pending.length > 0) {
+        flushFailures += 1;
+        const delay = Math.min(30_000, 100 * 2 ** Math.min(flushFailures, 10));
+        flushRetryAt = Date.now() + delay;
+        flushTimer = setTimeout(flush, delay);
+      }
+    }
+    try {
+      notify(changed);
+    } catch (err) {
+      opts.log?.error({ err }, 'notifying count changes failed');
+    }
+  }
+
+  /** Commits each outcome on its own; returns those that still failed (given up after `maxRecordTries`). */
+  function commitEach(batch: Outcome[], changed: Set<string>): Outcome[] {
+    const kept: Outcome[] = [];
+    for (const o of batch) {
+      try {
+        commit([o], changed);
+      } catch (err) {
+        o.tries = (o.tries ?? 0) + 1;
+        if (o.tries < maxRecordTries) kept.push(o);
+        // Its lease then runs out and the message is sent again: better twice than stuck as sending.
+        else opts.log?.error({ err, outboxId: o.job.id }, 'giving up recording a delivery outcome');
+      }
+    }
+    return kept;
   }
 
   const inFlight = new Set<Job>();
@@ -402,12 +457,10 @@ export function createWorker(opts: WorkerOptions) {
     }
     inFlight.delete(job);
     pending.push(outcome);
-    try {
-      if (pending.length >= Math.max(1, concurrency >> 1) || inFlight.size === 0) flush();
-      else flushTimer ??= setTimeout(flush, flushMs);
-    } catch (err) {
-      opts.log?.error({ err }, 'recording delivery outcomes failed');
-    }
+    // After a failed write, wait for its retry timer instead of hammering the database.
+    if (Date.now() < flushRetryAt) flushTimer ??= setTimeout(flush, flushRetryAt - Date.now());
+    else if (pending.length >= Math.max(1, concurrency >> 1) || inFlight.size === 0) flush();
+    else flushTimer ??= setTimeout(flush, flushMs);
     wake();
   }
   const busy = () => inFlight.size + pending.length;
