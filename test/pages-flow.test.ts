@@ -277,7 +277,7 @@ describe('organizer dashboard', () => {
     assert.match(csv.body, /supportercsv@example\.org/);
   });
 
-  it('offers the print run of a postal campaign as a PDF', async () => {
+  it('makes a print run of the queued letters only, downloads its PDF and marks it mailed, all without JavaScript', async () => {
     const campaign = await createCampaign(t.app, { confirmation: 'none', delivery: { mode: 'postal' } });
     await createTarget(t.app, campaign.id, {
       name: 'Pastor Bakhytzhan Kashkumbayev',
@@ -286,14 +286,59 @@ describe('organizer dashboard', () => {
       postalAddress: { lines: ['Institution SI-12'], city: 'Astana', postcode: '010000', country: 'KZ' },
     });
     await createTemplate(t.app, campaign.id);
-    await submit(t.app, campaign.slug, supporter('pdf'));
+    for (const n of ['pdf1', 'pdf2', 'pdf3', 'pdf4']) await submit(t.app, campaign.slug, supporter(n));
+    const letters = (await t.app.inject({ url: `/api/v1/campaigns/${campaign.id}/letters`, headers: auth })).json().items as { id: string }[];
+    const [mailed, held] = letters;
+    await t.app.inject({ method: 'POST', url: `/api/v1/campaigns/${campaign.id}/letters/mark-mailed`, headers: auth, payload: { ids: [mailed!.id] } });
+    await t.app.inject({ method: 'PATCH', url: `/api/v1/letters/${held!.id}`, headers: auth, payload: { status: 'held' } });
+    const statuses = async () =>
+      new Map(((await t.app.inject({ url: `/api/v1/campaigns/${campaign.id}/letters`, headers: auth })).json().items as { id: string; status: string }[]).map((l) => [l.id, l.status]));
+    const pages = (pdf: Buffer) => pdf.toString('latin1').match(/\/Type \/Page\b/g)?.length;
+
     const { cookie } = await signIn();
     const page = await t.app.inject({ url: `/admin/campaigns/${campaign.id}`, headers: { cookie } });
-    assert.match(page.body, /href="\/admin\/campaigns\/[^"]+\/letters\.pdf"/);
-    const pdf = await t.app.inject({ url: `/admin/campaigns/${campaign.id}/letters.pdf`, headers: { cookie } });
+    assert.match(page.body, /<form method="post" action="\/admin\/campaigns\/[^"]+\/print-runs">/);
+    assert.match(page.body, /Make a print run of the 2 queued letters/);
+    assert.doesNotMatch(page.body, /href="\/admin\/campaigns\/[^"]+\/letters\.pdf"/, 'no download that prints every letter');
+    const token = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
+
+    assert.equal((await postForm(t.app, `/admin/campaigns/${campaign.id}/print-runs`, [['_csrf', 'forged']], cookie)).statusCode, 403);
+    const made = await postForm(t.app, `/admin/campaigns/${campaign.id}/print-runs`, [['_csrf', token]], cookie);
+    assert.equal(made.statusCode, 303);
+    assert.equal(made.headers.location, `/admin/campaigns/${campaign.id}?done=printed`);
+    const listed = await t.app.inject({ url: made.headers.location as string, headers: { cookie } });
+    assert.match(listed.body, /The print run has been made/);
+    const pdfUrl = /href="(\/admin\/campaigns\/[^"]+\/print-runs\/[^"]+\/letters\.pdf)"/.exec(listed.body)![1]!;
+    const markUrl = /action="(\/admin\/campaigns\/[^"]+\/print-runs\/[^"]+\/mailed)"/.exec(listed.body)![1]!;
+
+    const pdf = await t.app.inject({ url: pdfUrl, headers: { cookie } });
     assert.equal(pdf.statusCode, 200);
     assert.equal(pdf.headers['content-type'], 'application/pdf');
-    assert.equal(pdf.rawPayload.subarray(0, 5).toString(), '%PDF-');
+    assert.equal(pages(pdf.rawPayload), 2, 'neither the held nor the already mailed letter is printed');
+
+    // Released after the run was made: not printed, so marking the run leaves it queued.
+    await t.app.inject({ method: 'PATCH', url: `/api/v1/letters/${held!.id}`, headers: auth, payload: { status: 'queued' } });
+    assert.equal((await postForm(t.app, markUrl, [['_csrf', 'forged']], cookie)).statusCode, 403);
+    assert.equal((await statuses()).get(held!.id), 'queued');
+    const done = await postForm(t.app, markUrl, [['_csrf', token]], cookie);
+    assert.equal(done.statusCode, 303);
+    assert.equal(done.headers.location, `/admin/campaigns/${campaign.id}?done=mailed`);
+    const after = await statuses();
+    assert.equal([...after.values()].filter((s) => s === 'sent').length, 3);
+    assert.equal(after.get(held!.id), 'queued');
+    const end = await t.app.inject({ url: done.headers.location as string, headers: { cookie } });
+    assert.match(end.body, /marked as mailed/);
+    assert.match(end.body, /Make a print run of the 1 queued letter</);
+    assert.doesNotMatch(end.body, /\/mailed"/, 'nothing of the run is left to mark');
+  });
+
+  it('a print run of an email campaign is refused', async () => {
+    const { campaign } = await readyCampaign(t.app, { confirmation: 'none' });
+    const { cookie } = await signIn();
+    const page = await t.app.inject({ url: `/admin/campaigns/${campaign.id}`, headers: { cookie } });
+    assert.doesNotMatch(page.body, /print-runs/);
+    const token = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
+    assert.equal((await postForm(t.app, `/admin/campaigns/${campaign.id}/print-runs`, [['_csrf', token]], cookie)).statusCode, 409);
   });
 
   it('a key without the letters scope cannot release or download', async () => {

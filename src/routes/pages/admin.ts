@@ -15,6 +15,7 @@ import { progressOf } from './action.js';
 
 const sessionCookie = 'chorus_admin';
 const IdParams = z.strictObject({ id: z.string().min(1).max(64) });
+const RunParams = IdParams.extend({ runId: z.string().min(1).max(64) });
 type Form = Record<string, string | string[] | undefined>;
 const field = (body: unknown, name: string) => {
   const v = (body as Form | undefined)?.[name];
@@ -94,10 +95,12 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
     return reply.redirect('/admin', 303);
   });
 
+  const hourFormat = new Intl.DateTimeFormat([locale, 'en'], { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', timeZone: 'UTC' });
+  const minuteOf = (iso: string) => `${hourFormat.format(new Date(iso))} UTC`;
+
   function chartOf(hourly: { hour: string; supporters: number }[]) {
     const now = app.clock.now();
-    const hourFormat = new Intl.DateTimeFormat([locale, 'en'], { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', timeZone: 'UTC' });
-    const when = (b: ChartBucket, unit: 'hour' | 'day') => (unit === 'hour' ? `${hourFormat.format(new Date(b.start))} UTC` : formatDay(b.start, locale));
+    const when = (b: ChartBucket, unit: 'hour' | 'day') => (unit === 'hour' ? minuteOf(b.start) : formatDay(b.start, locale));
     const chart = supportersChart(hourly, now, (b, unit) => `${when(b, unit)}: ${say('progress.noGoal', { supporters: b.supporters })}`);
     return {
       svg: chart.svg,
@@ -125,7 +128,8 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
         held: held.items,
         moreHeld: held.nextCursor !== null,
         moves: campaignStatuses.filter((to) => to !== campaign.status && canMove(campaign.status, to)),
-        pdf: campaign.delivery.mode === 'postal',
+        postal: campaign.delivery.mode === 'postal',
+        printRuns: campaign.delivery.mode === 'postal' ? app.delivery.postal.recentRuns(campaign, 5).map((r) => ({ ...r, when: minuteOf(r.createdAt) })) : [],
         notice: noticeOf(req),
         ...extra,
       }),
@@ -135,7 +139,7 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
 
   const noticeOf = (req: FastifyRequest) => {
     const done = (req.query as { done?: string } | undefined)?.done;
-    return done && ['status', 'update', 'released'].includes(done) ? say(`admin.done.${done}`) : null;
+    return done && ['status', 'update', 'released', 'printed', 'mailed'].includes(done) ? say(`admin.done.${done}`) : null;
   };
 
   const back = (reply: FastifyReply, campaign: Pick<Campaign, 'id'>, done: string) =>
@@ -188,15 +192,42 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
     },
   );
 
-  app.get(
-    '/admin/campaigns/:id/letters.pdf',
-    { schema: { params: IdParams, hide: true }, preHandler: organizer('letters') },
+  // A print run is made by a POST (it records its letters), then downloaded and marked mailed from the list of runs.
+  app.post(
+    '/admin/campaigns/:id/print-runs',
+    { schema: { params: IdParams, hide: true }, preHandler: [organizer('letters'), app.csrfProtection] },
     async (req, reply) => {
-      const campaign = campaigns.get(req.params.id);
-      return reply
-        .type('application/pdf')
-        .header('content-disposition', `attachment; filename="${campaign.slug}-letters.pdf"`)
-        .send(app.delivery.postal.pdf(campaign, app.delivery.postal.createRun(campaign, undefined)));
+      app.delivery.postal.createRun(postalCampaign(req.params.id), 'queued');
+      return back(reply, { id: req.params.id }, 'printed');
     },
   );
+
+  app.get(
+    '/admin/campaigns/:id/print-runs/:runId/letters.pdf',
+    { schema: { params: RunParams, hide: true }, preHandler: organizer('letters') },
+    async (req, reply) => {
+      const campaign = campaigns.get(req.params.id);
+      const run = app.delivery.postal.getRun(campaign, req.params.runId);
+      return reply
+        .type('application/pdf')
+        .header('content-disposition', `attachment; filename="${campaign.slug}-print-run-${run.createdAt.slice(0, 10)}.pdf"`)
+        .header('cache-control', 'no-store')
+        .send(app.delivery.postal.pdf(campaign, run));
+    },
+  );
+
+  app.post(
+    '/admin/campaigns/:id/print-runs/:runId/mailed',
+    { schema: { params: RunParams, hide: true }, preHandler: [organizer('letters'), app.csrfProtection] },
+    async (req, reply) => {
+      app.delivery.postal.markMailed(campaigns.get(req.params.id), { printRunId: req.params.runId });
+      return back(reply, { id: req.params.id }, 'mailed');
+    },
+  );
+
+  function postalCampaign(id: string): Campaign {
+    const campaign = campaigns.get(id);
+    if (campaign.delivery.mode !== 'postal') throw new DomainError(409, 'conflict', say('admin.notPostal'));
+    return campaign;
+  }
 };
