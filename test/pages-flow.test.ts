@@ -341,13 +341,46 @@ describe('organizer dashboard', () => {
     assert.equal((await postForm(t.app, `/admin/campaigns/${campaign.id}/print-runs`, [['_csrf', token]], cookie)).statusCode, 409);
   });
 
-  it('a key without the letters scope cannot release or download', async () => {
+  it('a key without the letters scope sees no counts or supporters, and cannot release or download', async () => {
     const minted = await t.app.inject({ method: 'POST', url: '/api/v1/keys', headers: auth, payload: { name: 'desk', scopes: ['campaigns'] } });
-    const { campaign } = await readyCampaign(t.app);
+    const { campaign } = await readyCampaign(t.app, { confirmation: 'none' });
+    await submit(t.app, campaign.slug, { ...supporter('private'), name: 'Aigerim Private', city: 'Shymkent' });
+    const letter = (await t.app.inject({ url: `/api/v1/campaigns/${campaign.id}/letters`, headers: auth })).json().items[0] as { id: string };
+    await t.app.inject({ method: 'PATCH', url: `/api/v1/letters/${letter.id}`, headers: auth, payload: { status: 'held' } });
     const { cookie } = await signIn(minted.json().key);
-    assert.equal((await t.app.inject({ url: `/admin/campaigns/${campaign.id}`, headers: { cookie } })).statusCode, 200);
+
+    const list = await t.app.inject({ url: '/admin', headers: { cookie } });
+    assert.equal(list.statusCode, 200);
+    assert.match(list.body, new RegExp(`href="/admin/campaigns/${campaign.id}"`));
+    assert.doesNotMatch(list.body, /Letters delivered|Awaiting confirmation/, 'counts need the letters scope');
+    assert.match(list.body, /Counts need a key with the &quot;letters&quot; scope/);
+
+    const page = await t.app.inject({ url: `/admin/campaigns/${campaign.id}`, headers: { cookie } });
+    assert.equal(page.statusCode, 200);
+    assert.doesNotMatch(page.body, /Aigerim Private|Shymkent/, 'held letters name their supporters only for the letters scope');
+    assert.doesNotMatch(page.body, /Delivery by recipient|<svg class="chart-bars"|letters\.csv/);
+    assert.match(page.body, /Counts, delivery and held letters need a key with the &quot;letters&quot; scope/);
+    assert.match(page.body, /name="status" value="paused"/, 'campaign changes stay with the campaigns scope');
     const csv = await t.app.inject({ url: `/admin/campaigns/${campaign.id}/letters.csv`, headers: { cookie } });
     assert.equal(csv.statusCode, 403);
     assert.match(csv.body, /Your key lacks the &quot;letters&quot; scope/);
+
+    const admin = await t.app.inject({ url: `/admin/campaigns/${campaign.id}`, headers: { cookie: (await signIn()).cookie } });
+    assert.match(admin.body, /Aigerim Private/);
+  });
+
+  it('a key without the campaigns scope sees no campaigns', async () => {
+    const minted = await t.app.inject({ method: 'POST', url: '/api/v1/keys', headers: auth, payload: { name: 'keys only', scopes: ['keys'] } });
+    const { campaign } = await readyCampaign(t.app);
+    const { cookie } = await signIn(minted.json().key);
+    const list = await t.app.inject({ url: '/admin', headers: { cookie } });
+    assert.equal(list.statusCode, 403);
+    assert.doesNotMatch(list.body, /\/admin\/campaigns\//);
+    assert.doesNotMatch(list.body, new RegExp(campaign.slug));
+    assert.match(list.body, /Your key lacks the &quot;campaigns&quot; scope/);
+    assert.match(list.body, /Sign out/, 'the session can still be ended');
+    const page = await t.app.inject({ url: `/admin/campaigns/${campaign.id}`, headers: { cookie } });
+    assert.equal(page.statusCode, 403);
+    assert.doesNotMatch(page.body, new RegExp(campaign.slug));
   });
 });

@@ -57,6 +57,8 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
     req.organizer = principal;
   };
 
+  const holds = (req: FastifyRequest, scope: Scope) => req.organizer?.scopes.includes(scope) ?? false;
+
   const shell = (req: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown>) => ({
     admin: { signedIn: Boolean(req.organizer) },
     csrf: reply.generateCsrf(),
@@ -67,11 +69,18 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
   app.get('/admin', { schema: { hide: true } }, async (req, reply) => {
     req.organizer = signedIn(req);
     if (!req.organizer) return reply.page('admin-sign-in', shell(req, reply, { pageTitle: say('admin.signIn') }));
+    const pageTitle = say('admin.campaigns');
+    // The same scopes as the API: the list is the campaigns scope's, their counts the letters scope's.
+    if (!holds(req, 'campaigns')) {
+      return reply.page('admin-campaigns', shell(req, reply, { pageTitle, lacking: say('admin.forbidden', { scope: 'campaigns' }) }), { status: 403 });
+    }
+    const withStats = holds(req, 'letters');
     const list = campaigns.list(500).items.map((c) => {
+      if (!withStats) return c;
       const s = stats.forCampaign(c.id);
       return { ...c, supporters: s.supporters.total, pending: s.supporters.pending, letters: s.letters, progress: progressOf({ supporters: s.supporters.total, goal: c.goal }) };
     });
-    return reply.page('admin-campaigns', shell(req, reply, { pageTitle: say('admin.campaigns'), campaigns: list }));
+    return reply.page('admin-campaigns', shell(req, reply, { pageTitle, campaigns: list, withStats }));
   });
 
   app.post(
@@ -114,23 +123,25 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
 
   async function renderDashboard(req: FastifyRequest, id: string, reply: FastifyReply, extra: Record<string, unknown> = {}, status = 200) {
     const campaign = campaigns.get(id);
+    const page = { pageTitle: campaign.title, campaign, moves: campaignStatuses.filter((to) => to !== campaign.status && canMove(campaign.status, to)), notice: noticeOf(req) };
+    // Counts, delivery and held letters (with their supporters) are the letters scope's, as in the API.
+    if (!holds(req, 'letters')) return reply.page('admin-campaign', shell(req, reply, { ...page, ...extra }), { status });
     const s = stats.forCampaign(campaign.id);
     const held = letters.list(campaign.id, { status: 'held', limit: 100 });
+    const postal = campaign.delivery.mode === 'postal';
     return reply.page(
       'admin-campaign',
       shell(req, reply, {
-        pageTitle: campaign.title,
-        campaign,
+        ...page,
+        withLetters: true,
         stats: s,
         progress: progressOf({ supporters: s.supporters.total, goal: campaign.goal }),
         chart: chartOf(s.hourly),
         targets: s.byTarget.map((t) => ({ ...t, throttled: panel.throttled(campaign, t.targetId, t.queued) })),
         held: held.items,
         moreHeld: held.nextCursor !== null,
-        moves: campaignStatuses.filter((to) => to !== campaign.status && canMove(campaign.status, to)),
-        postal: campaign.delivery.mode === 'postal',
-        printRuns: campaign.delivery.mode === 'postal' ? app.delivery.postal.recentRuns(campaign, 5).map((r) => ({ ...r, when: minuteOf(r.createdAt) })) : [],
-        notice: noticeOf(req),
+        postal,
+        printRuns: postal ? app.delivery.postal.recentRuns(campaign, 5).map((r) => ({ ...r, when: minuteOf(r.createdAt) })) : [],
         ...extra,
       }),
       { status },
