@@ -4,7 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import type { AddressObject } from 'mailparser';
 import { recount } from '../src/domain/recount.js';
 import { buildTestApp, type TestApp } from './helpers/build-app.js';
+import { queuedLetters } from './helpers/delivery.js';
 import { startSmtp, type TestSmtp } from './helpers/smtp-server.js';
+import { until } from './helpers/worker-process.js';
 import { confirmationTokens, readyCampaign, submit, supporter } from './helpers/supporters.js';
 
 const first = (a: AddressObject | AddressObject[] | undefined) => (Array.isArray(a) ? a[0] : a)?.value[0];
@@ -84,6 +86,39 @@ describe('the inline worker', () => {
       db.close();
       assert.equal(sent.n, 2);
     } finally {
+      await t.close();
+      await smtp.close();
+    }
+  });
+
+  it('keeps the window full: outcomes recorded by the timer let it claim more while slow sends are still out', async () => {
+    const gate = () => {
+      let open = () => {};
+      const opened = new Promise<void>((resolve) => (open = resolve));
+      return { open, opened };
+    };
+    const slow = gate();
+    const fast = [gate(), gate(), gate()];
+    // Three slow messages, three released one by one by the test, the rest accepted at once.
+    const smtp = await startSmtp((n) => (n <= 3 ? { until: slow.opened } : n <= 6 ? { until: fast[n - 4]!.opened } : 'accept'));
+    const t = await buildTestApp({ MAIL_TRANSPORT: `${smtp.url}?maxConnections=6`, DELIVERY_CONCURRENCY: '6', RATE_LIMIT_PER_MINUTE: '1000' });
+    try {
+      const { campaign } = await queuedLetters(t.app, 9);
+      const sent = () => (t.app.db.$client.prepare("SELECT count(*) FROM letters WHERE campaign_id = ? AND status = 'sent'").pluck().get(campaign.id) as number);
+      t.app.delivery.worker.start();
+      await until(() => smtp.attempts() === 6, 'six messages in flight');
+      for (const [i, g] of fast.entries()) {
+        g.open();
+        await until(() => sent() >= i + 1, `fast message ${i + 1} recorded`);
+      }
+      // Only the slow three are out now: half the window is free, so the last three letters go.
+      await until(() => sent() === 6, 'the remaining letters sent while the slow ones are still out', 10_000);
+      assert.equal(smtp.attempts(), 9);
+      slow.open();
+      await until(() => sent() === 9, 'all sent');
+      assert.equal(smtp.raw.length, 9);
+    } finally {
+      slow.open();
       await t.close();
       await smtp.close();
     }

@@ -420,6 +420,8 @@ export function createWorker(opts: WorkerOptions) {
     } catch (err) {
       opts.log?.error({ err }, 'notifying count changes failed');
     }
+    // Recorded outcomes free their place in the window: the loop may claim again.
+    wake();
   }
 
   /** Commits each outcome on its own; returns those that still failed (given up after `maxRecordTries`). */

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 
 /** What the test server answers to the n-th message it receives (1-based). */
-export type Reply = 'accept' | { code: number; message: string } | { delayMs: number };
+export type Reply = 'accept' | { code: number; message: string } | { delayMs: number } | { until: Promise<unknown> };
 
 export interface TestSmtp {
   url: string;
@@ -43,6 +43,7 @@ export async function startSmtp(plan: (n: number, raw: Buffer) => Reply = () => 
         };
         if (r === 'accept') return accept();
         if ('delayMs' in r) return void setTimeout(accept, r.delayMs);
+        if ('until' in r) return void r.until.then(accept);
         const err = Object.assign(new Error(r.message), { responseCode: r.code });
         callback(err);
       });
