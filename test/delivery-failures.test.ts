@@ -214,4 +214,44 @@ describe('delivery failures', () => {
     assert.equal(smtp.raw.length, 3);
     assert.equal(recount(t.app.db).drift, 0);
   });
+
+  it("a send outlasting its lease is not claimed again by its own worker", async () => {
+    let open = () => {};
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    const { smtp, t } = await setup((n) => (n === 1 ? { until: opened } : 'accept'));
+    const { campaign } = await queuedLetters(t.app, 1);
+    const worker = t.app.delivery.worker;
+    const first = worker.tick();
+    while (smtp.attempts() < 1) await new Promise((r) => setTimeout(r, 10));
+    // The lease (5 min) has run out by the clock while the send is still out; claiming again must leave it alone.
+    clock.advance(10 * minute);
+    const second = worker.tick();
+    open();
+    await Promise.all([first, second]);
+    assert.equal(smtp.attempts(), 1);
+    const [letter] = await letterList(t.app, campaign.id);
+    assert.equal(letter!.status, 'sent');
+    assert.equal(letter!.attempts, 1);
+    assert.equal(recount(t.app.db).drift, 0);
+  });
+
+  it('a send still running at half its lease counts as a temporary failure and is retried', async () => {
+    let open = () => {};
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    const { t } = await setup((n) => (n === 1 ? { until: opened } : 'accept'), { DELIVERY_LEASE_SECONDS: '2' });
+    try {
+      const { campaign } = await queuedLetters(t.app, 1);
+      await t.app.delivery.worker.drain();
+      let [letter] = await letterList(t.app, campaign.id);
+      assert.equal(letter!.status, 'queued');
+      assert.match(letter!.lastError ?? '', /ETIMEDOUT: no answer within 1 s/);
+      clock.advance(2000);
+      await t.app.delivery.worker.drain();
+      [letter] = await letterList(t.app, campaign.id);
+      assert.equal(letter!.status, 'sent');
+      assert.equal(letter!.attempts, 2);
+    } finally {
+      open();
+    }
+  });
 });

@@ -35,6 +35,8 @@ export interface WorkerOptions {
   pauseAfter?: number;
   /** …for this long. */
   pauseMs?: number;
+  /** Longest a send may take before it counts as a temporary failure (default: half the lease). */
+  sendTimeoutMs?: number;
   /** Messages in flight at once: the window a crash may duplicate. */
   concurrency?: number;
   /** Idle poll for due retries and other processes' writes. */
@@ -83,6 +85,15 @@ type Tally = ReturnType<typeof createTally>;
 
 const hour = 3_600_000;
 
+/** Rejects like a network timeout when `promise` has not settled within `ms`. */
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${Math.round(ms / 1000)} s`), { code: 'ETIMEDOUT' })), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
 /**
  * The delivery worker: claims due outbox rows with a lease (lane 0 before lane 1), sends them
  * through the mailer with several in flight, and records each outcome with its letter's status
@@ -99,13 +110,21 @@ export function createWorker(opts: WorkerOptions) {
   const pauseAfter = opts.pauseAfter ?? 10;
   const pauseMs = opts.pauseMs ?? hour;
   const concurrency = opts.concurrency ?? (mailer.kind === 'smtp' ? 20 : 8);
+  // Nothing else bounds a send (socket timeouts count inactivity; queued sends wait for a pooled
+  // connection): one still running at half its lease counts as a temporary failure.
+  const sendTimeoutMs = opts.sendTimeoutMs ?? leaseMs / 2;
   const pollMs = opts.pollMs ?? 1000;
   const random = opts.random ?? Math.random;
   const digests = createDigestJob({ db, counters, sender });
 
   const stmt = {
+    // Never our own rows still in flight or waiting to be recorded (`live`): their sends may yet succeed.
     reclaim: sql.prepare(
-      "UPDATE outbox SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL WHERE status = 'sending' AND lease_expires_at <= ?",
+      `UPDATE outbox SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL
+       WHERE status = 'sending' AND lease_expires_at <= @now AND NOT (lease_owner = @owner AND id IN (SELECT value FROM json_each(@live)))`,
+    ),
+    renew: sql.prepare(
+      "UPDATE outbox SET lease_expires_at = @lease WHERE lease_owner = @owner AND status = 'sending' AND id IN (SELECT value FROM json_each(@live))",
     ),
     resume: sql.prepare(
       'UPDATE paused_domains SET paused_at = NULL, consecutive_failures = 0, reason = NULL WHERE paused_at IS NOT NULL AND paused_at <= ?',
@@ -199,7 +218,7 @@ export function createWorker(opts: WorkerOptions) {
     writeTx(db, () => {
       const now = clock.now();
       const at = now.toISOString();
-      stmt.reclaim.run(at);
+      stmt.reclaim.run({ now: at, owner, live: liveIds() });
       stmt.resume.run(new Date(now.getTime() - pauseMs).toISOString());
       const paused = new Map(
         (stmt.paused.all() as { domain: string; pausedAt: string; reason: string }[]).map((p) => [p.domain, p]),
@@ -451,7 +470,7 @@ export function createWorker(opts: WorkerOptions) {
     inFlight.add(job);
     let outcome: Outcome;
     try {
-      const info = await mailer.send(job.message());
+      const info = await withDeadline(mailer.send(job.message()), sendTimeoutMs);
       outcome = { job, ok: true, response: info.response };
     } catch (err) {
       outcome = { job, ok: false, err };
@@ -466,6 +485,19 @@ export function createWorker(opts: WorkerOptions) {
     wake();
   }
   const busy = () => inFlight.size + pending.length;
+  /** Outbox ids this worker still answers for, as JSON for SQLite's json_each. */
+  const liveIds = () => JSON.stringify([...[...inFlight].map((j) => j.id), ...pending.map((o) => o.job.id)]);
+
+  /** Extends the leases of rows in flight or waiting to be recorded, so no other worker takes them meanwhile. */
+  function renewLeases(): void {
+    if (busy() === 0) return;
+    try {
+      writeTx(db, () => stmt.renew.run({ lease: new Date(clock.now().getTime() + leaseMs).toISOString(), owner, live: liveIds() }));
+    } catch (err) {
+      opts.log?.warn({ err }, 'renewing delivery leases failed');
+    }
+  }
+  let renewTimer: NodeJS.Timeout | undefined;
 
   // The background loop (start/stop). Tests may instead drive it with tick() and drain().
   let running = false;
@@ -527,6 +559,7 @@ export function createWorker(opts: WorkerOptions) {
     start(): void {
       if (running) return;
       running = true;
+      renewTimer = setInterval(renewLeases, leaseMs / 3);
       loopDone = loop();
     },
     /**
@@ -537,6 +570,7 @@ export function createWorker(opts: WorkerOptions) {
       running = false;
       wake();
       await loopDone;
+      clearInterval(renewTimer);
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([Promise.all(sends), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
       clearTimeout(timer);
