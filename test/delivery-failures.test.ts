@@ -5,6 +5,7 @@ import { recount } from '../src/domain/recount.js';
 import { auth, buildTestApp, type TestApp } from './helpers/build-app.js';
 import { hour, letterList, manualClock, minute, queuedLetters, stats } from './helpers/delivery.js';
 import { startSmtp, type TestSmtp } from './helpers/smtp-server.js';
+import { readyCampaign, submit, supporter } from './helpers/supporters.js';
 
 describe('delivery failures', () => {
   let smtp: TestSmtp | undefined;
@@ -253,5 +254,48 @@ describe('delivery failures', () => {
     } finally {
       open();
     }
+  });
+
+  it('no stored failure reason keeps an address, and erasure stops supporter mail that is in flight', async () => {
+    let app: TestApp['app'] | undefined;
+    const { smtp, t } = await setup(
+      (_n, raw) => {
+        const to = /^To: (.*)$/m.exec(raw.toString('latin1'))?.[1] ?? '';
+        if (to.includes('supporter1@example.org')) {
+          // The person is erased while their confirmation is on its way; the server then defers it.
+          app!.services.supporters.erase('supporter1@example.org');
+          return { code: 451, message: '4.2.1 <supporter1@example.org>: mailbox busy, try later' };
+        }
+        if (to.includes('minister@example.kz')) return { code: 550, message: '5.1.1 <minister@example.kz>: no such user' };
+        return 'accept';
+      },
+      { DELIVERY_PAUSE_AFTER: '1' },
+    );
+    app = t.app;
+    const { campaign } = await readyCampaign(t.app);
+    assert.equal((await submit(t.app, campaign.slug, supporter(1))).statusCode, 202);
+    await t.app.delivery.worker.drain();
+    assert.equal(smtp.attempts(), 1);
+    const pause = t.app.db.$client.prepare("SELECT reason FROM paused_domains WHERE domain = 'example.org'").pluck().get();
+    assert.equal(pause, '1 consecutive failures; last: 451 4.2.1 <address>: mailbox busy, try later');
+    clock.advance(3 * hour);
+    await t.app.delivery.worker.drain();
+    assert.equal(smtp.attempts(), 1, 'never retried to the erased address');
+
+    const letters = await queuedLetters(t.app, 1, { target: { email: 'minister@example.kz' }, supporter: () => ({ email: 'writer@example.org' }) });
+    await t.app.delivery.worker.drain();
+    const [letter] = await letterList(t.app, letters.campaign.id);
+    assert.equal(letter!.status, 'failed');
+    assert.equal(letter!.lastError, '550 5.1.1 <address>: no such user');
+
+    const sql = t.app.db.$client;
+    const stored = [
+      ...(sql.prepare('SELECT last_error FROM outbox WHERE last_error IS NOT NULL').pluck().all() as string[]),
+      ...(sql.prepare('SELECT last_error FROM letters WHERE last_error IS NOT NULL').pluck().all() as string[]),
+      ...(sql.prepare('SELECT reason FROM paused_domains WHERE reason IS NOT NULL').pluck().all() as string[]),
+    ];
+    assert.deepEqual(stored.filter((r) => r.includes('@')), []);
+    const payloads = sql.prepare("SELECT count(*) FROM outbox WHERE payload LIKE '%supporter1@example.org%'").pluck().get();
+    assert.equal(payloads, 0);
   });
 });

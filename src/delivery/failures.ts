@@ -12,9 +12,18 @@ const networkCodes = new Set([
   'ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ETLS', 'EPROTOCOL', 'EAUTH', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
 ]);
 
+/**
+ * Servers often quote the recipient ("550 <jane@example.org>: no such user"). Failure reasons are
+ * stored on letters, outbox rows and paused domains, where erasure would never find them: so no
+ * stored reason keeps an address.
+ */
+export function redactAddresses(text: string): string {
+  return text.replace(/<?[^\s<>"'(),;:@]+@[^\s<>"'(),;:@]+>?/g, '<address>');
+}
+
 export function classify(err: unknown): { kind: FailureKind; reason: string } {
   const e = err as { responseCode?: number; response?: string; code?: string; message?: string };
-  const reason = (e.response ?? e.message ?? String(err)).slice(0, 500);
+  const reason = redactAddresses((e.response ?? e.message ?? String(err)).slice(0, 500));
   if (err instanceof UnsendableError) return { kind: 'permanent', reason };
   if (typeof e.responseCode === 'number') {
     if (e.responseCode >= 500 && e.responseCode !== 503) return { kind: 'permanent', reason };

@@ -63,7 +63,8 @@ export function createSupporterService(deps: {
          unsubscribe_token_hash = NULL, erased_at = ? WHERE id = ?`,
     ),
     forgetTokens: sql.prepare('UPDATE submissions SET token_hash = NULL, reminder_token_hash = NULL WHERE supporter_id = ?'),
-    pendingMailTo: sql.prepare("SELECT id, payload FROM outbox WHERE lane = 0 AND status IN ('queued', 'held', 'failed') AND payload IS NOT NULL"),
+    // Rows in flight too: deleted, the worker's outcome (sent, retry, fail) matches no row and is dropped.
+    pendingMailTo: sql.prepare("SELECT id, payload FROM outbox WHERE lane = 0 AND status IN ('queued', 'sending', 'held', 'failed') AND payload IS NOT NULL"),
     deleteOutbox: sql.prepare('DELETE FROM outbox WHERE id = ?'),
     scrubBodies: sql.prepare(
       "UPDATE letters SET subject = NULL, body = NULL, note = NULL, scrubbed_at = ? WHERE status = 'sent' AND sent_at < ? AND body IS NOT NULL",
@@ -167,7 +168,7 @@ export function createSupporterService(deps: {
     changed.add(campaignId);
   }
 
-  /** Supporter mail still waiting in the outbox carries the address in its payload: drop it. */
+  /** Supporter mail still waiting (or in flight) carries the address in its payload: drop it, so it is never sent or retried. */
   function dropQueuedMailTo(emailKey: string) {
     for (const row of stmt.pendingMailTo.all() as { id: string; payload: string }[]) {
       const to = (JSON.parse(row.payload) as { to: { address: string } }).to.address;
