@@ -298,4 +298,38 @@ describe('delivery failures', () => {
     const payloads = sql.prepare("SELECT count(*) FROM outbox WHERE payload LIKE '%supporter1@example.org%'").pluck().get();
     assert.equal(payloads, 0);
   });
+
+  it('an unreachable relay makes the worker wait without pausing any domain; per-mailbox 5xx pause nothing either', async () => {
+    // A port nobody listens on: the relay is down.
+    const probe = await startSmtp();
+    const port = probe.port;
+    await probe.close();
+    t = await buildTestApp({ MAIL_TRANSPORT: `smtp://127.0.0.1:${port}`, RETRY_BASE_MS: '1000', RATE_LIMIT_PER_MINUTE: '1000', DELIVERY_PAUSE_AFTER: '2' }, { clock });
+    const down = await queuedLetters(t.app, 3);
+    await t.app.delivery.worker.drain();
+    const letters = await letterList(t.app, down.campaign.id);
+    assert.deepEqual(letters.map((l) => [l.status, l.attempts]), [['queued', 1], ['queued', 1], ['queued', 1]]);
+    assert.match(letters[0]!.lastError ?? '', /ECONNREFUSED|ECONNECTION/);
+    const paused = () => t!.app.db.$client.prepare('SELECT count(*) FROM paused_domains WHERE paused_at IS NOT NULL').pluck().get();
+    assert.equal(paused(), 0);
+
+    // While it waits, even mail due now is not tried.
+    const later = await queuedLetters(t.app, 1, { supporter: () => ({ email: 'later@example.org' }) });
+    await t.app.delivery.worker.drain();
+    assert.deepEqual((await letterList(t.app, later.campaign.id)).map((l) => [l.status, l.attempts]), [['queued', 0]]);
+
+    // The relay is back: everything goes.
+    smtp = await startSmtp(() => 'accept', port);
+    clock.advance(5000);
+    await t.app.delivery.worker.drain();
+    assert.equal(smtp.raw.length, 4);
+
+    // Three unknown mailboxes at one provider: each fails, the domain stays open.
+    smtp.reply(() => ({ code: 550, message: '5.1.1 Mailbox unavailable' }));
+    const unknown = await queuedLetters(t.app, 3, { supporter: (i) => ({ email: `unknown${i}@example.org` }) });
+    await t.app.delivery.worker.drain();
+    assert.ok((await letterList(t.app, unknown.campaign.id)).every((l) => l.status === 'failed'));
+    assert.equal(paused(), 0);
+    assert.equal(recount(t.app.db).drift, 0);
+  });
 });

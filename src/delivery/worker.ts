@@ -31,7 +31,7 @@ export interface WorkerOptions {
   leaseMs?: number;
   /** Unexpected errors (not SMTP, not network) hold a message after this many attempts. */
   holdAfter?: number;
-  /** Consecutive failures to one recipient domain that pause deliveries to it… */
+  /** Consecutive temporary (4xx) replies for one recipient domain that pause deliveries to it… */
   pauseAfter?: number;
   /** …for this long. */
   pauseMs?: number;
@@ -109,6 +109,7 @@ export function createWorker(opts: WorkerOptions) {
   const holdAfter = opts.holdAfter ?? 5;
   const pauseAfter = opts.pauseAfter ?? 10;
   const pauseMs = opts.pauseMs ?? hour;
+  const relayCapMs = Math.min(retryCapMs, 10 * 60_000);
   const concurrency = opts.concurrency ?? (mailer.kind === 'smtp' ? 20 : 8);
   // Nothing else bounds a send (socket timeouts count inactivity; queued sends wait for a pooled
   // connection): one still running at half its lease counts as a temporary failure.
@@ -202,6 +203,17 @@ export function createWorker(opts: WorkerOptions) {
     if (l.status !== to) tally.add(l.campaignId, counters.letterMove(l.targetId, l.status, to));
   }
 
+  // Relay trouble makes the whole worker wait (backing off while it lasts) instead of pausing domains.
+  let relayFailures = 0;
+  let relayWaitUntil = 0;
+  function relayTrouble(now: Date, reason: string): void {
+    // Sends that were already out when the wait began fail together: they do not lengthen it.
+    if (now.getTime() < relayWaitUntil) return;
+    relayFailures += 1;
+    relayWaitUntil = now.getTime() + backoffMs(relayFailures, opts.retryBaseMs, relayCapMs, random);
+    opts.log?.warn({ failures: relayFailures, until: new Date(relayWaitUntil).toISOString(), reason }, 'mail relay unreachable; delivery waits');
+  }
+
   function notify(campaignIds: Iterable<string>): void {
     if (opts.onChanged) for (const id of campaignIds) opts.onChanged(id);
   }
@@ -214,6 +226,7 @@ export function createWorker(opts: WorkerOptions) {
    */
   function claim(max: number): Job[] {
     const jobs: Job[] = [];
+    if (clock.now().getTime() < relayWaitUntil) return jobs;
     const tally = createTally();
     writeTx(db, () => {
       const now = clock.now();
@@ -355,14 +368,18 @@ export function createWorker(opts: WorkerOptions) {
       }
     };
     if (o.ok) {
+      relayFailures = 0;
       if (stmt.sent.run({ id: job.id, owner, now: at }).changes === 0) return;
       letters('sent', null);
       if (job.domain) stmt.domainOk.run(job.domain);
       return;
     }
     const { kind, reason } = classify(o.err);
-    // Only the receiving side's answers (or silence) say anything about the domain.
-    if (kind !== 'unexpected' && !(o.err instanceof UnsendableError) && job.domain) {
+    const reply = (o.err as { responseCode?: unknown }).responseCode;
+    // No SMTP reply at all (connection refused, reset, timeout): our relay is in trouble, not the
+    // recipient's domain. Only a temporary 4xx reply to a message counts against its domain.
+    if (kind === 'temporary' && typeof reply !== 'number') relayTrouble(now, reason);
+    else if (kind === 'temporary' && typeof reply === 'number' && reply < 500 && job.domain) {
       const streak = stmt.domainFailed.get(job.domain) as { n: number; pausedAt: string | null };
       if (streak.n >= pauseAfter && !streak.pausedAt) {
         stmt.pause.run(at, `${streak.n} consecutive failures; last: ${reason}`.slice(0, 500), job.domain);

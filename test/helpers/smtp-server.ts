@@ -19,8 +19,8 @@ export interface TestSmtp {
   close(): Promise<void>;
 }
 
-/** A real SMTP server on 127.0.0.1:0 (no TLS, no auth) that can refuse or stall on demand. */
-export async function startSmtp(plan: (n: number, raw: Buffer) => Reply = () => 'accept'): Promise<TestSmtp> {
+/** A real SMTP server on 127.0.0.1 (any free port, or `port`; no TLS, no auth) that can refuse or stall on demand. */
+export async function startSmtp(plan: (n: number, raw: Buffer) => Reply = () => 'accept', port = 0): Promise<TestSmtp> {
   const raw: Buffer[] = [];
   let count = 0;
   let answer = plan;
@@ -49,11 +49,11 @@ export async function startSmtp(plan: (n: number, raw: Buffer) => Reply = () => 
       });
     },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const bound = (server.server.address() as AddressInfo).port;
   return {
-    url: `smtp://127.0.0.1:${port}`,
-    port,
+    url: `smtp://127.0.0.1:${bound}`,
+    port: bound,
     raw,
     attempts: () => count,
     parsed: () => Promise.all(raw.map((r) => simpleParser(r))),
