@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { recount } from '../src/domain/recount.js';
-import { buildTestApp, type TestApp } from './helpers/build-app.js';
+import { auth, buildTestApp, type TestApp } from './helpers/build-app.js';
 import { hour, letterList, manualClock, minute, queuedLetters } from './helpers/delivery.js';
 import { startSmtp, type TestSmtp } from './helpers/smtp-server.js';
 
@@ -54,5 +54,31 @@ describe('per-target throttle', () => {
     assert.equal(smtp.raw.length - before, 4);
     assert.ok((await letterList(t.app, fast.campaign.id)).every((l) => l.status === 'sent'));
     assert.equal((await letterList(t.app, slow.campaign.id)).filter((l) => l.status === 'sent').length, 1);
+  });
+
+  it('letters deferred under a limit follow the limit when it is raised or removed', async () => {
+    const { campaign } = await queuedLetters(t.app, 4, {
+      campaign: { delivery: { mode: 'email', perTargetPerHour: 1 } },
+      supporter: (i) => ({ email: `relimit${i}@example.org` }),
+    });
+    const sent = async () => (await letterList(t.app, campaign.id)).filter((l) => l.status === 'sent').length;
+    const setDelivery = async (delivery: Record<string, unknown>) => {
+      const res = await t.app.inject({ method: 'PATCH', url: `/api/v1/campaigns/${campaign.id}`, headers: auth, payload: { delivery } });
+      assert.equal(res.statusCode, 200, res.body);
+    };
+    await t.app.delivery.worker.drain();
+    assert.equal(await sent(), 1);
+
+    // Raised to 60 an hour: the next letter may go a minute after the last, not an hour.
+    await setDelivery({ mode: 'email', perTargetPerHour: 60 });
+    clock.advance(minute);
+    await t.app.delivery.worker.drain();
+    assert.equal(await sent(), 2);
+
+    // Removed: the rest go now.
+    await setDelivery({ mode: 'email' });
+    await t.app.delivery.worker.drain();
+    assert.equal(await sent(), 4);
+    assert.equal(recount(t.app.db).drift, 0);
   });
 });

@@ -84,6 +84,8 @@ function createTally() {
 type Tally = ReturnType<typeof createTally>;
 
 const hour = 3_600_000;
+/** outbox.last_error of a letter waiting for its target's hourly limit, followed by that limit. */
+const throttleMark = 'throttled at per-hour limit ';
 
 /** Rejects like a network timeout when `promise` has not settled within `ms`. */
 function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -146,6 +148,13 @@ export function createWorker(opts: WorkerOptions) {
        RETURNING attempts, first_attempt_at AS firstAttemptAt, payload`,
     ),
     defer: sql.prepare("UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = 'queued'"),
+    // The marker names the limit that set the slot, so a changed limit can be told apart.
+    throttleDefer: sql.prepare("UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ? AND status = 'queued'"),
+    rethrottle: sql.prepare(
+      `UPDATE outbox SET next_attempt_at = @now
+       WHERE status = 'queued' AND lane = 1 AND next_attempt_at > @now AND last_error LIKE '${throttleMark}%'
+         AND last_error IS NOT (SELECT '${throttleMark}' || json_extract(c.delivery, '$.perTargetPerHour') FROM campaigns c WHERE c.id = outbox.campaign_id)`,
+    ),
     park: sql.prepare("UPDATE outbox SET status = ?, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?"),
     letter: sql.prepare(
       `SELECT l.id, l.campaign_id AS campaignId, l.target_id AS targetId, l.status, l.subject, l.body, l.signer_name AS signerName,
@@ -214,6 +223,14 @@ export function createWorker(opts: WorkerOptions) {
     opts.log?.warn({ failures: relayFailures, until: new Date(relayWaitUntil).toISOString(), reason }, 'mail relay unreachable; delivery waits');
   }
 
+  /**
+   * Letters deferred under a per-target limit that has since changed (raised, lowered or
+   * removed) are due again at once; the next claim gives them slots under the current limit.
+   */
+  function rethrottle(now: Date): void {
+    writeTx(db, () => stmt.rethrottle.run({ now: now.toISOString() }));
+  }
+
   function notify(campaignIds: Iterable<string>): void {
     if (opts.onChanged) for (const id of campaignIds) opts.onChanged(id);
   }
@@ -261,7 +278,7 @@ export function createWorker(opts: WorkerOptions) {
             if (row.kind === 'letter' && row.targetId && row.perHour) {
               const slot = nextSlot(slots, row.targetId, row.perHour, now);
               if (slot > now.getTime()) {
-                stmt.defer.run(new Date(slot).toISOString(), row.id);
+                stmt.throttleDefer.run(new Date(slot).toISOString(), `${throttleMark}${row.perHour}`, row.id);
                 continue;
               }
             }
@@ -542,6 +559,7 @@ export function createWorker(opts: WorkerOptions) {
           lastDigest = Date.now();
           const changed = digests.run(clock.now());
           notify(changed);
+          rethrottle(clock.now());
         }
         const free = concurrency - busy();
         // Claim in batches (each claim is a commit) once half the window is free.
@@ -557,6 +575,7 @@ export function createWorker(opts: WorkerOptions) {
   /** Claims and sends everything due now (including this moment's digests) and records it; returns how many were sent or failed. */
   async function tick(): Promise<number> {
     notify(digests.run(clock.now()));
+    rethrottle(clock.now());
     let total = 0;
     for (;;) {
       const jobs = claim(concurrency);
