@@ -257,13 +257,13 @@ describe('delivery failures', () => {
   });
 
   it('no stored failure reason keeps an address, and erasure stops supporter mail that is in flight', async () => {
-    let app: TestApp['app'] | undefined;
+    const ref: { app?: TestApp['app'] } = {};
     const { smtp, t } = await setup(
       (_n, raw) => {
         const to = /^To: (.*)$/m.exec(raw.toString('latin1'))?.[1] ?? '';
         if (to.includes('supporter1@example.org')) {
           // The person is erased while their confirmation is on its way; the server then defers it.
-          app!.services.supporters.erase('supporter1@example.org');
+          ref.app!.services.supporters.erase('supporter1@example.org');
           return { code: 451, message: '4.2.1 <supporter1@example.org>: mailbox busy, try later' };
         }
         if (to.includes('minister@example.kz')) return { code: 550, message: '5.1.1 <minister@example.kz>: no such user' };
@@ -271,7 +271,7 @@ describe('delivery failures', () => {
       },
       { DELIVERY_PAUSE_AFTER: '1' },
     );
-    app = t.app;
+    ref.app = t.app;
     const { campaign } = await readyCampaign(t.app);
     assert.equal((await submit(t.app, campaign.slug, supporter(1))).statusCode, 202);
     await t.app.delivery.worker.drain();
