@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
+import { connect } from 'node:net';
+import nodemailer from 'nodemailer';
 import { after, before, describe, it } from 'node:test';
 import { recount } from '../src/domain/recount.js';
 import { buildTestApp, type TestApp } from './helpers/build-app.js';
@@ -54,6 +56,33 @@ describe('delivery worker processes', { timeout: 240_000 }, () => {
     ...extra,
   });
 
+  it('the SMTP server outlives a client that dies mid-transaction (as a SIGKILLed worker does)', async () => {
+    const socket = connect(smtp.port, '127.0.0.1');
+    let seen = '';
+    socket.on('data', (c: Buffer) => (seen += c.toString()));
+    socket.on('error', () => {});
+    const say = async (line: string, reply: string) => {
+      seen = '';
+      socket.write(`${line}\r\n`);
+      await until(() => new RegExp(`^${reply} `, 'm').test(seen), `${reply} after ${line}`, 10_000, 5);
+    };
+    await until(() => seen.startsWith('220'), 'the greeting', 10_000, 5);
+    await say('EHLO killed.example.org', '250');
+    await say('MAIL FROM:<letters@example.org>', '250');
+    await say('RCPT TO:<minister@example.kz>', '250');
+    await say('DATA', '354');
+    socket.write('Subject: cut off\r\n\r\nhalf a lett');
+    // Let the server read that much first: a reset then surfaces as its read ECONNRESET.
+    await new Promise((r) => setTimeout(r, 50));
+    socket.resetAndDestroy();
+    const before = smtp.raw.length;
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: smtp.port, secure: false, ignoreTLS: true });
+    await transport.sendMail({ from: 'letters@example.org', to: 'minister@example.kz', subject: 'after', text: 'still here' });
+    transport.close();
+    assert.equal(smtp.raw.length, before + 1);
+    assert.deepEqual(smtp.errors, []);
+  });
+
   it('two worker processes on one database never deliver a letter twice', async () => {
     smtp.raw.length = 0;
     smtp.reply(() => ({ delayMs: 2 }));
@@ -105,5 +134,6 @@ describe('delivery worker processes', { timeout: 240_000 }, () => {
     assert.deepEqual(end.byStatus, { sent: 1000 });
     for (const name of ['supporters', 'letters', 'pending']) assert.equal(end.counters[name], before.counters[name], name);
     assert.equal(recount(t.app.db).drift, 0);
+    assert.deepEqual(smtp.errors, []);
   });
 });

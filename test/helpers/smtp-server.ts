@@ -10,6 +10,8 @@ export interface TestSmtp {
   port: number;
   /** Raw messages accepted, in order. */
   raw: Buffer[];
+  /** Server errors other than a client's connection dying (which a killed worker causes by design). */
+  errors: Error[];
   /** How many DATA commands arrived (accepted or not). */
   attempts(): number;
   parsed(): Promise<ParsedMail[]>;
@@ -49,12 +51,20 @@ export async function startSmtp(plan: (n: number, raw: Buffer) => Reply = () => 
       });
     },
   });
+  // A client killed mid-transaction (the crash test SIGKILLs workers) resets its socket; smtp-server
+  // reports that as an 'error' event, which without a listener would take the test process down.
+  const errors: Error[] = [];
+  const dying = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
+  server.on('error', (err: Error & { code?: string }) => {
+    if (!dying.has(err.code ?? '')) errors.push(err);
+  });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const bound = (server.server.address() as AddressInfo).port;
   return {
     url: `smtp://127.0.0.1:${bound}`,
     port: bound,
     raw,
+    errors,
     attempts: () => count,
     parsed: () => Promise.all(raw.map((r) => simpleParser(r))),
     async waitFor(n, timeoutMs = 30_000) {
