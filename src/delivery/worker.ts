@@ -612,6 +612,7 @@ export function createWorker(opts: WorkerOptions) {
       clearTimeout(timer);
       flush();
       closed = true;
+      clearTimeout(flushTimer);
     },
     wake,
     tick,
