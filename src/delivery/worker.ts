@@ -7,7 +7,7 @@ import type { Clock } from '../domain/clock.js';
 import type { Counters, Deltas } from '../domain/counters.js';
 import { createDigestJob, removedTarget } from './digest.js';
 import { backoffMs, classify } from './failures.js';
-import { letterMessage, parseSender, supporterMessage, UnsendableError } from './messages.js';
+import { letterMessage, parseSender, supporterMessage, UnsendableError, type LetterMail } from './messages.js';
 import { lanes } from './outbox.js';
 import type { Mailer } from './transport.js';
 
@@ -187,20 +187,13 @@ export function createWorker(opts: WorkerOptions) {
        RETURNING consecutive_failures AS n, paused_at AS pausedAt`,
     ),
     pause: sql.prepare('UPDATE paused_domains SET paused_at = ?, reason = ? WHERE domain = ?'),
-    waiting: sql.prepare("SELECT count(*) AS n FROM outbox WHERE status IN ('queued', 'sending') AND lane IN (0, 1) AND next_attempt_at <= ?"),
   };
 
-  type LetterRow = {
+  type LetterRow = Omit<LetterMail, 'letterId'> & {
     id: string;
     campaignId: string;
     targetId: string;
     status: LetterStatus;
-    subject: string | null;
-    body: string | null;
-    signerName: string | null;
-    supporterEmail: string | null;
-    targetName: string;
-    targetEmail: string | null;
     targetDeletedAt: string | null;
   };
 
@@ -360,15 +353,7 @@ export function createWorker(opts: WorkerOptions) {
       message: () => {
         // The organizer removed this target after the letter was queued: it is not sent anywhere.
         if (letter.targetDeletedAt) throw new UnsendableError(removedTarget);
-        return letterMessage(sender, {
-          letterId: letter.id,
-          subject: letter.subject,
-          body: letter.body,
-          signerName: letter.signerName,
-          supporterEmail: letter.supporterEmail,
-          targetName: letter.targetName,
-          targetEmail: letter.targetEmail,
-        });
+        return letterMessage(sender, { ...letter, letterId: letter.id });
       },
     };
   }
@@ -619,14 +604,6 @@ export function createWorker(opts: WorkerOptions) {
     /** Ticks until nothing is due now: every message sent, failed, held or waiting for a later time. */
     async drain(): Promise<void> {
       while ((await tick()) > 0);
-    },
-    /** Resolves once the background loop has nothing due and nothing in flight. */
-    async idle(pollEveryMs = 20): Promise<void> {
-      for (;;) {
-        const due = (stmt.waiting.get(clock.now().toISOString()) as { n: number }).n;
-        if (due === 0 && inFlight.size === 0 && pending.length === 0) return;
-        await new Promise((r) => setTimeout(r, pollEveryMs));
-      }
     },
   };
 }
