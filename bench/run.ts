@@ -98,9 +98,9 @@ async function main() {
   try {
     await post(bare, 'warmup', 'warm-bare', { durationS: settings.warmupS });
     await get(`${bare}/api/v1/actions/warmup/count`, { durationS: settings.warmupS });
-    if (enabled('accept')) await acceptPhase(post, client);
-    if (enabled('count')) await countPhase(post, get, client);
     const sinkPort = await client.call<number>('sinkListen');
+    if (enabled('accept')) await acceptPhase(post, client, sinkPort);
+    if (enabled('count')) await countPhase(post, get, client);
     if (enabled('delivery')) await deliveryPhase(client, sinkPort);
     if (enabled('e2e')) await endToEndPhase(client, sinkPort);
   } finally {
@@ -148,7 +148,7 @@ let bareIdleRssMb = NaN;
 let baselineProc: Proc;
 
 /** (2) Signed letters accepted per second against the bare POST, runs interleaved; then p99 at 1,000/s offered. */
-async function acceptPhase(post: Post, client: Rpc) {
+async function acceptPhase(post: Post, client: Rpc, sinkPort: number) {
   const dbPath = join(work, 'accept.db');
   const b = openBenchDb(dbPath);
   createBenchCampaign(b, 'surge', 'none');
@@ -194,6 +194,31 @@ async function acceptPhase(post: Post, client: Rpc) {
     row('counter drift after the accept runs', drift, '', '= 0', { note: `${letters.toLocaleString('en-US')} letters recounted from rows` }),
     row('database size per accepted letter', bytes / letters, 'bytes', '', { note: 'supporter, submission, letter with its text, outbox row' }),
     row('server RSS idle (empty database)', idle.rssMb, 'MB', '', { note: `the bare app, same runtime and modules loaded, no database: ${bareIdleRssMb.toFixed(0)} MB` }),
+  );
+  if (!quick) await acceptWhileDelivering(post, client, sinkPort, dbPath);
+}
+
+/**
+ * The production default, WORKER=inline, mid-surge: the service restarts on the accept runs'
+ * database, its worker delivering that backlog to the SMTP sink while new letters arrive.
+ * One run, full mode only; no target of its own.
+ */
+async function acceptWhileDelivering(post: Post, client: Rpc, sinkPort: number, dbPath: string) {
+  const { proc, base } = await startService('accept-inline', dbPath, { WORKER: 'inline', MAIL_TRANSPORT: `smtp://127.0.0.1:${sinkPort}` });
+  await client.call('sinkReset');
+  const accepted = await measured(proc, () => post(base, 'surge', 'inline'));
+  const mail = await client.call<SinkStats>('sinkStats');
+  await proc.stop();
+  const check = openBenchDb(dbPath);
+  const drift = counterDrift(check);
+  check.close();
+  raw.acceptInline = { accepted, mail, drift };
+  const delivered = mail.count / accepted.durationS;
+  log(`accept with the inline worker: ${accepted.perSecond.toFixed(0)}/s accepted, ${delivered.toFixed(0)}/s delivered`);
+  rows.push(
+    row('signed letters accepted, inline worker delivering', accepted.perSecond, '/s', '', {
+      note: `meanwhile ${delivered.toFixed(0)} letters/s of the backlog delivered through SMTP; ${latencyNote(summary([accepted]))}; counter drift ${drift}`,
+    }),
   );
 }
 
