@@ -415,3 +415,27 @@ describe('organizer API: templates and preview', () => {
     assert.deepEqual(paths, ['supporter.country', 'supporter.name', 'supporter.ssn']);
   });
 });
+
+describe('timestamps', () => {
+  let t: TestApp;
+  let now = new Date('2026-03-01T10:00:00.000Z');
+  before(async () => {
+    t = await buildTestApp({}, { clock: { now: () => now } });
+  });
+  after(() => t.close());
+
+  it('an edit moves updatedAt and never createdAt, for campaigns and targets', async () => {
+    const c = await createCampaign(t.app);
+    const target = await createTarget(t.app, c.id);
+    now = new Date('2026-03-02T12:00:00.000Z');
+    const patch = (url: string, payload: object) => t.app.inject({ method: 'PATCH', url, headers: auth, payload });
+    const campaign = await patch(`/api/v1/campaigns/${c.id}`, { title: 'Renamed' });
+    const renamed = await patch(`/api/v1/campaigns/${c.id}/targets/${target.id}`, { salutation: 'Dear Sir' });
+    for (const [res, url] of [[campaign, `/api/v1/campaigns/${c.id}`], [renamed, `/api/v1/campaigns/${c.id}/targets/${target.id}`]] as const) {
+      assert.equal(res.statusCode, 200, res.body);
+      const stored = (await t.app.inject({ url, headers: auth })).json();
+      assert.equal(stored.createdAt, '2026-03-01T10:00:00.000Z');
+      assert.equal(stored.updatedAt, '2026-03-02T12:00:00.000Z');
+    }
+  });
+});

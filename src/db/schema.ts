@@ -7,6 +7,7 @@ import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'driz
  */
 
 const createdAt = () => text('created_at').notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`);
+const updatedAt = () => text('updated_at').notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`);
 
 export const apiKeys = sqliteTable('api_keys', {
   id: text('id').primaryKey(),
@@ -68,7 +69,7 @@ export const campaigns = sqliteTable('campaigns', {
   /** The organization behind the campaign: return address on postal letters. */
   sender: text('sender', { mode: 'json' }).$type<Sender>(),
   createdAt: createdAt(),
-  updatedAt: createdAt(),
+  updatedAt: updatedAt(),
 });
 
 export const campaignUpdates = sqliteTable(
@@ -99,7 +100,7 @@ export const targets = sqliteTable(
     salutation: text('salutation'),
     locale: text('locale'),
     createdAt: createdAt(),
-    updatedAt: createdAt(),
+    updatedAt: updatedAt(),
     /** Targets with letters are never hard-deleted: the letters keep pointing at them. */
     deletedAt: text('deleted_at'),
   },
