@@ -53,6 +53,22 @@ describe('submitting letters: bad input changes nothing', () => {
     assert.deepEqual(tableCounts(t.app), before);
   });
 
+  it('checks the note against the rules even when the template does not print it (digests and exports do)', async () => {
+    const r = await readyCampaign(t.app, { rules: { forbiddenPhrases: ['Open Doors'], noteMaxLength: 200 } });
+    const silent = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/campaigns/${r.campaign.id}/templates`,
+      headers: auth,
+      payload: { name: 'No note', locale: 'en', subject: 'Release him', body: '{{target.salutation}},\n\nRelease him.\n{{supporter.name}}\n' },
+    });
+    assert.equal(silent.statusCode, 201, silent.body);
+    const before = tableCounts(t.app);
+    const res = await submit(t.app, r.campaign.slug, { ...supporter('silent'), templateId: silent.json().id, note: 'Open Doors sent me.' });
+    assert.equal(res.statusCode, 422);
+    assert.equal(res.json().errors[0].path, 'note');
+    assert.deepEqual(tableCounts(t.app), before);
+  });
+
   it('rejects an unknown target with 422', async () => {
     const res = await submit(t.app, slug, { ...supporter(), targetIds: ['tgt_nope'] });
     assert.equal(res.statusCode, 422);

@@ -83,7 +83,8 @@ export function enforceRules(campaign: Campaign, signer: Signer, rendered: { sub
     ]);
   }
   if (forbiddenPhrases.length === 0) return;
-  const haystack = `${rendered.subject}\n${rendered.text}`.toLocaleLowerCase();
+  // The note counts even where the template does not print it: digests, exports and the dashboard show it.
+  const haystack = `${rendered.subject}\n${rendered.text}\n${note}`.toLocaleLowerCase();
   for (const phrase of forbiddenPhrases) {
     if (haystack.includes(phrase.toLocaleLowerCase())) {
       throw invalid(`The letter contains "${phrase}", which this campaign's writing rules do not allow`, [
