@@ -153,5 +153,10 @@ describe('postal delivery', () => {
     assert.equal(noKey.statusCode, 401);
     const badStatus = await t.app.inject({ method: 'GET', url: `/api/v1/campaigns/${postal.id}/letters.pdf?status=lost`, headers: auth });
     assert.equal(badStatus.statusCode, 422);
+    const emailRun = await t.app.inject({ method: 'GET', url: `/api/v1/campaigns/${email.id}/letters.pdf`, headers: auth });
+    assert.equal(emailRun.statusCode, 409, 'an email campaign has no print run');
+    assert.equal(emailRun.headers['content-type'], 'application/problem+json');
+    const runs = t.app.db.$client.prepare('SELECT count(*) AS n FROM print_runs WHERE campaign_id = ?').get(email.id) as { n: number };
+    assert.equal(runs.n, 0);
   });
 });

@@ -84,6 +84,8 @@ export function createPostalService(deps: { db: Db; clock: Clock; counters: Pick
 
   /** Records a print run: every printable letter (with `status`, if given) as of now. */
   function createRun(campaign: Campaign, status: LetterStatus | undefined): PrintRun {
+    // Printing an email campaign's letters would post them a second time.
+    if (campaign.delivery.mode !== 'postal') throw conflict(`This campaign delivers by ${campaign.delivery.mode}; only a postal campaign has print runs`);
     const id = newId('prn');
     const at = clock.now().toISOString();
     return writeTx(db, () => {
