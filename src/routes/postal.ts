@@ -23,7 +23,7 @@ export const postalRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get(
     '/api/v1/campaigns/:id/letters.pdf',
-    { config, schema: { tags, security, operationId: 'printLetters', params: IdParams, querystring: PrintQuerySchema, produces: ['application/pdf'], response: problems(404, 409, 422) } },
+    { config, schema: { tags, security, operationId: 'printLetters', params: IdParams, querystring: PrintQuerySchema, produces: ['application/pdf'] } },
     async (req, reply) => {
       const campaign = campaigns.get(req.params.id);
       const run = postal.createRun(campaign, req.query.status);
