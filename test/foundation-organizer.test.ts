@@ -98,6 +98,11 @@ describe('organizer API: campaigns', () => {
 
       const all = (await h.get('/api/v1/campaigns')).json();
       assert.equal(all.items.length, 7, 'default limit is 50');
+      for (const url of ['/api/v1/campaigns?cursor=garbage', `/api/v1/campaigns/${seen[0]}/letters?cursor=garbage`]) {
+        const bad = await h.get(url);
+        assert.equal(bad.statusCode, 422, `${url}: a cursor that no page handed out`);
+        assert.equal(bad.json().errors[0].path, 'querystring.cursor');
+      }
       assert.equal(all.nextCursor, null);
       assert.equal((await h.get('/api/v1/campaigns?limit=500')).statusCode, 200);
       for (const q of ['limit=0', 'limit=501', 'limit=abc']) {

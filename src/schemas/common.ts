@@ -48,9 +48,12 @@ export const ProblemSchema = z
   })
   .meta({ id: 'Problem' });
 
+/** A page cursor is the last id of the previous page (ids look like `cmp_0mhx1p2ab` + 12 random characters). */
+export const CursorSchema = z.string().regex(/^[a-z]{2,8}_[0-9a-z]{9}[\w-]{12}$/, 'must be a nextCursor from a previous page');
+
 export const ListQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().max(200).optional(),
+  cursor: CursorSchema.optional(),
 });
 
 export const pageOf = <T extends z.ZodType>(item: T) =>

@@ -1,7 +1,7 @@
 import { createSelectSchema } from 'drizzle-zod';
 import { z } from 'zod';
 import { letterStatuses, letters } from '../db/schema.js';
-import { EmailSchema } from './common.js';
+import { CursorSchema, EmailSchema } from './common.js';
 import { SupporterInputSchema } from './supporter.js';
 import { CampaignSchema, CampaignUpdateSchema } from './campaign.js';
 import { PublicTargetSchema } from './target.js';
@@ -67,7 +67,7 @@ export type Letter = z.infer<typeof LetterSchema>;
 
 export const LetterListQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().max(200).optional(),
+  cursor: CursorSchema.optional(),
   status: z.enum(letterStatuses).optional(),
   targetId: Id.optional(),
 });
