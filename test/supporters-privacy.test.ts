@@ -101,7 +101,7 @@ describe('organizer letters, moderation, CSV, export and erasure', () => {
     assert.equal(erased.statusCode, 204);
     const after = await t.app.inject({ url: `/api/v1/supporters/export?email=${encodeURIComponent(person.email)}`, headers: auth });
     assert.equal(after.statusCode, 200);
-    assert.deepEqual(after.json().supporters, []);
+    assert.deepEqual(after.json(), { supporters: [] }, 'nothing about the person, not even the address asked about');
     const dump = JSON.stringify(t.app.db.$client.prepare('SELECT * FROM supporters').all()) +
       JSON.stringify(t.app.db.$client.prepare('SELECT * FROM letters').all()) +
       JSON.stringify(t.app.db.$client.prepare('SELECT * FROM outbox').all());

@@ -136,8 +136,8 @@ export function createSupporterService(deps: {
   /** Everything stored about an address (data subject access). */
   function exportData(email: string) {
     const rows = stmt.byEmail.all(normalizeEmail(email)) as SupporterRow[];
+    // The address asked about is not echoed: after erasure the answer holds nothing about the person.
     return {
-      email: normalizeEmail(email),
       supporters: rows.map((s) => ({
         campaign: { id: s.campaign_id, slug: s.slug, title: s.campaignTitle },
         name: s.name,

@@ -16,7 +16,6 @@ export type SupporterInput = z.infer<typeof SupporterInputSchema>;
 
 /** Everything stored about one address (data subject access). */
 export const SupporterExportSchema = z.object({
-  email: z.string(),
   supporters: z.array(
     z.object({
       campaign: z.object({ id: z.string(), slug: z.string(), title: z.string() }),
