@@ -50,6 +50,14 @@ describe('organizer API: campaigns', () => {
     assert.deepEqual((await http.get(`/api/v1/campaigns/${c.id}`)).json().rules, { forbiddenPhrases: ['Forum 18'], noteMaxLength: 500 });
   });
 
+  it('creates a campaign only as draft or active; the other statuses are reached by moving it', async () => {
+    for (const status of ['paused', 'won', 'closed']) {
+      const res = await http.post('/api/v1/campaigns', { slug: `born-${status}`, title: 'T', summary: 'S', status });
+      assert.equal(res.statusCode, 422, `${status}: ${res.body}`);
+      assert.equal((await http.get(`/api/v1/actions/born-${status}`)).statusCode, 404);
+    }
+  });
+
   it('answers 404 for an unknown campaign', async () => {
     for (const res of [
       await http.get('/api/v1/campaigns/cmp_nope'),

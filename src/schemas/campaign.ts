@@ -52,12 +52,14 @@ const campaignFields = {
 
 export const CreateCampaignSchema = z.strictObject({
   slug: SlugSchema,
-  status: z.enum(campaignStatuses).optional(),
+  /** A campaign starts as a draft or goes live at once; paused, won and closed are reached by moving it. */
+  status: z.enum(['draft', 'active']).optional(),
   ...campaignFields,
 });
 export type CreateCampaign = z.infer<typeof CreateCampaignSchema>;
 
 export const UpdateCampaignSchema = CreateCampaignSchema.omit({ slug: true })
+  .extend({ status: z.enum(campaignStatuses) })
   .partial()
   .refine((o) => Object.keys(o).length > 0, 'nothing to update');
 export type UpdateCampaign = z.infer<typeof UpdateCampaignSchema>;
