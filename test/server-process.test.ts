@@ -37,7 +37,9 @@ describe('docs and health', () => {
     for (const [path, methods] of Object.entries(doc.paths as Record<string, Record<string, Json>>)) {
       for (const [method, op] of Object.entries(methods)) operations.set(op.operationId, { path, method, op });
     }
-    for (const id of ['createCampaign', 'listCampaigns', 'getCampaign', 'updateCampaign', 'postCampaignUpdate', 'createTarget', 'updateTarget', 'deleteTarget', 'createTemplate', 'previewLetter', 'createApiKey', 'revokeApiKey', 'liveness', 'readiness']) {
+    for (const id of ['createCampaign', 'listCampaigns', 'getCampaign', 'updateCampaign', 'postCampaignUpdate', 'createTarget', 'updateTarget', 'deleteTarget', 'createTemplate', 'previewLetter', 'createApiKey', 'revokeApiKey', 'liveness', 'readiness',
+      'getAction', 'submitLetters', 'getCount', 'countEvents', 'confirmLetters', 'listLetters', 'exportLettersCsv', 'moderateLetter',
+      'getStats', 'printLetters', 'markLettersMailed', 'exportSupporter', 'eraseSupporter']) {
       assert.ok(operations.has(id), `operationId ${id}`);
     }
     assert.deepEqual(

@@ -44,9 +44,9 @@ const hostile: [string, string][] = [
   ['{{#if supporter.note}}a{{else if supporter.secret}}b{{/if}}', 'supporter.secret'],
   ['{{#if supporter.note supporter.city}}x{{/if}}', 'if'],
   ['{{#unless}}x{{/unless}}', 'unless'],
-  ['{{#if supporter.note}}unclosed', 'does not compile'],
-  ['{{supporter.name', 'does not compile'],
-  ['{{#if supporter.note}}x{{/unless}}', 'does not compile'],
+  ['{{#if supporter.note}}unclosed', "does not compile: Parse error on line 3: Expecting 'OPEN_INVERSE_CHAIN', 'INVERSE', 'OPEN_ENDBLOCK', got 'EOF'"],
+  ['{{supporter.name', 'does not compile: Parse error on line 2: Expecting'],
+  ['{{#if supporter.note}}x{{/unless}}', "does not compile: if doesn't match unless"],
 ];
 
 describe('hostile letter templates are refused at save time', () => {

@@ -45,7 +45,7 @@ export function checkTemplate(source: string, field: string): FieldError[] {
   try {
     ast = engine.parse(source);
   } catch (err) {
-    return [{ path: field, message: `does not compile: ${firstLine((err as Error).message)}` }];
+    return [{ path: field, message: `does not compile: ${parseErrorSummary((err as Error).message)}` }];
   }
   const problems = new Set<string>();
   const path = (p: Node): void => {
@@ -115,8 +115,10 @@ function describe(node: Node): string {
   return node.type;
 }
 
-function firstLine(s: string): string {
-  return s.split('\n').find((l) => l.trim() !== '') ?? s;
+/** Handlebars' parse errors are "Parse error on line N:", the source, a caret line, then what it expected: keep the first and last. */
+function parseErrorSummary(s: string): string {
+  const lines = s.split('\n').filter((l) => l.trim() !== '');
+  return lines.length > 1 ? `${lines[0]} ${lines.at(-1)}` : (lines[0] ?? s);
 }
 
 type Compiled = (ctx: LetterContext) => string;

@@ -66,7 +66,16 @@ export const actionRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get(
     '/api/v1/actions/:slug/events',
-    { sse: { kind: 'only', heartbeat: false }, schema: { tags, operationId: 'countEvents', params: SlugParams, hide: true } },
+    {
+      sse: { kind: 'only', heartbeat: false },
+      schema: {
+        tags,
+        operationId: 'countEvents',
+        description: 'Server-sent events: a `count` event (the body of GET …/count) at once and whenever it changes, and comment heartbeats.',
+        params: SlugParams,
+        produces: ['text/event-stream'],
+      },
+    },
     async (req, reply) => {
       const slug = req.params.slug;
       const first = actions.count(slug); // 404 before the stream opens for unknown or draft campaigns
