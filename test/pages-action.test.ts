@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { auth, buildTestApp, createCampaign, createTarget, createTemplate, type TestApp } from './helpers/build-app.js';
-import { formSession, postForm } from './helpers/pages.js';
+import { postForm } from './helpers/pages.js';
 import { confirmationTokens, readyCampaign, submit, supporter, tableCounts } from './helpers/supporters.js';
 
 const signer = (n: number, extra: [string, string][] = []): [string, string][] => [
@@ -45,7 +45,8 @@ describe('action page', () => {
     for (const id of ['f-name', 'f-email', 'f-city', 'f-country', 'f-note', 'f-consentUpdates']) assert.match(html, new RegExp(`<label for="${id}"`));
     assert.match(html, /<input type="checkbox" name="consentUpdates" value="true" id="f-consentUpdates">/, 'consent is not ticked by default');
     assert.match(html, /<option value="KZ">Kazakhstan<\/option>/);
-    assert.match(html, /name="_csrf" value="[^"]+"/);
+    assert.ok(!html.includes('_csrf'), 'the public form carries no token');
+    assert.equal(res.headers['set-cookie'], undefined, 'the action page sets no cookie');
     const csp = res.headers['content-security-policy'] as string;
     assert.match(csp, /default-src 'self'/);
     assert.match(csp, /script-src 'self'/);
@@ -73,20 +74,17 @@ describe('action page', () => {
 
   it('re-renders the form with each error next to its field, the input kept, and stores nothing', async () => {
     const { campaign } = await readyCampaign(t.app);
-    const { cookie, token } = await formSession(t.app, `/c/${campaign.slug}`);
     const before = tableCounts(t.app);
     const res = await postForm(
       t.app,
       `/c/${campaign.slug}`,
       [
-        ['_csrf', token],
         ['name', 'Jane <b>Roe</b>'],
         ['email', 'not-an-address'],
         ['country', ''],
         ['note', 'Please let him stay.'],
         ['consentUpdates', 'true'],
       ],
-      cookie,
     );
     assert.equal(res.statusCode, 422);
     assert.match(res.body, /id="f-email-error"><span class="visually-hidden">Error: <\/span>Enter a valid email address/);
@@ -103,13 +101,11 @@ describe('action page', () => {
 
   it('applies the campaign rules like the API: a forbidden phrase in the note is an error on the note', async () => {
     const { campaign, prosecutor } = await readyCampaign(t.app, { rules: { forbiddenPhrases: ['Open Doors'], noteMaxLength: 1000 } });
-    const { cookie, token } = await formSession(t.app, `/c/${campaign.slug}`);
     const before = tableCounts(t.app);
     const res = await postForm(
       t.app,
       `/c/${campaign.slug}`,
-      [['_csrf', token], ...signer(1, [['note', 'Open Doors asked me to write.'], ['targetIds', prosecutor.id]])],
-      cookie,
+      [...signer(1, [['note', 'Open Doors asked me to write.'], ['targetIds', prosecutor.id]])],
     );
     assert.equal(res.statusCode, 422);
     assert.match(res.body, /id="f-note-error"><span class="visually-hidden">Error: <\/span>The letter contains &quot;Open Doors&quot;/);
@@ -118,75 +114,103 @@ describe('action page', () => {
 
   it('asks for at least one recipient when every target is unticked', async () => {
     const { campaign } = await readyCampaign(t.app);
-    const { cookie, token } = await formSession(t.app, `/c/${campaign.slug}`);
-    const res = await postForm(t.app, `/c/${campaign.slug}`, [['_csrf', token], ...signer(1)], cookie);
+    const res = await postForm(t.app, `/c/${campaign.slug}`, [...signer(1)]);
     assert.equal(res.statusCode, 422);
     assert.match(res.body, /id="f-targetIds-error">.*Choose at least one person/);
   });
 
-  it('accepts a valid post exactly like the API and redirects to "check your inbox"', async () => {
+  it('accepts a valid post exactly like the API and answers "check your inbox" itself, setting no cookie', async () => {
     const { campaign, prosecutor, ambassador } = await readyCampaign(t.app);
-    const { cookie, token } = await formSession(t.app, `/c/${campaign.slug}`);
     const before = tableCounts(t.app);
     const res = await postForm(
       t.app,
       `/c/${campaign.slug}`,
-      [['_csrf', token], ...signer(1), ['targetIds', prosecutor.id], ['targetIds', ambassador.id], ['consentUpdates', 'true'], ['website', '']],
-      cookie,
+      [...signer(1), ['targetIds', prosecutor.id], ['targetIds', ambassador.id], ['consentUpdates', 'true'], ['website', '']],
     );
-    assert.equal(res.statusCode, 303);
-    assert.equal(res.headers.location, `/c/${campaign.slug}/signed`);
+    assert.equal(res.statusCode, 200);
+    assert.match(res.body, /<h1>Check your inbox<\/h1>/);
+    assert.equal(res.headers['set-cookie'], undefined);
     const after = tableCounts(t.app);
     assert.equal(after.supporters - before.supporters, 1);
     assert.equal(after.letters - before.letters, 2);
     assert.ok(confirmationTokens(t.app).has('supporter1@example.org'));
     const consent = t.app.db.$client.prepare('SELECT consent_updates AS c FROM supporters WHERE campaign_id = ?').get(campaign.id) as { c: number };
     assert.equal(consent.c, 1);
+  });
 
-    const signed = await t.app.inject({ url: res.headers.location as string });
-    assert.equal(signed.statusCode, 200);
-    assert.match(signed.body, /Check your inbox/);
+  it('reads a ticked checkbox\'s "on" (and "true", "1") as consent, and its absence as none', async () => {
+    const { campaign, prosecutor } = await readyCampaign(t.app);
+    const cases = [['on', 1], ['true', 1], ['1', 1], [null, 0]] as const;
+    for (const [i, [value, expected]] of cases.entries()) {
+      const consent: [string, string][] = value ? [['consentUpdates', value]] : [];
+      const res = await postForm(t.app, `/c/${campaign.slug}`, [...signer(11 + i), ['targetIds', prosecutor.id], ...consent]);
+      assert.equal(res.statusCode, 200);
+      const row = t.app.db.$client
+        .prepare('SELECT consent_updates AS c FROM supporters WHERE campaign_id = ? AND email = ?')
+        .get(campaign.id, `supporter${11 + i}@example.org`) as { c: number };
+      assert.equal(row.c, expected, `consentUpdates=${value ?? '(absent)'}`);
+    }
   });
 
   it('writes to only the ticked target', async () => {
     const { campaign, ambassador } = await readyCampaign(t.app);
-    const { cookie, token } = await formSession(t.app, `/c/${campaign.slug}`);
-    const res = await postForm(t.app, `/c/${campaign.slug}`, [['_csrf', token], ...signer(2), ['targetIds', ambassador.id]], cookie);
-    assert.equal(res.statusCode, 303);
+    const res = await postForm(t.app, `/c/${campaign.slug}`, [...signer(2), ['targetIds', ambassador.id]]);
+    assert.equal(res.statusCode, 200);
     const rows = t.app.db.$client.prepare('SELECT target_id AS t FROM letters WHERE campaign_id = ?').all(campaign.id) as { t: string }[];
     assert.deepEqual(rows.map((r) => r.t), [ambassador.id]);
   });
 
   it('looks successful to a bot that fills the honeypot, and stores nothing', async () => {
     const { campaign, prosecutor } = await readyCampaign(t.app);
-    const { cookie, token } = await formSession(t.app, `/c/${campaign.slug}`);
     const before = tableCounts(t.app);
-    const res = await postForm(t.app, `/c/${campaign.slug}`, [['_csrf', token], ...signer(3), ['targetIds', prosecutor.id], ['website', 'http://spam.example.org']], cookie);
-    assert.equal(res.statusCode, 303);
+    const res = await postForm(t.app, `/c/${campaign.slug}`, [...signer(3), ['targetIds', prosecutor.id], ['website', 'http://spam.example.org']]);
+    assert.equal(res.statusCode, 200);
+    assert.match(res.body, /<h1>Check your inbox<\/h1>/);
     assert.deepEqual(tableCounts(t.app), before);
   });
 
-  it('refuses a post without a valid CSRF token, keeping what was typed, and stores nothing', async () => {
+  it('refuses a post another site makes a browser send (Fetch metadata, else Origin) with a 403 page, and stores nothing', async () => {
     const { campaign, prosecutor } = await readyCampaign(t.app);
     const before = tableCounts(t.app);
-    const { cookie } = await formSession(t.app, `/c/${campaign.slug}`);
-    for (const [token, jar] of [['forged', cookie], ['', '']] as const) {
-      const res = await postForm(t.app, `/c/${campaign.slug}`, [['_csrf', token], ...signer(4), ['targetIds', prosecutor.id]], jar);
-      assert.equal(res.statusCode, 403);
-      assert.match(res.body, /The form had expired/);
-      assert.match(res.body, /id="f-name" value="Supporter 4"/);
+    const refused: Record<string, string>[] = [
+      { 'sec-fetch-site': 'cross-site' },
+      { 'sec-fetch-site': 'same-site', origin: 'https://campaigns.example.org' },
+      { 'sec-fetch-site': 'cross-site', host: 'chorus.example.org', origin: 'https://chorus.example.org' },
+      { origin: 'https://evil.example.org' },
+      { origin: 'null' },
+    ];
+    for (const headers of refused) {
+      const res = await postForm(t.app, `/c/${campaign.slug}`, [...signer(4), ['targetIds', prosecutor.id]], '', headers);
+      assert.equal(res.statusCode, 403, JSON.stringify(headers));
+      assert.match(res.headers['content-type'] as string, /^text\/html/);
+      assert.match(res.body, /<h1>Your letter was not sent<\/h1>/);
     }
     assert.deepEqual(tableCounts(t.app), before);
   });
 
+  it('accepts a post from its own page (Fetch metadata, or Origin naming this host or PUBLIC_URL) and from a client that sends neither', async () => {
+    const { campaign, prosecutor } = await readyCampaign(t.app);
+    const accepted: Record<string, string>[] = [
+      { 'sec-fetch-site': 'same-origin', origin: 'http://localhost:80' },
+      { 'sec-fetch-site': 'none' },
+      { host: 'chorus.example.org', origin: 'https://chorus.example.org' },
+      { host: '127.0.0.1:3000', origin: 'http://localhost:3000' },
+      {},
+    ];
+    for (const [i, headers] of accepted.entries()) {
+      const res = await postForm(t.app, `/c/${campaign.slug}`, [...signer(20 + i), ['targetIds', prosecutor.id]], '', headers);
+      assert.equal(res.statusCode, 200, JSON.stringify(headers));
+      assert.ok(confirmationTokens(t.app).has(`supporter${20 + i}@example.org`));
+    }
+  });
+
   it('shows a paused campaign without a form, and a post to it is a 409 page', async () => {
     const { campaign, prosecutor } = await readyCampaign(t.app);
-    const { cookie, token } = await formSession(t.app, `/c/${campaign.slug}`);
     await t.app.inject({ method: 'PATCH', url: `/api/v1/campaigns/${campaign.id}`, headers: auth, payload: { status: 'paused' } });
     const page = await t.app.inject({ url: `/c/${campaign.slug}` });
     assert.match(page.body, /This campaign is paused/);
     assert.ok(!page.body.includes('id="action-form"'));
-    const res = await postForm(t.app, `/c/${campaign.slug}`, [['_csrf', token], ...signer(5), ['targetIds', prosecutor.id]], cookie);
+    const res = await postForm(t.app, `/c/${campaign.slug}`, [...signer(5), ['targetIds', prosecutor.id]]);
     assert.equal(res.statusCode, 409);
     assert.match(res.body, /This campaign is paused/);
   });
@@ -195,14 +219,12 @@ describe('action page', () => {
     const campaign = await createCampaign(t.app, { confirmation: 'none' });
     await createTarget(t.app, campaign.id);
     await createTemplate(t.app, campaign.id);
-    const { cookie, token, page } = await formSession(t.app, `/c/${campaign.slug}`);
+    const page = await t.app.inject({ url: `/c/${campaign.slug}` });
     assert.ok(!page.body.includes('name="targetIds"'));
-    const res = await postForm(t.app, `/c/${campaign.slug}`, [['_csrf', token], ...signer(6)], cookie);
-    assert.equal(res.statusCode, 303);
-    assert.equal(res.headers.location, `/c/${campaign.slug}/signed?queued=1`);
-    const signed = await t.app.inject({ url: res.headers.location as string });
-    assert.match(signed.body, /Your letter is on its way/);
-    assert.match(signed.body, /<strong data-count="supporters">1<\/strong> supporter</);
+    const res = await postForm(t.app, `/c/${campaign.slug}`, signer(6));
+    assert.equal(res.statusCode, 200);
+    assert.match(res.body, /Your letter is on its way/);
+    assert.match(res.body, /<strong data-count="supporters">1<\/strong> supporter</);
   });
 
   it('leaves /docs and the JSON API without the pages\' CSP, and the API still refuses form bodies', async () => {
@@ -229,10 +251,9 @@ describe('action form rate limit', () => {
 
   it('limits form posts per client like the API, with a page and Retry-After', async () => {
     const { campaign, prosecutor } = await readyCampaign(t.app);
-    const { cookie, token } = await formSession(t.app, `/c/${campaign.slug}`);
-    const post = (n: number) => postForm(t.app, `/c/${campaign.slug}`, [['_csrf', token], ...signer(n), ['targetIds', prosecutor.id]], cookie);
-    assert.equal((await post(1)).statusCode, 303);
-    assert.equal((await post(2)).statusCode, 303);
+    const post = (n: number) => postForm(t.app, `/c/${campaign.slug}`, [...signer(n), ['targetIds', prosecutor.id]]);
+    assert.equal((await post(1)).statusCode, 200);
+    assert.equal((await post(2)).statusCode, 200);
     const limited = await post(3);
     assert.equal(limited.statusCode, 429);
     assert.ok(limited.headers['retry-after']);

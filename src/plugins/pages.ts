@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { DomainError } from '../errors.js';
 import { createPageEngine, loadPageStrings, pagesDir, translate, type PageStrings } from '../render/page-engine.js';
 import { adminPages } from '../routes/pages/admin.js';
+import { CrossOriginError } from '../routes/pages/cross-origin.js';
 import { pageCsp } from '../routes/pages/csp.js';
 import { actionPages } from '../routes/pages/action.js';
 import { embedPages } from '../routes/pages/embed.js';
@@ -117,9 +118,10 @@ export async function pagesPlugin(app: FastifyInstance) {
     const say = (key: string, values?: Record<string, unknown>) => translate(strings, locale, key, values);
     if (status >= 500) request.log.error({ err }, 'page failed');
     // These have words of their own; any other refusal (a conflict, a missing scope) says what the domain said.
-    const known = status >= 500 ? 500 : csrf ? 403 : status === 404 || status === 429 ? status : null;
+    const known =
+      status >= 500 ? '500' : csrf ? '403' : err instanceof CrossOriginError ? 'crossOrigin' : status === 404 || status === 429 ? String(status) : null;
     const heading = say(`error.${known ?? 409}.title`);
-    const message = known === 500 ? say('error.500.text', { id: request.id }) : known ? say(`error.${known}.text`) : err.message;
+    const message = known === '500' ? say('error.500.text', { id: request.id }) : known ? say(`error.${known}.text`) : err.message;
     return reply.page('error', { pageTitle: heading, heading, message, noindex: true }, { locale, status: status >= 500 ? 500 : status });
   });
 

@@ -11,11 +11,11 @@ export async function formSession(app: FastifyInstance, url: string, cookie = ''
 }
 
 /** A urlencoded form post, as a browser without JavaScript sends it. */
-export function postForm(app: FastifyInstance, url: string, fields: [string, string][], cookie = '') {
+export function postForm(app: FastifyInstance, url: string, fields: [string, string][], cookie = '', headers: Record<string, string> = {}) {
   return app.inject({
     method: 'POST',
     url,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}), ...headers },
     payload: new URLSearchParams(fields).toString(),
   });
 }

@@ -21,6 +21,8 @@ export const formFields = ['name', 'email', 'city', 'country', 'note', 'targetId
 export type FormField = (typeof formFields)[number];
 
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) ?? '';
+// A checkbox without a value attribute posts "on"; "true" and "1" are what hand-written clients send.
+const ticked = new Set(['on', 'true', '1']);
 const all = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 export function formValues(body: FormBody): FormValues {
@@ -32,7 +34,7 @@ export function formValues(body: FormBody): FormValues {
     note: first(body.note),
     templateId: first(body.templateId),
     targetIds: all(body.targetIds),
-    consentUpdates: first(body.consentUpdates) === 'true',
+    consentUpdates: ticked.has(first(body.consentUpdates)),
   };
 }
 

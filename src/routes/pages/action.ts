@@ -7,6 +7,7 @@ import { publicSubmissionLimit } from '../../plugins/rate-limits.js';
 import { countryOptions } from '../../render/countries.js';
 import { translate } from '../../render/page-engine.js';
 import type { Count, PublicCampaign } from '../../schemas/letter.js';
+import { crossOriginCheck } from './cross-origin.js';
 import { fieldMessages, formFields, formValues, parseForm, type FormBody, type FormValues } from './action-form.js';
 
 const SlugParams = z.strictObject({ slug: z.string().min(1).max(64) });
@@ -19,7 +20,6 @@ export function progressOf(count: Pick<Count, 'supporters' | 'goal'>) {
 interface FormState {
   values?: Partial<FormValues>;
   errors?: Partial<Record<string, string>>;
-  expired?: boolean;
 }
 
 /** The supporter's action page (GET /c/{slug}) and its form post, which works without JavaScript. */
@@ -77,12 +77,20 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
         form: {
           values,
           errors,
-          expired: state.expired ?? false,
           errorList: formFields.filter((f) => errors[f]).map((field) => ({ field, message: errors[field] })),
         },
-        csrf: reply.generateCsrf(),
       },
       { locale, status },
+    );
+  }
+
+  /** "Check your inbox" (or "on its way"), answered to the post itself: there is no page to come back to. */
+  function signedPage(slug: string, reply: FastifyReply, queued: boolean) {
+    const view = actions.publicView(slug);
+    return reply.page(
+      'signed',
+      { pageTitle: view.title, campaign: view, counts: view.counts, progress: progressOf(view.counts), live: true, queued, noindex: true },
+      { locale: view.locale },
     );
   }
 
@@ -93,15 +101,8 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
     {
       schema: { params: SlugParams, hide: true },
       config: { rateLimit: publicSubmissionLimit(app) },
-      preHandler: app.csrfProtection,
-      // A form left open past its CSRF cookie (or with cookies cleared) is shown again with what was typed.
-      errorHandler: async (err, req, reply) => {
-        const code = (err as { code?: string }).code;
-        if (code?.startsWith('FST_CSRF')) {
-          return renderAction((req.params as { slug: string }).slug, reply, { values: formValues((req.body ?? {}) as FormBody), expired: true }, 403);
-        }
-        throw err;
-      },
+      // No CSRF token: the page sets no cookie at all, and a form left open for hours still posts.
+      onRequest: crossOriginCheck(new URL(app.config.PUBLIC_URL).origin),
     },
     async (req, reply) => {
       const body = (req.body ?? {}) as FormBody;
@@ -116,7 +117,7 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
       if (!parsed.ok || errors.length > 0) return renderAction(req.params.slug, reply, { values, errors: fieldMessages(errors, t) }, 422);
       try {
         const result = await actions.submit(req.params.slug, parsed.input, { ip: req.ip });
-        return reply.redirect(`/c/${encodeURIComponent(req.params.slug)}/signed${result.status === 'queued' ? '?queued=1' : ''}`, 303);
+        return signedPage(req.params.slug, reply, result.status === 'queued');
       } catch (err) {
         if (err instanceof DomainError && err.status === 422) {
           return renderAction(req.params.slug, reply, { values, errors: fieldMessages(err.errors ?? [{ path: 'note', message: err.message }], t, err.message) }, 422);
@@ -126,39 +127,4 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
       }
     },
   );
-
-  app.get(
-    '/c/:slug/signed',
-    { schema: { params: SlugParams, querystring: z.object({ queued: z.string().optional() }), hide: true } },
-    async (req, reply) => {
-      const view = actions.publicView(req.params.slug);
-      reply.pageLocale = view.locale;
-      return reply.page(
-        'signed',
-        { pageTitle: view.title, campaign: view, counts: view.counts, progress: progressOf(view.counts), live: true, queued: req.query.queued === '1', noindex: true },
-        { locale: view.locale },
-      );
-    },
-  );
-
-  app.get('/c/:slug/thanks', { schema: { params: SlugParams, hide: true } }, async (req, reply) => {
-    const view = actions.publicView(req.params.slug);
-    const locale = view.locale;
-    reply.pageLocale = locale;
-    const actionUrl = `${app.config.PUBLIC_URL}/c/${encodeURIComponent(view.slug)}`;
-    const text = say(locale, 'thanks.shareText', { title: view.title });
-    const q = encodeURIComponent;
-    const share = [
-      { label: say(locale, 'thanks.email'), href: `mailto:?subject=${q(view.title)}&body=${q(`${text}\n\n${actionUrl}`)}` },
-      { label: 'WhatsApp', href: `https://wa.me/?text=${q(`${text} ${actionUrl}`)}` },
-      { label: 'Telegram', href: `https://t.me/share/url?url=${q(actionUrl)}&text=${q(text)}` },
-      { label: 'Facebook', href: `https://www.facebook.com/sharer/sharer.php?u=${q(actionUrl)}` },
-      { label: 'X', href: `https://x.com/intent/post?text=${q(text)}&url=${q(actionUrl)}` },
-    ];
-    return reply.page(
-      'thanks',
-      { pageTitle: view.title, campaign: view, counts: view.counts, progress: progressOf(view.counts), live: true, share, actionUrl, noindex: true },
-      { locale },
-    );
-  });
 };

@@ -1,6 +1,9 @@
 import type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { FastifyReply } from 'fastify';
 import { publicSubmissionLimit } from '../../plugins/rate-limits.js';
+import { translate } from '../../render/page-engine.js';
+import { progressOf } from './action.js';
 
 const TokenParams = z.strictObject({ token: z.string().min(16).max(128) });
 
@@ -9,8 +12,31 @@ const TokenParams = z.strictObject({ token: z.string().min(16).max(128) });
  * a POST acts. Both tokens are the only credential, so neither form needs a cookie.
  */
 export const tokenPages: FastifyPluginAsyncZod = async (app) => {
-  const { confirmations, campaigns, supporters } = app.services;
+  const { actions, confirmations, campaigns, supporters } = app.services;
   const localeOf = (slug: string) => campaigns.getBySlug(slug)?.locale ?? 'en';
+
+  /** The thank-you page with the campaign's standing and ways to pass the action page on. */
+  function thanksPage(slug: string, reply: FastifyReply, alreadyConfirmed: boolean) {
+    const view = actions.publicView(slug);
+    const locale = view.locale;
+    reply.pageLocale = locale;
+    const say = (key: string, values?: Record<string, unknown>) => translate(app.pageStrings(locale), locale, key, values);
+    const actionUrl = `${app.config.PUBLIC_URL}/c/${encodeURIComponent(view.slug)}`;
+    const text = say('thanks.shareText', { title: view.title });
+    const q = encodeURIComponent;
+    const share = [
+      { label: say('thanks.email'), href: `mailto:?subject=${q(view.title)}&body=${q(`${text}\n\n${actionUrl}`)}` },
+      { label: 'WhatsApp', href: `https://wa.me/?text=${q(`${text} ${actionUrl}`)}` },
+      { label: 'Telegram', href: `https://t.me/share/url?url=${q(actionUrl)}&text=${q(text)}` },
+      { label: 'Facebook', href: `https://www.facebook.com/sharer/sharer.php?u=${q(actionUrl)}` },
+      { label: 'X', href: `https://x.com/intent/post?text=${q(text)}&url=${q(actionUrl)}` },
+    ];
+    return reply.page(
+      'thanks',
+      { pageTitle: view.title, campaign: view, counts: view.counts, progress: progressOf(view.counts), live: true, share, actionUrl, alreadyConfirmed, noindex: true },
+      { locale },
+    );
+  }
 
   app.get('/confirm/:token', { schema: { params: TokenParams, hide: true } }, async (req, reply) => {
     const view = confirmations.view(req.params.token);
@@ -23,8 +49,9 @@ export const tokenPages: FastifyPluginAsyncZod = async (app) => {
     '/confirm/:token',
     { schema: { params: TokenParams, hide: true }, config: { rateLimit: publicSubmissionLimit(app) } },
     async (req, reply) => {
-      const { campaign } = await confirmations.confirm(req.params.token);
-      return reply.redirect(`/c/${encodeURIComponent(campaign.slug)}/thanks`, 303);
+      // Answered with the page itself (200); confirming is idempotent, so posting again shows it again.
+      const { campaign, alreadyConfirmed } = await confirmations.confirm(req.params.token);
+      return thanksPage(campaign.slug, reply, alreadyConfirmed);
     },
   );
 
