@@ -63,7 +63,8 @@ export async function pagesPlugin(app: FastifyInstance) {
   await app.register(formbody, { bodyLimit: 32 * 1024 });
   await app.register(cookie);
   await app.register(csrf, {
-    cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', secure: https },
+    // Only the dashboard uses tokens: supporters' pages set no cookie at all.
+    cookieOpts: { path: '/admin', httpOnly: true, sameSite: 'strict', secure: https },
     getToken: (req) => (req.body as { _csrf?: string } | undefined)?._csrf,
   });
   await app.register(helmet, {
