@@ -3,11 +3,9 @@ import { z } from 'zod';
 import { createLetterPreviews } from '../domain/letter-preview.js';
 import { publicPreviewLimit } from '../plugins/rate-limits.js';
 import { loadPageStrings, pagesDir, translate } from '../render/page-engine.js';
-import { problems } from '../schemas/common.js';
+import { problems, SlugParams } from '../schemas/common.js';
 import { SupporterInputSchema } from '../schemas/supporter.js';
 import { RenderedLetterSchema } from '../schemas/template.js';
-
-const SlugParams = z.strictObject({ slug: z.string().min(1).max(64) });
 
 /** The organizer preview's body, with every supporter field optional: the form is still being filled in. No email: a preview never needs one. */
 const PublicPreviewSchema = z.strictObject({

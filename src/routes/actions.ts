@@ -3,11 +3,10 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { publicSubmissionLimit } from '../plugins/rate-limits.js';
-import { problems } from '../schemas/common.js';
+import { problems, SlugParams } from '../schemas/common.js';
 import { CountSchema, PublicCampaignSchema, SubmitLettersSchema, SubmitResultSchema, type Count } from '../schemas/letter.js';
 
 const tags = ['actions'];
-const SlugParams = z.strictObject({ slug: z.string().min(1).max(64) });
 const TokenParams = z.strictObject({ token: z.string().min(16).max(128) });
 const ConfirmResultSchema = z.object({
   status: z.literal('confirmed'),

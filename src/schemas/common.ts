@@ -61,6 +61,9 @@ export const pageOf = <T extends z.ZodType>(item: T) =>
 
 export const IdParams = z.strictObject({ id: z.string().min(1).max(64) });
 
+/** A campaign's public slug, as in /c/{slug} and /api/v1/actions/{slug}. */
+export const SlugParams = z.strictObject({ slug: z.string().min(1).max(64) });
+
 /** Problem responses every route may give, for the OpenAPI document. */
 export const problems = (...statuses: number[]) =>
   Object.fromEntries(statuses.map((s) => [s, ProblemSchema])) as Record<number, typeof ProblemSchema>;

@@ -1,16 +1,14 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyReply } from 'fastify';
-import { z } from 'zod';
 import { createLetterPreviews } from '../../domain/letter-preview.js';
 import { DomainError, type FieldError } from '../../errors.js';
 import { publicSubmissionLimit } from '../../plugins/rate-limits.js';
 import { countryOptions } from '../../render/countries.js';
 import { translate } from '../../render/page-engine.js';
+import { SlugParams } from '../../schemas/common.js';
 import type { Count, PublicCampaign } from '../../schemas/letter.js';
 import { crossOriginCheck } from './cross-origin.js';
 import { fieldMessages, formFields, formValues, parseForm, type FormBody, type FormValues } from './action-form.js';
-
-const SlugParams = z.strictObject({ slug: z.string().min(1).max(64) });
 
 export function progressOf(count: Pick<Count, 'supporters' | 'goal'>) {
   if (!count.goal) return null;

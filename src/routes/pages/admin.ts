@@ -10,11 +10,11 @@ import { publicSubmissionLimit } from '../../plugins/rate-limits.js';
 import { supportersChart, type ChartBucket } from '../../render/chart-svg.js';
 import { formatDay, formatNumber, translate } from '../../render/page-engine.js';
 import { campaignStatuses, CreateCampaignUpdateSchema, type Campaign } from '../../schemas/campaign.js';
+import { IdParams } from '../../schemas/common.js';
 import type { Scope } from '../../schemas/key.js';
 import { progressOf } from './action.js';
 
 const sessionCookie = 'chorus_admin';
-const IdParams = z.strictObject({ id: z.string().min(1).max(64) });
 const RunParams = IdParams.extend({ runId: z.string().min(1).max(64) });
 type Form = Record<string, string | string[] | undefined>;
 const field = (body: unknown, name: string) => {
