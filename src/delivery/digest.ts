@@ -1,7 +1,7 @@
 import type { SendMailOptions } from 'nodemailer';
 import type { Db } from '../db/client.js';
 import type { LetterStatus } from '../db/schema.js';
-import type { Counters } from '../domain/counters.js';
+import { createTally, type Counters, type Tally } from '../domain/counters.js';
 import { newId } from '../domain/ids.js';
 import { countryName } from '../domain/render-letter.js';
 import { mailbox, oneLine, UnsendableError, type Sender } from './messages.js';
@@ -72,9 +72,9 @@ export function createDigestJob(deps: { db: Db; counters: Pick<Counters, 'bump' 
     ),
   };
 
-  function move(m: { letterId: string; targetId: string; status: LetterStatus }, campaignId: string, to: LetterStatus, error: string | null, at: string) {
+  function move(m: { letterId: string; targetId: string; status: LetterStatus }, campaignId: string, to: LetterStatus, error: string | null, tally: Tally) {
     stmt.letterMove.run(to, error, m.letterId);
-    counters.bump(campaignId, counters.letterMove(m.targetId, m.status, to), at);
+    tally.add(campaignId, counters.letterMove(m.targetId, m.status, to));
   }
 
   /** Gathers the letters of every campaign whose digest is due; returns the campaigns whose counts changed. Runs in its own transaction. */
@@ -86,6 +86,7 @@ export function createDigestJob(deps: { db: Db; counters: Pick<Counters, 'bump' 
       return Date.parse(c.lastRunAt ?? c.firstWaiting) + every * 60_000 <= now.getTime();
     });
     if (due.length === 0) return changed;
+    const tally = createTally();
     db.$client
       .transaction(() => {
         for (const c of due) {
@@ -96,7 +97,7 @@ export function createDigestJob(deps: { db: Db; counters: Pick<Counters, 'bump' 
             const why = m.targetDeletedAt ? removedTarget : m.body === null ? erasedText : null;
             if (why) {
               stmt.settle.run('failed', m.id);
-              move(m, c.id, 'failed', why, at);
+              move(m, c.id, 'failed', why, tally);
               continue;
             }
             const list = byTarget.get(m.targetId) ?? [];
@@ -110,13 +111,14 @@ export function createDigestJob(deps: { db: Db; counters: Pick<Counters, 'bump' 
               stmt.insert.run(digestId, lanes.letters, c.id, targetId, email ? recipientDomain(email) : null, at, at);
               for (const m of members.slice(i, i + lettersPerDigest)) {
                 stmt.bind.run(digestId, m.id);
-                move(m, c.id, 'sending', null, at);
+                move(m, c.id, 'sending', null, tally);
               }
             }
           }
           stmt.ran.run(c.id, at);
           changed.add(c.id);
         }
+        tally.write(counters, at);
       })
       .immediate();
     return changed;

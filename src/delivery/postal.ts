@@ -4,7 +4,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { writeTx, type Db } from '../db/client.js';
 import type { LetterStatus, PostalAddress } from '../db/schema.js';
 import type { Clock } from '../domain/clock.js';
-import type { Counters } from '../domain/counters.js';
+import { createTally, type Counters } from '../domain/counters.js';
 import type { CountEvents } from '../domain/events.js';
 import { countryName, formatDate } from '../domain/render-letter.js';
 import { newId } from '../domain/ids.js';
@@ -179,14 +179,14 @@ export function createPostalService(deps: { db: Db; clock: Clock; counters: Pick
       } else {
         rows = by.ids.map((id) => stmt.queuedById.get(id, campaign.id) as Row | undefined).filter((r) => r !== undefined);
       }
-      const deltas: Record<string, number> = {};
+      const tally = createTally();
       let n = 0;
       for (const r of rows) {
         if (stmt.mailed.run(at, r.id).changes === 0) continue;
-        for (const [k, v] of Object.entries(counters.letterMove(r.targetId, 'queued', 'sent'))) deltas[k] = (deltas[k] ?? 0) + v;
+        tally.add(campaign.id, counters.letterMove(r.targetId, 'queued', 'sent'));
         n += 1;
       }
-      counters.bump(campaign.id, deltas, at);
+      tally.write(counters, at);
       return n;
     });
     if (marked > 0) events.changed(campaign.id);

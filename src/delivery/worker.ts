@@ -4,7 +4,7 @@ import type { SendMailOptions } from 'nodemailer';
 import { writeTx, type Db } from '../db/client.js';
 import type { LetterStatus, MailPayload } from '../db/schema.js';
 import type { Clock } from '../domain/clock.js';
-import type { Counters, Deltas } from '../domain/counters.js';
+import { createTally, type Counters, type Tally } from '../domain/counters.js';
 import { createDigestJob, removedTarget } from './digest.js';
 import { backoffMs, classify } from './failures.js';
 import { letterMessage, parseSender, supporterMessage, UnsendableError, type LetterMail } from './messages.js';
@@ -62,26 +62,6 @@ type Outcome = ({ job: Job; ok: true; response: string } | { job: Job; ok: false
 /** Database errors that say nothing about the outcome being written: retry all of them later. */
 const environmental = (err: unknown) => /^SQLITE_(BUSY|LOCKED|FULL|IOERR|READONLY|CANTOPEN|NOMEM)/.test(String((err as { code?: unknown }).code));
 const maxRecordTries = 20;
-
-/**
- * Counter changes gathered over one transaction and written once before it commits: a batch of
- * letters to the same targets moves the same few counters, so one upsert per counter replaces one per letter.
- */
-function createTally() {
-  const deltas = new Map<string, Deltas>();
-  return {
-    add(campaignId: string, d: Deltas): void {
-      const sum = deltas.get(campaignId) ?? {};
-      for (const [k, v] of Object.entries(d)) sum[k] = (sum[k] ?? 0) + v;
-      deltas.set(campaignId, sum);
-    },
-    write(counters: Pick<Counters, 'bump'>, at: string): void {
-      for (const [campaignId, d] of deltas) counters.bump(campaignId, d, at);
-    },
-    campaigns: () => deltas.keys(),
-  };
-}
-type Tally = ReturnType<typeof createTally>;
 
 const hour = 3_600_000;
 /** outbox.last_error of a letter waiting for its target's hourly limit, followed by that limit. */

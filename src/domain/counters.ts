@@ -67,3 +67,25 @@ export function createCounters(db: Db) {
 }
 
 export type Counters = ReturnType<typeof createCounters>;
+
+/**
+ * Counter changes gathered over one transaction and written once before it commits: a batch of
+ * letters to the same targets moves the same few counters, so one upsert per counter replaces one per letter.
+ */
+export function createTally() {
+  const deltas = new Map<string, Deltas>();
+  return {
+    add(campaignId: string, d: Deltas): void {
+      const sum = deltas.get(campaignId) ?? {};
+      for (const [k, v] of Object.entries(d)) sum[k] = (sum[k] ?? 0) + v;
+      deltas.set(campaignId, sum);
+    },
+    /** Call inside the transaction, after its last `add`. */
+    write(counters: Pick<Counters, 'bump'>, at: string): void {
+      for (const [campaignId, d] of deltas) counters.bump(campaignId, d, at);
+    },
+    campaigns: () => deltas.keys(),
+  };
+}
+
+export type Tally = ReturnType<typeof createTally>;
