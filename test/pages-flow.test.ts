@@ -132,6 +132,14 @@ describe('embeddable counter and badge', () => {
     const badge = await t.app.inject({ url: `/embed/${campaign.slug}/badge.svg` });
     assert.match(badge.body, />3,801 supporters</);
   });
+
+  it('escapes the campaign title in the badge', async () => {
+    const { campaign } = await readyCampaign(t.app, { confirmation: 'none', title: 'Free <b>"Ali" & Co</b>' });
+    const badge = await t.app.inject({ url: `/embed/${campaign.slug}/badge.svg` });
+    assert.equal(badge.statusCode, 200);
+    assert.match(badge.body, /<title>Free &lt;b&gt;&quot;Ali&quot; &amp; Co&lt;\/b&gt;: 0 supporters<\/title>/);
+    assert.doesNotMatch(badge.body, /<b>/);
+  });
 });
 
 describe('organizer dashboard', () => {

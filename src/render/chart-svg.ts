@@ -4,6 +4,8 @@
  * labels live in the surrounding HTML where text keeps its size on a phone.
  */
 
+import { escapeXml } from './xml.js';
+
 export interface ChartBucket {
   /** Start of the hour or day, ISO 8601 UTC. */
   start: string;
@@ -24,9 +26,6 @@ const dayMs = 24 * hourMs;
 const hourlyUpTo = 48;
 /** The chart's width in bars at most; older days are left out (the total says so). */
 const maxBars = 90;
-
-const escapeXml = (s: string) =>
-  s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /**
  * Buckets the hourly counters (`{ hour, supporters }`, hours without supporters absent) into

@@ -1,10 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { translate } from '../../render/page-engine.js';
+import { escapeXml } from '../../render/xml.js';
 import { SlugParams } from '../../schemas/common.js';
 import { progressOf } from './action.js';
 import { pageCsp } from './csp.js';
-
-const escapeXml = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** A rough width for the badge text: no font metrics on the server, so wide enough for any digits and words. */
 const textWidth = (s: string) => Math.ceil([...s].length * 6.6) + 16;
