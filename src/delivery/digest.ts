@@ -1,5 +1,5 @@
 import type { SendMailOptions } from 'nodemailer';
-import type { Db } from '../db/client.js';
+import { writeTx, type Db } from '../db/client.js';
 import type { LetterStatus } from '../db/schema.js';
 import { createTally, type Counters, type Tally } from '../domain/counters.js';
 import { newId } from '../domain/ids.js';
@@ -8,11 +8,11 @@ import { mailbox, oneLine, UnsendableError, type Sender } from './messages.js';
 import { lanes, recipientDomain } from './outbox.js';
 
 /** One digest mail carries at most this many letters; a larger backlog goes in several mails. */
-export const lettersPerDigest = 500;
+const lettersPerDigest = 500;
 const defaultEveryMinutes = 60;
 
 /** Moves a letter (with its counters) in the caller's transaction. */
-export type MoveLetter = (letterId: string, to: LetterStatus, error: string | null) => void;
+type MoveLetter = (letterId: string, to: LetterStatus, error: string | null) => void;
 
 export const removedTarget = 'the target was removed before delivery';
 const erasedText = 'the letter text was erased before delivery';
@@ -87,40 +87,38 @@ export function createDigestJob(deps: { db: Db; counters: Pick<Counters, 'bump' 
     });
     if (due.length === 0) return changed;
     const tally = createTally();
-    db.$client
-      .transaction(() => {
-        for (const c of due) {
-          const byTarget = new Map<string, Member[]>();
-          for (const m of stmt.waiting.all(c.id) as Member[]) {
-            if (m.status === 'held') continue;
-            // Erased, or its target removed, before its digest went: nothing to send.
-            const why = m.targetDeletedAt ? removedTarget : m.body === null ? erasedText : null;
-            if (why) {
-              stmt.settle.run('failed', m.id);
-              move(m, c.id, 'failed', why, tally);
-              continue;
-            }
-            const list = byTarget.get(m.targetId) ?? [];
-            list.push(m);
-            byTarget.set(m.targetId, list);
+    writeTx(db, () => {
+      for (const c of due) {
+        const byTarget = new Map<string, Member[]>();
+        for (const m of stmt.waiting.all(c.id) as Member[]) {
+          if (m.status === 'held') continue;
+          // Erased, or its target removed, before its digest went: nothing to send.
+          const why = m.targetDeletedAt ? removedTarget : m.body === null ? erasedText : null;
+          if (why) {
+            stmt.settle.run('failed', m.id);
+            move(m, c.id, 'failed', why, tally);
+            continue;
           }
-          for (const [targetId, members] of byTarget) {
-            for (let i = 0; i < members.length; i += lettersPerDigest) {
-              const digestId = newId('out');
-              const email = members[0]!.targetEmail;
-              stmt.insert.run(digestId, lanes.letters, c.id, targetId, email ? recipientDomain(email) : null, at, at);
-              for (const m of members.slice(i, i + lettersPerDigest)) {
-                stmt.bind.run(digestId, m.id);
-                move(m, c.id, 'sending', null, tally);
-              }
-            }
-          }
-          stmt.ran.run(c.id, at);
-          changed.add(c.id);
+          const list = byTarget.get(m.targetId) ?? [];
+          list.push(m);
+          byTarget.set(m.targetId, list);
         }
-        tally.write(counters, at);
-      })
-      .immediate();
+        for (const [targetId, members] of byTarget) {
+          for (let i = 0; i < members.length; i += lettersPerDigest) {
+            const digestId = newId('out');
+            const email = members[0]!.targetEmail;
+            stmt.insert.run(digestId, lanes.letters, c.id, targetId, email ? recipientDomain(email) : null, at, at);
+            for (const m of members.slice(i, i + lettersPerDigest)) {
+              stmt.bind.run(digestId, m.id);
+              move(m, c.id, 'sending', null, tally);
+            }
+          }
+        }
+        stmt.ran.run(c.id, at);
+        changed.add(c.id);
+      }
+      tally.write(counters, at);
+    });
     return changed;
   }
 
@@ -167,9 +165,10 @@ export function createDigestJob(deps: { db: Db; counters: Pick<Counters, 'bump' 
 
   /** Composes the digest mail from its letters as they are now. */
   function message(digestId: string): SendMailOptions {
-    const rows = stmt.content.all(digestId) as {
+    // The query keeps only letters still deliverable, with their text.
+    const letters = stmt.content.all(digestId) as {
       subject: string | null;
-      body: string | null;
+      body: string;
       name: string | null;
       city: string | null;
       country: string;
@@ -179,7 +178,6 @@ export function createDigestJob(deps: { db: Db; counters: Pick<Counters, 'bump' 
       campaignTitle: string;
       locale: string;
     }[];
-    const letters = rows.filter((r) => r.body !== null);
     if (letters.length === 0) throw new UnsendableError('no letter of this digest was still deliverable');
     const first = letters[0]!;
     const parts = letters.map((l, i) => {
