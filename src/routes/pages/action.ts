@@ -48,8 +48,7 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
     }
   }
 
-  async function renderAction(slug: string, reply: FastifyReply, state: FormState, status = 200) {
-    const view = actions.publicView(slug);
+  async function renderAction(view: PublicCampaign, reply: FastifyReply, state: FormState, status = 200) {
     const locale = view.locale;
     reply.pageLocale = locale;
     const values = state.values ?? {};
@@ -83,16 +82,17 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
   }
 
   /** "Check your inbox" (or "on its way"), answered to the post itself: there is no page to come back to. */
-  function signedPage(slug: string, reply: FastifyReply, queued: boolean) {
-    const view = actions.publicView(slug);
+  function signedPage(view: PublicCampaign, reply: FastifyReply, queued: boolean) {
+    // A letter sent without confirmation has just moved the count: the view read before it has not.
+    const counts = actions.count(view.slug);
     return reply.page(
       'signed',
-      { pageTitle: view.title, campaign: view, counts: view.counts, progress: progressOf(view.counts), live: true, queued, noindex: true },
+      { pageTitle: view.title, campaign: view, counts, progress: progressOf(counts), live: true, queued, noindex: true },
       { locale: view.locale },
     );
   }
 
-  app.get('/c/:slug', { schema: { params: SlugParams, hide: true } }, async (req, reply) => renderAction(req.params.slug, reply, {}));
+  app.get('/c/:slug', { schema: { params: SlugParams, hide: true } }, async (req, reply) => renderAction(actions.publicView(req.params.slug), reply, {}));
 
   app.post(
     '/c/:slug',
@@ -105,22 +105,22 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
     async (req, reply) => {
       const body = (req.body ?? {}) as FormBody;
       const values = formValues(body);
-      const { locale, targets: campaignTargets } = actions.publicView(req.params.slug);
-      reply.pageLocale = locale;
-      const t = (key: string) => say(locale, key);
-      const parsed = parseForm(body);
+      const view = actions.publicView(req.params.slug);
+      reply.pageLocale = view.locale;
+      const t = (key: string) => say(view.locale, key);
+      const parsed = parseForm(body, values);
       let errors: FieldError[] = parsed.ok ? [] : parsed.errors;
       // Unticking every target means "no one", not "everyone" (which is what an absent list means to the API).
-      if (campaignTargets.length > 1 && values.targetIds.length === 0) errors = [...errors, { path: 'targetIds', message: 'choose' }];
-      if (!parsed.ok || errors.length > 0) return renderAction(req.params.slug, reply, { values, errors: fieldMessages(errors, t) }, 422);
+      if (view.targets.length > 1 && values.targetIds.length === 0) errors = [...errors, { path: 'targetIds', message: 'choose' }];
+      if (!parsed.ok || errors.length > 0) return renderAction(view, reply, { values, errors: fieldMessages(errors, t) }, 422);
       try {
         const result = await actions.submit(req.params.slug, parsed.input, { ip: req.ip });
-        return signedPage(req.params.slug, reply, result.status === 'queued');
+        return signedPage(view, reply, result.status === 'queued');
       } catch (err) {
         if (err instanceof DomainError && err.status === 422) {
-          return renderAction(req.params.slug, reply, { values, errors: fieldMessages(err.errors ?? [{ path: 'note', message: err.message }], t, err.message) }, 422);
+          return renderAction(view, reply, { values, errors: fieldMessages(err.errors ?? [{ path: 'note', message: err.message }], t, err.message) }, 422);
         }
-        if (err instanceof DomainError && err.status === 409) return renderAction(req.params.slug, reply, { values }, 409);
+        if (err instanceof DomainError && err.status === 409) return renderAction(view, reply, { values }, 409);
         throw err;
       }
     },
