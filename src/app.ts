@@ -11,7 +11,7 @@ import { deliveryPlugin } from './plugins/delivery.js';
 import { idempotencyPlugin } from './plugins/idempotency.js';
 import { jobsPlugin } from './plugins/jobs.js';
 import { openapiPlugin } from './plugins/openapi.js';
-import { pagesPlugin } from './plugins/pages.js';
+import { pageStringsPlugin, pagesPlugin } from './plugins/pages.js';
 import { problemsPlugin } from './plugins/problems.js';
 import { rateLimitsPlugin } from './plugins/rate-limits.js';
 import { servicesPlugin } from './plugins/services.js';
@@ -61,6 +61,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await app.register(jobsPlugin, { enabled: config.WORKER === 'inline' });
   await app.register(deliveryPlugin, { enabled: config.WORKER === 'inline' });
   await app.register(openapiPlugin);
+  await app.register(pageStringsPlugin);
 
   await app.register(healthRoutes);
   await app.register(keyRoutes);

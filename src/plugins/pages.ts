@@ -4,6 +4,7 @@ import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import view from '@fastify/view';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import fp from 'fastify-plugin';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { DomainError } from '../errors.js';
@@ -48,6 +49,14 @@ declare module 'fastify' {
   }
 }
 
+/** The pages' words in every locale, read once at the root: the JSON preview route words its placeholders with them too. */
+export const pageStringsPlugin = fp(
+  async (app: FastifyInstance) => {
+    app.decorate('pageStrings', loadPageStrings(`${root}locales`));
+  },
+  { name: 'page-strings' },
+);
+
 /**
  * The server-rendered pages, in their own encapsulated context: form bodies, cookies, CSRF,
  * helmet's headers and HTML error pages apply here and nowhere else (the JSON API and /docs
@@ -55,9 +64,7 @@ declare module 'fastify' {
  */
 export async function pagesPlugin(app: FastifyInstance) {
   const https = app.config.PUBLIC_URL.startsWith('https:');
-  const stringsFor = loadPageStrings(`${root}locales`);
   const assets = loadAssets();
-  app.decorate('pageStrings', stringsFor);
   app.decorateReply('pageLocale', undefined);
 
   await app.register(formbody, { bodyLimit: 32 * 1024 });
@@ -96,7 +103,7 @@ export async function pagesPlugin(app: FastifyInstance) {
     const context = {
       locale,
       dir: rtl.has(locale.split('-')[0]!) ? 'rtl' : 'ltr',
-      strings: stringsFor(locale),
+      strings: app.pageStrings(locale),
       assets: { css: assets.css.url, js: assets.js.url, icon: assets.icon.url },
       ...model,
     };
@@ -115,7 +122,7 @@ export async function pagesPlugin(app: FastifyInstance) {
     const csrf = err.code?.startsWith('FST_CSRF') ?? false;
     const status = err instanceof DomainError ? err.status : csrf ? 403 : err.validationContext === 'params' ? 404 : (err.statusCode ?? 500);
     const locale = reply.pageLocale ?? 'en';
-    const strings = stringsFor(locale);
+    const strings = app.pageStrings(locale);
     const say = (key: string, values?: Record<string, unknown>) => translate(strings, locale, key, values);
     if (status >= 500) request.log.error({ err }, 'page failed');
     // These have words of their own; any other refusal (a conflict, a missing scope) says what the domain said.

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { createLetterPreviews } from '../domain/letter-preview.js';
 import { publicPreviewLimit } from '../plugins/rate-limits.js';
-import { loadPageStrings, pagesDir, translate } from '../render/page-engine.js';
+import { translate } from '../render/page-engine.js';
 import { problems, SlugParams } from '../schemas/common.js';
 import { SupporterInputSchema } from '../schemas/supporter.js';
 import { RenderedLetterSchema } from '../schemas/template.js';
@@ -22,7 +22,6 @@ const PublicPreviewSchema = z.strictObject({
 export const actionPreviewRoutes: FastifyPluginAsyncZod = async (app) => {
   const { campaigns, targets, templates } = app.services;
   const previews = createLetterPreviews({ campaigns, targets, templates, clock: app.clock });
-  const strings = loadPageStrings(`${pagesDir}locales`);
 
   app.post(
     '/api/v1/actions/:slug/preview',
@@ -38,7 +37,7 @@ export const actionPreviewRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (req) => {
       const locale = campaigns.getBySlug(req.params.slug)?.locale ?? 'en';
-      const say = (key: string) => translate(strings(locale), locale, key);
+      const say = (key: string) => translate(app.pageStrings(locale), locale, key);
       const { target, subject, text } = previews.forAction(req.params.slug, req.body, { name: say('preview.name'), countryName: say('preview.country') });
       return { subject, text, to: target.name };
     },
