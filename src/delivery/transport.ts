@@ -7,7 +7,7 @@ import nodemailer, { type DKIMOptions, type SendMailOptions } from 'nodemailer';
 /** What the worker needs from a transport: send one message, close when done. */
 export interface Mailer {
   readonly kind: 'smtp' | 'file' | 'log';
-  send(message: SendMailOptions): Promise<{ messageId: string; response: string }>;
+  send(message: SendMailOptions): Promise<void>;
   close(): void;
 }
 
@@ -53,8 +53,7 @@ export function createMailer(opts: TransportOptions): Mailer {
     return {
       kind: 'smtp',
       async send(message) {
-        const info = await transport.sendMail(message);
-        return { messageId: info.messageId, response: info.response };
+        await transport.sendMail(message);
       },
       close: () => transport.close(),
     };
@@ -71,7 +70,6 @@ export function createMailer(opts: TransportOptions): Mailer {
       async send(message) {
         const { messageId, raw } = await compose(message);
         print(`----- mail ${messageId} -----\n${raw.toString('utf8')}\n`);
-        return { messageId, response: 'printed' };
       },
       close: () => composer.close(),
     };
@@ -88,7 +86,6 @@ export function createMailer(opts: TransportOptions): Mailer {
         const temp = join(dir, `.${name}.${randomBytes(4).toString('hex')}.tmp`);
         await writeFile(temp, raw, { flag: 'wx' });
         await rename(temp, join(dir, `${name}.eml`));
-        return { messageId, response: `written ${name}.eml` };
       },
       close: () => composer.close(),
     };

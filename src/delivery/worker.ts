@@ -44,11 +44,9 @@ export interface WorkerOptions {
   random?: () => number;
 }
 
-export interface Job {
+interface Job {
   id: string;
   kind: string;
-  lane: number;
-  campaignId: string | null;
   letterId: string | null;
   domain: string | null;
   attempts: number;
@@ -57,7 +55,7 @@ export interface Job {
 }
 
 /** `tries`: failed attempts to record it. */
-type Outcome = ({ job: Job; ok: true; response: string } | { job: Job; ok: false; err: unknown }) & { tries?: number };
+type Outcome = ({ job: Job; ok: true } | { job: Job; ok: false; err: unknown }) & { tries?: number };
 
 /** Database errors that say nothing about the outcome being written: retry all of them later. */
 const environmental = (err: unknown) => /^SQLITE_(BUSY|LOCKED|FULL|IOERR|READONLY|CANTOPEN|NOMEM)/.test(String((err as { code?: unknown }).code));
@@ -65,7 +63,11 @@ const maxRecordTries = 20;
 
 const hour = 3_600_000;
 /** outbox.last_error of a letter waiting for its target's hourly limit, followed by that limit. */
-const throttleMark = 'throttled at per-hour limit ';
+export const throttleMark = 'throttled at per-hour limit ';
+
+/** Letters deferred under a per-target limit that has since changed (raised, lowered or removed). */
+const staleThrottle = `status = 'queued' AND lane = 1 AND next_attempt_at > @now AND last_error LIKE '${throttleMark}%'
+  AND last_error IS NOT (SELECT '${throttleMark}' || json_extract(c.delivery, '$.perTargetPerHour') FROM campaigns c WHERE c.id = outbox.campaign_id)`;
 
 /** Rejects like a network timeout when `promise` has not settled within `ms`. */
 function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -114,7 +116,7 @@ export function createWorker(opts: WorkerOptions) {
     ),
     paused: sql.prepare('SELECT domain, paused_at AS pausedAt, reason FROM paused_domains WHERE paused_at IS NOT NULL'),
     candidates: sql.prepare(
-      `SELECT o.id, o.kind, o.lane, o.campaign_id AS campaignId, o.letter_id AS letterId, o.target_id AS targetId,
+      `SELECT o.id, o.kind, o.letter_id AS letterId, o.target_id AS targetId,
          o.recipient_domain AS domain, json_extract(c.delivery, '$.perTargetPerHour') AS perHour
        FROM outbox o LEFT JOIN campaigns c ON c.id = o.campaign_id
        WHERE o.status = 'queued' AND o.lane = ? AND o.next_attempt_at <= ?
@@ -130,11 +132,8 @@ export function createWorker(opts: WorkerOptions) {
     defer: sql.prepare("UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = 'queued'"),
     // The marker names the limit that set the slot, so a changed limit can be told apart.
     throttleDefer: sql.prepare("UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ? AND status = 'queued'"),
-    rethrottle: sql.prepare(
-      `UPDATE outbox SET next_attempt_at = @now
-       WHERE status = 'queued' AND lane = 1 AND next_attempt_at > @now AND last_error LIKE '${throttleMark}%'
-         AND last_error IS NOT (SELECT '${throttleMark}' || json_extract(c.delivery, '$.perTargetPerHour') FROM campaigns c WHERE c.id = outbox.campaign_id)`,
-    ),
+    staleThrottle: sql.prepare(`SELECT 1 FROM outbox WHERE ${staleThrottle} LIMIT 1`).pluck(),
+    rethrottle: sql.prepare(`UPDATE outbox SET next_attempt_at = @now WHERE ${staleThrottle}`),
     park: sql.prepare("UPDATE outbox SET status = ?, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?"),
     letter: sql.prepare(
       `SELECT l.id, l.campaign_id AS campaignId, l.target_id AS targetId, l.status, l.subject, l.body, l.signer_name AS signerName,
@@ -201,7 +200,10 @@ export function createWorker(opts: WorkerOptions) {
    * removed) are due again at once; the next claim gives them slots under the current limit.
    */
   function rethrottle(now: Date): void {
-    writeTx(db, () => stmt.rethrottle.run({ now: now.toISOString() }));
+    const at = now.toISOString();
+    // Runs every second: read first, so an idle worker takes no write lock from submissions.
+    if (stmt.staleThrottle.get({ now: at }) === undefined) return;
+    writeTx(db, () => stmt.rethrottle.run({ now: at }));
   }
 
   function notify(campaignIds: Iterable<string>): void {
@@ -234,8 +236,6 @@ export function createWorker(opts: WorkerOptions) {
           const rows = stmt.candidates.all(lane, at, max - jobs.length) as {
             id: string;
             kind: string;
-            lane: number;
-            campaignId: string | null;
             letterId: string | null;
             targetId: string | null;
             domain: string | null;
@@ -297,12 +297,12 @@ export function createWorker(opts: WorkerOptions) {
 
   /** Loads what a claimed row needs to become a message; letters move to `sending`. */
   function prepare(
-    row: { id: string; kind: string; lane: number; campaignId: string | null; letterId: string | null; domain: string | null },
+    row: { id: string; kind: string; letterId: string | null; domain: string | null },
     claimed: { attempts: number; firstAttemptAt: string; payload: string | null },
     at: string,
     tally: Tally,
   ): Job | null {
-    const base = { id: row.id, kind: row.kind, lane: row.lane, campaignId: row.campaignId, letterId: row.letterId, domain: row.domain, attempts: claimed.attempts, firstAttemptAt: claimed.firstAttemptAt };
+    const base = { id: row.id, kind: row.kind, letterId: row.letterId, domain: row.domain, attempts: claimed.attempts, firstAttemptAt: claimed.firstAttemptAt };
     if (row.kind === 'digest') {
       const moved = digests.claim(row.id, (id, to, error) => moveLetter(id, to, at, error, tally));
       return moved ? { ...base, message: () => digests.message(row.id) } : null;
@@ -469,8 +469,8 @@ export function createWorker(opts: WorkerOptions) {
     inFlight.add(job);
     let outcome: Outcome;
     try {
-      const info = await withDeadline(mailer.send(job.message()), sendTimeoutMs);
-      outcome = { job, ok: true, response: info.response };
+      await withDeadline(mailer.send(job.message()), sendTimeoutMs);
+      outcome = { job, ok: true };
     } catch (err) {
       outcome = { job, ok: false, err };
       if (classify(err).kind === 'unexpected') opts.log?.error({ err, outboxId: job.id }, 'delivery failed unexpectedly');
@@ -556,7 +556,10 @@ export function createWorker(opts: WorkerOptions) {
 
   return {
     owner,
-    /** Starts the background loop; wakes at once when this process queues mail. */
+    /**
+     * Starts the background loop: it looks for due mail every `pollMs`, and at once on `wake()`
+     * (the delivery plugin calls it when the server queues mail; `npm run worker` only polls).
+     */
     start(): void {
       if (running) return;
       running = true;
