@@ -39,6 +39,7 @@ describe('action page', () => {
     assert.match(html, /He faces &lt;b&gt;extradition&lt;\/b&gt;/);
     assert.match(html, /UPDATE: court hearing/);
     assert.match(html, /<strong data-count="supporters">0<\/strong> supporters of <strong data-count="goal">5,000<\/strong>/);
+    assert.ok(html.includes(`<div class="progress" data-live-count="${campaign.slug}">`), 'the script keeps the count live');
     assert.match(html, /<li><strong>Mr Daulbayev<\/strong><span class="role">Prosecutor General of Kazakhstan<\/span><\/li>/);
     assert.ok(!html.includes('prosecutor-general@example.kz'), "a target's address is never on the page");
     assert.match(html, /id="preview-text"[^>]*>Dear Mr Daulbayev,/);
@@ -225,6 +226,7 @@ describe('action page', () => {
     assert.equal(res.statusCode, 200);
     assert.match(res.body, /Your letter is on its way/);
     assert.match(res.body, /<strong data-count="supporters">1<\/strong> supporter</);
+    assert.ok(res.body.includes(`<div class="progress" data-live-count="${campaign.slug}">`), 'the signed page counts live too');
   });
 
   it('leaves /docs and the JSON API without the pages\' CSP, and the API still refuses form bodies', async () => {

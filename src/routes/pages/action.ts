@@ -62,7 +62,6 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
         description: view.summary,
         campaign: view,
         progress: progressOf(view.counts),
-        live: true,
         open: view.status === 'active',
         statusNotice: view.status === 'active' ? null : say(locale, `action.status.${view.status}`),
         preview: preview(view, values),
@@ -87,7 +86,7 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
     const counts = actions.count(view.slug);
     return reply.page(
       'signed',
-      { pageTitle: view.title, campaign: view, counts, progress: progressOf(counts), live: true, queued, noindex: true },
+      { pageTitle: view.title, campaign: view, counts, progress: progressOf(counts), queued, noindex: true },
       { locale: view.locale },
     );
   }

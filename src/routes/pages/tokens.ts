@@ -33,7 +33,7 @@ export const tokenPages: FastifyPluginAsyncZod = async (app) => {
     ];
     return reply.page(
       'thanks',
-      { pageTitle: view.title, campaign: view, counts: view.counts, progress: progressOf(view.counts), live: true, share, actionUrl, alreadyConfirmed, noindex: true },
+      { pageTitle: view.title, campaign: view, counts: view.counts, progress: progressOf(view.counts), share, actionUrl, alreadyConfirmed, noindex: true },
       { locale },
     );
   }
