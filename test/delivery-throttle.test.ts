@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createDeliveryPanel } from '../src/domain/dashboard.js';
 import { recount } from '../src/domain/recount.js';
 import { auth, buildTestApp, type TestApp } from './helpers/build-app.js';
 import { hour, letterList, manualClock, minute, queuedLetters } from './helpers/delivery.js';
@@ -80,5 +81,19 @@ describe('per-target throttle', () => {
     await t.app.delivery.worker.drain();
     assert.equal(await sent(), 4);
     assert.equal(recount(t.app.db).drift, 0);
+  });
+
+  it('the dashboard counts as throttled the letters the worker deferred under the limit', async () => {
+    const delivery = { mode: 'email', perTargetPerHour: 10 } as const;
+    const { target } = await queuedLetters(t.app, 12, { campaign: { delivery }, supporter: (i) => ({ email: `panel${i}@example.org` }) });
+    const panel = createDeliveryPanel({ db: t.app.db, clock });
+    assert.equal(panel.throttled({ delivery }, target.id, 12), 0, 'the worker has deferred nothing yet');
+
+    // One goes; the other eleven get slots six minutes apart, although the hour has room for nine more.
+    await t.app.delivery.worker.drain();
+    assert.equal(panel.throttled({ delivery }, target.id, 11), 11);
+    clock.advance(6 * minute);
+    await t.app.delivery.worker.drain();
+    assert.equal(panel.throttled({ delivery }, target.id, 10), 10);
   });
 });

@@ -1,4 +1,5 @@
 import type { Db } from '../db/client.js';
+import { throttleMark } from '../delivery/worker.js';
 import type { Campaign } from '../schemas/campaign.js';
 import type { Clock } from './clock.js';
 
@@ -8,19 +9,20 @@ import type { Clock } from './clock.js';
  */
 export function createDeliveryPanel(deps: { db: Db; clock: Clock }) {
   const { db, clock } = deps;
-  // The outbox_target_sent index answers this with a range scan over one hour of one target.
-  const sentLastHour = db.$client.prepare('SELECT count(*) FROM outbox WHERE target_id = ? AND sent_at > ?').pluck();
+  // The worker gives a letter over the limit a later slot and marks it (last_error): counting those
+  // marks, not recomputing the limit, keeps the dashboard in step with what the worker will do.
+  const waitingForLimit = db.$client
+    .prepare(
+      `SELECT count(*) FROM outbox WHERE status = 'queued' AND lane = 1 AND next_attempt_at > ? AND target_id = ?
+         AND kind = 'letter' AND last_error LIKE ? || '%'`,
+    )
+    .pluck();
 
-  /** Queued letters beyond what the target may still receive this hour (none when the campaign sets no limit). */
+  /** Queued letters the worker has deferred under the target's hourly limit (none when the campaign sets no limit). */
   function throttled(campaign: Pick<Campaign, 'delivery'>, targetId: string, queued: number): number {
-    const limit = campaign.delivery.perTargetPerHour;
-    if (!limit || queued === 0) return 0;
-    const hourAgo = new Date(clock.now().getTime() - 60 * 60 * 1000).toISOString();
-    const room = Math.max(0, limit - (sentLastHour.get(targetId, hourAgo) as number));
-    return Math.max(0, queued - room);
+    if (!campaign.delivery.perTargetPerHour || queued === 0) return 0;
+    return Math.min(queued, waitingForLimit.get(clock.now().toISOString(), targetId, throttleMark) as number);
   }
 
   return { throttled };
 }
-
-export type DeliveryPanel = ReturnType<typeof createDeliveryPanel>;
