@@ -46,5 +46,3 @@ export function createAdminSessions(deps: { db: Db; clock: Clock; keys: KeyServi
 
   return { open, principal, close };
 }
-
-export type AdminSessions = ReturnType<typeof createAdminSessions>;

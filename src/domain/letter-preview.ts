@@ -10,7 +10,7 @@ import type { TargetService } from './targets.js';
 import type { TemplateService } from './templates.js';
 
 /** Stand-ins for what the supporter has not typed yet, in the page's language. */
-export interface PreviewPlaceholders {
+interface PreviewPlaceholders {
   name: string;
   countryName: string;
 }
@@ -61,5 +61,3 @@ export function createLetterPreviews(deps: { campaigns: CampaignService; targets
 
   return { forAction };
 }
-
-export type LetterPreviews = ReturnType<typeof createLetterPreviews>;

@@ -32,7 +32,7 @@ function loadAssets() {
   ) as Record<keyof typeof files, { url: string; type: string; body: Buffer }>;
 }
 
-export interface PageOptions {
+interface PageOptions {
   locale?: string;
   status?: number;
 }

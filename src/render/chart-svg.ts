@@ -12,7 +12,7 @@ export interface ChartBucket {
   supporters: number;
 }
 
-export interface SupportersChart {
+interface SupportersChart {
   unit: 'hour' | 'day';
   buckets: ChartBucket[];
   total: number;
@@ -31,7 +31,7 @@ const maxBars = 90;
  * Buckets the hourly counters (`{ hour, supporters }`, hours without supporters absent) into
  * consecutive hours or days ending now, filling the gaps with zeros.
  */
-export function bucketSupporters(hourly: { hour: string; supporters: number }[], now: Date): { unit: 'hour' | 'day'; buckets: ChartBucket[] } {
+function bucketSupporters(hourly: { hour: string; supporters: number }[], now: Date): { unit: 'hour' | 'day'; buckets: ChartBucket[] } {
   const floorHour = (t: number) => t - (t % hourMs);
   const floorDay = (t: number) => t - (t % dayMs);
   const end = now.getTime();

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 export const pagesDir = fileURLToPath(new URL('../../templates/pages/', import.meta.url));
 
 /** A UI string: plain, or one form per plural category (Intl.PluralRules). */
-export type PageString = string | Partial<Record<Intl.LDMLPluralRule, string>>;
+type PageString = string | Partial<Record<Intl.LDMLPluralRule, string>>;
 export type PageStrings = Record<string, PageString>;
 
 /**

@@ -18,7 +18,7 @@ export interface FormValues {
 }
 
 export const formFields = ['name', 'email', 'city', 'country', 'note', 'targetIds', 'templateId'] as const;
-export type FormField = (typeof formFields)[number];
+type FormField = (typeof formFields)[number];
 
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) ?? '';
 // A checkbox without a value attribute posts "on"; "true" and "1" are what hand-written clients send.
