@@ -2,6 +2,7 @@ import { execSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { smtpPool } from '../src/delivery/transport.js';
 import type { LoadJob, LoadResult } from './client.js';
 import { counterDrift, createBenchCampaign, fillLetters, openBenchDb } from './fill.js';
 import { backgroundLoad, cores, freePort, pinning, root, startNode, startRpc, waitForHttp, type Proc, type Rpc } from './procs.js';
@@ -281,12 +282,6 @@ async function countPhase(post: Post, get: Get, client: Rpc) {
     row(`server peak RSS with ${bigLabel} letters, after load`, after.peakRssMb, 'MB', '<= 200', { note: `RSS now ${after.rssMb.toFixed(0)} MB` }),
   );
 }
-
-/**
- * nodemailer's pool settings, the same for the baseline and the service's SMTP transport
- * (src/delivery/transport.ts: 5 connections, a fresh one after 500 messages).
- */
-const smtpPool = { maxConnections: 5, maxMessages: 500 };
 
 interface SinkStats {
   count: number;
