@@ -55,8 +55,14 @@ describe('action page', () => {
     assert.equal(res.headers['x-frame-options'], 'SAMEORIGIN');
     assert.equal(res.headers['cache-control'], 'no-store');
     // The page's own assets are the only ones, served with a long cache.
-    for (const src of html.matchAll(/(?:href|src)="(\/assets\/[^"]+)"/g)) {
-      const asset = await t.app.inject({ url: src[1]! });
+    const assets = [...html.matchAll(/(?:href|src)="(\/assets\/[^"]+)"/g)].map((m) => m[1]!);
+    assert.deepEqual(
+      assets.map((a) => a.replace(/\.[\w-]{10}\./, '.')),
+      ['/assets/icon.svg', '/assets/pages.css', '/assets/pages.js'],
+      'the icon, the stylesheet and the script, each under a content-hashed name',
+    );
+    for (const url of assets) {
+      const asset = await t.app.inject({ url });
       assert.equal(asset.statusCode, 200);
       assert.match(asset.headers['cache-control'] as string, /immutable/);
     }
