@@ -6,7 +6,7 @@ import { UnsendableError } from './messages.js';
  * - permanent: any other SMTP 5xx, or a message that cannot be sent as it stands. Failed at once.
  * - unexpected: anything else (a bug, bad data). Retried a few times, then held for a person to look at.
  */
-export type FailureKind = 'temporary' | 'permanent' | 'unexpected';
+type FailureKind = 'temporary' | 'permanent' | 'unexpected';
 
 const networkCodes = new Set([
   'ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ETLS', 'EPROTOCOL', 'EAUTH', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
@@ -17,7 +17,7 @@ const networkCodes = new Set([
  * stored on letters, outbox rows and paused domains, where erasure would never find them: so no
  * stored reason keeps an address.
  */
-export function redactAddresses(text: string): string {
+function redactAddresses(text: string): string {
   return text.replace(/<?[^\s<>"'(),;:@]+@[^\s<>"'(),;:@]+>?/g, '<address>');
 }
 

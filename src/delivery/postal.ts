@@ -12,7 +12,7 @@ import { conflict, notFound } from '../errors.js';
 import type { Campaign } from '../schemas/campaign.js';
 
 /** DejaVu covers Latin, Cyrillic (Kazakh included) and more; PDF's 14 standard fonts would garble them silently. */
-export const fontPaths = {
+const fontPaths = {
   regular: '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
   bold: '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf',
 };
