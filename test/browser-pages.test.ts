@@ -116,6 +116,8 @@ describe('pages in a real browser', () => {
     const embed = await open(withJs, `/embed/${campaign.slug}/counter`);
     assert.equal(await supporters(watcher), '0');
     await screenshot(embed, 'embed-counter');
+    // A reload would start a fresh window without this flag (the navigation entry count stays 1 either way).
+    for (const p of [watcher, embed]) await p.evaluate('window.__noReload = true');
 
     const confirm = watchErrors(await withJs.newPage(), errors);
     await confirm.goto(link);
@@ -129,6 +131,7 @@ describe('pages in a real browser', () => {
     await waitForText(watcher, '[data-count="supporters"]', /^1$/);
     await waitForText(embed, '[data-count="supporters"]', /^1$/);
     assert.equal(await watcher.evaluate("performance.getEntriesByType('navigation').length"), 1);
+    for (const p of [watcher, embed]) assert.equal(await p.evaluate('window.__noReload'), true, `${p.url()} was not reloaded`);
     await watcher.close();
     await embed.close();
   });
