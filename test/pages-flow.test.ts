@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ADMIN_KEY, auth, buildTestApp, createCampaign, createTarget, createTemplate, type TestApp } from './helpers/build-app.js';
+import { hour, manualClock, minute } from './helpers/delivery.js';
 import { formSession, postForm } from './helpers/pages.js';
 import { confirmationTokens, readyCampaign, submit, supporter } from './helpers/supporters.js';
 
@@ -390,5 +391,29 @@ describe('organizer dashboard', () => {
     const page = await t.app.inject({ url: `/admin/campaigns/${campaign.id}`, headers: { cookie } });
     assert.equal(page.statusCode, 403);
     assert.doesNotMatch(page.body, new RegExp(campaign.slug));
+  });
+});
+
+describe('dashboard session lifetime', () => {
+  const clock = manualClock();
+  let t: TestApp;
+  before(async () => {
+    t = await buildTestApp({}, { clock });
+  });
+  after(() => t.close());
+
+  it('lasts a working day: still signed in at 7 h 59 min, back at the sign-in form at 8 h 01 min', async () => {
+    const { cookie, token } = await formSession(t.app, '/admin');
+    const res = await postForm(t.app, '/admin/sign-in', [['_csrf', token], ['key', ADMIN_KEY]], cookie);
+    const session = [res.headers['set-cookie'] ?? []].flat().find((c) => c.startsWith('chorus_admin='))!;
+    const signedIn = `${cookie}; ${session.split(';')[0]}`;
+    const page = () => t.app.inject({ url: '/admin', headers: { cookie: signedIn } });
+
+    clock.advance(7 * hour + 59 * minute);
+    assert.match((await page()).body, /<h1>Campaigns<\/h1>/);
+    clock.advance(2 * minute);
+    const expired = (await page()).body;
+    assert.match(expired, /<input type="password" name="key"/);
+    assert.doesNotMatch(expired, /<h1>Campaigns<\/h1>/);
   });
 });
