@@ -132,4 +132,21 @@ describe('digest delivery', () => {
     assert.match(text, /^ +--- Letter 2 of 3 ---$/m);
     assert.match(text, /^ +From: Forged Signer, Nowhere$/m);
   });
+
+  it('a backlog of 501 letters to one target goes as two mails of 500 and 1, each letter in exactly one', async () => {
+    const { campaign } = await queuedLetters(t.app, 501, {
+      campaign: { delivery: { mode: 'digest', digestEveryMinutes: 60 } },
+      supporter: (i) => ({ name: `Split ${i}`, email: `split${i}@example.org` }),
+    });
+    const before = smtp.raw.length;
+    clock.advance(61 * minute);
+    await t.app.delivery.worker.drain();
+    const mails = (await smtp.parsed()).slice(before);
+    assert.deepEqual(mails.map((m) => m.subject?.match(/\((\d+) letters?\)$/)?.[1]).sort(), ['1', '500']);
+    const signers = mails.flatMap((m) => (m.text ?? '').match(/^From: Split \d+,/gm) ?? []).sort();
+    assert.deepEqual(signers, Array.from({ length: 501 }, (_, i) => `From: Split ${i + 1},`).sort());
+    const res = await t.app.inject({ method: 'GET', url: `/api/v1/campaigns/${campaign.id}/stats`, headers: auth });
+    assert.equal(res.json().letters.sent, 501);
+    assert.equal(recount(t.app.db).drift, 0);
+  });
 });
