@@ -3,12 +3,13 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { simpleParser, type AddressObject } from 'mailparser';
+import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import { letterMessage, parseSender, supporterMessage, UnsendableError } from '../src/delivery/messages.js';
 import { createMailer } from '../src/delivery/transport.js';
-import { buildTestApp, type TestApp } from './helpers/build-app.js';
+import { auth, buildTestApp, type TestApp } from './helpers/build-app.js';
 import { letterList, queuedLetters } from './helpers/delivery.js';
 import { startSmtp, type TestSmtp } from './helpers/smtp-server.js';
+import { readyCampaign, submit, supporter } from './helpers/supporters.js';
 
 const first = (a: AddressObject | AddressObject[] | undefined) => (Array.isArray(a) ? a[0] : a)?.value;
 const headerNames = (raw: string) => raw.slice(0, raw.indexOf('\n\n')).split('\n').filter((l) => /^\S/.test(l)).map((l) => l.slice(0, l.indexOf(':')).toLowerCase());
@@ -132,5 +133,44 @@ describe('message headers', () => {
         assert.ok([...head].every((c) => c.charCodeAt(0) < 128), 'headers are 7-bit (encoded words)');
       }
     });
+  });
+});
+
+describe('list headers by kind of mail', () => {
+  let smtp: TestSmtp;
+  let t: TestApp;
+  before(async () => {
+    smtp = await startSmtp();
+    t = await buildTestApp({ MAIL_TRANSPORT: smtp.url, PUBLIC_URL: 'https://chorus.example.org' });
+  });
+  after(async () => {
+    await t.close();
+    await smtp.close();
+  });
+
+  it('the confirmation mail is transactional (no List-Unsubscribe); update mail carries one-click unsubscribe', async () => {
+    const { campaign } = await readyCampaign(t.app, { confirmation: 'email' });
+    const jane = { ...supporter('lists'), consentUpdates: true };
+    assert.equal((await submit(t.app, campaign.slug, jane)).statusCode, 202);
+    await t.app.delivery.worker.drain();
+    const [confirmation] = await smtp.parsed();
+    const token = /\/confirm\/([\w-]+)/.exec(confirmation!.text ?? '')?.[1];
+    assert.ok(token, 'the confirmation mail arrived');
+    const lists = (m: ParsedMail) => m.headerLines.map((h) => h.key).filter((k) => k.startsWith('list-'));
+    assert.deepEqual(lists(confirmation!), []);
+
+    assert.equal((await t.app.inject({ method: 'POST', url: `/api/v1/confirmations/${token}` })).statusCode, 200);
+    const posted = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/campaigns/${campaign.id}/updates`,
+      headers: auth,
+      payload: { title: 'Hearing postponed', body: 'The court moved the hearing.', notify: true },
+    });
+    assert.equal(posted.statusCode, 201);
+    await t.app.delivery.worker.drain();
+    // Her two letters went to their targets meanwhile; to her: the confirmation, then the update.
+    const toJane = (await smtp.parsed()).filter((m) => first(m.to)?.[0]?.address === jane.email);
+    assert.deepEqual(toJane.map((m) => m.subject === confirmation!.subject), [true, false]);
+    assert.deepEqual(lists(toJane[1]!).sort(), ['list-unsubscribe', 'list-unsubscribe-post']);
   });
 });
