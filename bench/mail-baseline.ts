@@ -8,7 +8,7 @@ import { serveRpc } from './procs.js';
  * the pool allows. No database, no outbox, no retries: what delivery adds on top of this is
  * what the ratio measures.
  */
-export interface MailBaselineJob {
+interface MailBaselineJob {
   port: number;
   count: number;
   /** nodemailer pool options, the same as the service's transport uses. */
