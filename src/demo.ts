@@ -73,6 +73,8 @@ export function seedDemo(db: Db, services: Services): boolean {
       // The campaign's writing guidance: "don't mention any organizations from which you received this information".
       forbiddenPhrases: ['Open Doors', 'Voice of the Martyrs', 'Mission Network News', 'Forum 18', 'Chorus'],
       noteMaxLength: 1500,
+      guidance:
+        'Do not mention any organization that told you about him: letters are read by the prison. Be respectful of Kazakhstan, keep to words of support and comfort, and write personally.',
     },
     sender: { name: 'Chorus demo organization', postalAddress: { lines: ['1 Example Street'], city: 'Example City', postcode: '00000', country: 'DE' } },
   });

@@ -119,6 +119,17 @@ describe('action page', () => {
     assert.deepEqual(tableCounts(t.app), before);
   });
 
+  it('shows the campaign\'s writing guidance beside the note, escaped, and in the public view', async () => {
+    const guidance = 'Do not mention any organization <b>at all</b>: letters are read by the prison.';
+    const { campaign } = await readyCampaign(t.app, { rules: { forbiddenPhrases: [], noteMaxLength: 1000, guidance } });
+    const page = await t.app.inject({ url: `/c/${campaign.slug}` });
+    assert.match(page.body, /<p class="guidance" id="f-note-guidance"><strong>Please note:<\/strong> Do not mention any organization &lt;b&gt;at all&lt;\/b&gt;: letters are read by the prison\.<\/p>/);
+    assert.match(page.body, /<textarea name="note" id="f-note"[^>]*aria-describedby="f-note-hint f-note-guidance"/);
+    assert.equal((await t.app.inject({ url: `/api/v1/actions/${campaign.slug}` })).json().rules.guidance, guidance);
+    const plain = await readyCampaign(t.app);
+    assert.doesNotMatch((await t.app.inject({ url: `/c/${plain.campaign.slug}` })).body, /f-note-guidance/);
+  });
+
   it('asks for at least one recipient when every target is unticked', async () => {
     const { campaign } = await readyCampaign(t.app);
     const res = await postForm(t.app, `/c/${campaign.slug}`, [...signer(1)]);

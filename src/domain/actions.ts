@@ -107,7 +107,7 @@ export function createActionService(deps: ActionDeps) {
     );
     return {
       ...c,
-      rules: { noteMaxLength: c.rules.noteMaxLength },
+      rules: { noteMaxLength: c.rules.noteMaxLength, guidance: c.rules.guidance },
       // Public fields only, even for in-process callers such as the pages: never a target's address.
       targets: targets.list(c.id).map(({ id, name, title, organization }) => ({ id, name, title, organization })),
       templates: templates.list(c.id).map(({ id, name, locale, subject, body }) => ({ id, name, locale, subject, body })),

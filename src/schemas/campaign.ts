@@ -19,6 +19,8 @@ export const DeliverySchema = z.strictObject({
 export const RulesSchema = z.strictObject({
   forbiddenPhrases: z.array(nonEmptyLine(200)).max(100).default([]),
   noteMaxLength: z.number().int().min(0).max(5000).default(1000),
+  /** Writing guidance shown to supporters beside the note (e.g. "don't mention any organization"). */
+  guidance: text(2000).optional(),
 });
 
 export const SenderSchema = z.strictObject({

@@ -45,7 +45,7 @@ export const PublicCampaignSchema = CampaignSchema.pick({
   confirmation: true,
 })
   .extend({
-    rules: z.object({ noteMaxLength: z.number().int() }),
+    rules: z.object({ noteMaxLength: z.number().int(), guidance: z.string().optional() }),
     targets: z.array(PublicTargetSchema),
     templates: z.array(PublicTemplateSchema),
     updates: z.array(CampaignUpdateSchema.pick({ id: true, title: true, body: true, createdAt: true })),
