@@ -1,12 +1,10 @@
-import { invalid, notFound } from '../errors.js';
-import { compileLetter } from '../render/letter-engine.js';
+import { notFound } from '../errors.js';
 import type { Campaign } from '../schemas/campaign.js';
 import type { Target } from '../schemas/target.js';
 import type { Template } from '../schemas/template.js';
 import type { CampaignService } from './campaigns.js';
 import type { Clock } from './clock.js';
-import { enforceRules, letterContext, type Signer } from './render-letter.js';
-import type { TargetService } from './targets.js';
+import { letterContext, renderContext, type Signer } from './render-letter.js';
 import type { TemplateService } from './templates.js';
 
 /** Stand-ins for what the supporter has not typed yet, in the page's language. */
@@ -32,12 +30,7 @@ export function previewLetter(
   const filled: Signer = { ...signer, name: signer.name || placeholders.name, country: signer.country || 'ZZ' };
   const ctx = letterContext(campaign, target, filled, date);
   if (!signer.country) ctx.supporter.countryName = placeholders.countryName;
-  const rendered = {
-    subject: compileLetter(`${template.id}:subject`, template.subject)(ctx).replace(/\s+/g, ' ').trim(),
-    text: compileLetter(`${template.id}:body`, template.body)(ctx),
-  };
-  enforceRules(campaign, filled, rendered);
-  return rendered;
+  return renderContext(campaign, template, filled, ctx);
 }
 
 export interface PreviewRequest {
@@ -47,15 +40,13 @@ export interface PreviewRequest {
 }
 
 /** Previews for the public action page: any campaign with a public page, one chosen target (else its first). */
-export function createLetterPreviews(deps: { campaigns: CampaignService; targets: TargetService; templates: TemplateService; clock: Clock }) {
-  const { campaigns, targets, templates, clock } = deps;
+export function createLetterPreviews(deps: { campaigns: CampaignService; templates: TemplateService; clock: Clock }) {
+  const { campaigns, templates, clock } = deps;
 
   function forAction(slug: string, req: PreviewRequest, placeholders: PreviewPlaceholders) {
     const campaign = campaigns.getBySlug(slug);
     if (!campaign || campaign.status === 'draft') throw notFound('Campaign');
-    const template = templates.choose(campaign.id, campaign.locale, req.templateId);
-    const target = req.targetId ? targets.get(campaign.id, req.targetId) : targets.list(campaign.id)[0];
-    if (!target) throw invalid('This campaign has no one to write to yet');
+    const { template, target } = templates.letterParts(campaign, req);
     return { target, ...previewLetter(campaign, template, target, req.supporter, placeholders, clock.now()) };
   }
 

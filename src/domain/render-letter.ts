@@ -102,7 +102,16 @@ export function renderLetter(
   signer: Signer,
   date: Date,
 ): { subject: string; text: string } {
-  const ctx = letterContext(campaign, target, signer, date);
+  return renderContext(campaign, template, signer, letterContext(campaign, target, signer, date));
+}
+
+/** Renders a template against a prepared context and applies the campaign's content rules. */
+export function renderContext(
+  campaign: Campaign,
+  template: Template,
+  signer: Signer,
+  ctx: ReturnType<typeof letterContext>,
+): { subject: string; text: string } {
   const rendered = {
     subject: compileLetter(`${template.id}:subject`, template.subject)(ctx).replace(/\s+/g, ' ').trim(),
     text: compileLetter(`${template.id}:body`, template.body)(ctx),

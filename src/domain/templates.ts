@@ -4,6 +4,7 @@ import { templates } from '../db/schema.js';
 import { invalid, notFound } from '../errors.js';
 import { checkTemplate } from '../render/letter-engine.js';
 import type { CreateTemplate, PreviewRequest, Template } from '../schemas/template.js';
+import type { Campaign } from '../schemas/campaign.js';
 import type { CampaignService } from './campaigns.js';
 import type { Clock } from './clock.js';
 import { newId } from './ids.js';
@@ -59,15 +60,21 @@ export function createTemplateService(deps: { db: Db; clock: Clock; campaigns: C
     }
   }
 
+  /** The template and target a preview renders: the ones asked for, else the campaign's defaults. */
+  function letterParts(campaign: Campaign, req: { templateId?: string; targetId?: string }) {
+    const template = choose(campaign.id, campaign.locale, req.templateId);
+    const target = req.targetId ? targets.get(campaign.id, req.targetId) : targets.list(campaign.id)[0];
+    if (!target) throw invalid('This campaign has no one to write to yet');
+    return { template, target };
+  }
+
   function preview(campaignId: string, req: PreviewRequest) {
     const campaign = campaigns.get(campaignId);
-    const template = choose(campaignId, campaign.locale, req.templateId);
-    const target = req.targetId ? targets.get(campaignId, req.targetId) : targets.list(campaignId)[0];
-    if (!target) throw invalid('This campaign has no target yet');
+    const { template, target } = letterParts(campaign, req);
     return renderLetter(campaign, template, target, req.supporter, clock.now());
   }
 
-  return { list, get, choose, create, preview };
+  return { list, get, choose, create, letterParts, preview };
 }
 
 export type TemplateService = ReturnType<typeof createTemplateService>;

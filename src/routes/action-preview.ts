@@ -20,8 +20,8 @@ const PublicPreviewSchema = z.strictObject({
  * campaign's language stand in for a name or country not typed yet.
  */
 export const actionPreviewRoutes: FastifyPluginAsyncZod = async (app) => {
-  const { campaigns, targets, templates } = app.services;
-  const previews = createLetterPreviews({ campaigns, targets, templates, clock: app.clock });
+  const { campaigns, templates } = app.services;
+  const previews = createLetterPreviews({ campaigns, templates, clock: app.clock });
 
   app.post(
     '/api/v1/actions/:slug/preview',

@@ -22,8 +22,8 @@ interface FormState {
 
 /** The supporter's action page (GET /c/{slug}) and its form post, which works without JavaScript. */
 export const actionPages: FastifyPluginAsyncZod = async (app) => {
-  const { actions, campaigns, targets, templates } = app.services;
-  const previews = createLetterPreviews({ campaigns, targets, templates, clock: app.clock });
+  const { actions, campaigns, templates } = app.services;
+  const previews = createLetterPreviews({ campaigns, templates, clock: app.clock });
 
   function say(locale: string, key: string, values?: Record<string, unknown>) {
     return translate(app.pageStrings(locale), locale, key, values);
