@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { createWorker } from '../src/delivery/worker.js';
 import { recount } from '../src/domain/recount.js';
 import { auth, buildTestApp, type TestApp } from './helpers/build-app.js';
-import { hour, letterList, manualClock, minute, queuedLetters, stats } from './helpers/delivery.js';
+import { hour, letterList, manualClock, minute, queuedLetters, stats, testWorker } from './helpers/delivery.js';
 import { startSmtp, type TestSmtp } from './helpers/smtp-server.js';
 import { readyCampaign, submit, supporter } from './helpers/supporters.js';
 
@@ -101,13 +100,7 @@ describe('delivery failures', () => {
     const [broken] = await letterList(t.app, campaign.id);
     // A worker whose transport throws something that is neither SMTP nor network for one letter.
     const real = t.app.delivery.mailer;
-    const worker = createWorker({
-      db: t.app.db,
-      clock,
-      counters: t.app.services.counters,
-      mailFrom: 'Chorus <letters@example.org>',
-      retryBaseMs: 1000,
-      maxAgeMs: 100 * hour,
+    const worker = testWorker(t.app, clock, {
       holdAfter: 3,
       mailer: {
         kind: 'smtp',

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createWorker } from '../src/delivery/worker.js';
 import { buildTestApp, type TestApp } from './helpers/build-app.js';
-import { hour, manualClock, queuedLetters } from './helpers/delivery.js';
+import { manualClock, queuedLetters, testWorker } from './helpers/delivery.js';
 import { readyCampaign, submit, supporter } from './helpers/supporters.js';
 
 describe('supporter mail goes before letters', () => {
@@ -21,13 +20,7 @@ describe('supporter mail goes before letters', () => {
 
     // Recipients in the order the worker hands messages to the transport; four at a time.
     const recipients: string[] = [];
-    const worker = createWorker({
-      db: t.app.db,
-      clock,
-      counters: t.app.services.counters,
-      mailFrom: 'Chorus <letters@example.org>',
-      retryBaseMs: 1000,
-      maxAgeMs: 100 * hour,
+    const worker = testWorker(t.app, clock, {
       concurrency: 4,
       mailer: {
         kind: 'log',

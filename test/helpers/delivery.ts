@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { createWorker, type WorkerOptions } from '../../src/delivery/worker.js';
 import type { Clock } from '../../src/domain/clock.js';
 import { auth, createCampaign, createTarget, createTemplate } from './build-app.js';
 import { submit, supporter } from './supporters.js';
@@ -47,4 +48,17 @@ export async function letterList(app: FastifyInstance, campaignId: string) {
 export async function stats(app: FastifyInstance, campaignId: string) {
   const res = await app.inject({ method: 'GET', url: `/api/v1/campaigns/${campaignId}/stats`, headers: auth });
   return res.json() as { letters: Record<string, number>; byTarget: { lastError: string | null }[] };
+}
+
+/** A second worker on the app's database with its own mailer, for tests that watch or break the transport. */
+export function testWorker(app: FastifyInstance, clock: Clock, opts: Pick<WorkerOptions, 'mailer'> & Partial<WorkerOptions>) {
+  return createWorker({
+    db: app.db,
+    clock,
+    counters: app.services.counters,
+    mailFrom: 'Chorus <letters@example.org>',
+    retryBaseMs: 1000,
+    maxAgeMs: 100 * hour,
+    ...opts,
+  });
 }
