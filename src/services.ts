@@ -8,6 +8,7 @@ import type { Clock } from './domain/clock.js';
 import { createConfirmationService } from './domain/confirmations.js';
 import { createCounters } from './domain/counters.js';
 import { createCountEvents } from './domain/events.js';
+import { dataVersionOf } from './domain/read-cache.js';
 import { createGroupCommit } from './domain/group-commit.js';
 import { createKeyService } from './domain/keys.js';
 import { createLetterService } from './domain/letters.js';
@@ -32,7 +33,7 @@ export function createServices(deps: { db: Db; clock: Clock; config: Config }) {
   const mail = createSupporterMail({ db, outbox, publicUrl: config.PUBLIC_URL });
   const groupCommit = createGroupCommit(db, counters);
   // The ticker reads counts through the action service, which in turn reports changes to it.
-  const events = createCountEvents({ readCount: (campaignId) => actions.countOf(campaigns.get(campaignId)) });
+  const events = createCountEvents({ readCount: (campaignId) => actions.countOf(campaigns.get(campaignId)), foreignCommits: dataVersionOf(db) });
   const actions = createActionService({ db, clock, campaigns, targets, templates, counters, outbox, mail, events, groupCommit });
   const confirmations = createConfirmationService({ db, clock, campaigns, counters, outbox, mail, events, groupCommit });
   const supporters = createSupporterService({

@@ -5,19 +5,39 @@ type Listener = (count: Count) => void;
 /**
  * Count-change fan-out for SSE. Writers only mark a campaign dirty; one shared ticker reads the
  * count once per dirty campaign and hands it to every listener, however many dashboards listen.
+ * Commits of other processes (a separate `npm run worker`) cannot mark anything: `foreignCommits`
+ * (SQLite's data_version) tells the ticker they happened, and it rereads every listened count.
  */
-export function createCountEvents(deps: { readCount(campaignId: string): Count; tickMs?: number; heartbeatMs?: number }) {
+export function createCountEvents(deps: {
+  readCount(campaignId: string): Count;
+  foreignCommits?: () => unknown;
+  tickMs?: number;
+  heartbeatMs?: number;
+}) {
   const listeners = new Map<string, Set<Listener>>();
   const heartbeats = new Set<() => void>();
   const dirty = new Set<string>();
+  /** The last count sent per campaign: a reread that changed nothing sends nothing. */
+  const lastSent = new Map<string, string>();
+  let seenVersion = deps.foreignCommits?.();
   let timer: NodeJS.Timeout | undefined;
   let lastHeartbeat = Date.now();
 
   function tick(): void {
+    if (deps.foreignCommits && listeners.size > 0) {
+      const version = deps.foreignCommits();
+      if (version !== seenVersion) {
+        seenVersion = version;
+        for (const campaignId of listeners.keys()) dirty.add(campaignId);
+      }
+    }
     for (const campaignId of dirty) {
       const set = listeners.get(campaignId);
       if (set && set.size > 0) {
         const count = deps.readCount(campaignId);
+        const body = JSON.stringify(count);
+        if (lastSent.get(campaignId) === body) continue;
+        lastSent.set(campaignId, body);
         for (const fn of set) fn(count);
       }
     }
@@ -45,7 +65,10 @@ export function createCountEvents(deps: { readCount(campaignId: string): Count; 
       ensureTicker();
       return () => {
         set.delete(listener);
-        if (set.size === 0) listeners.delete(campaignId);
+        if (set.size === 0) {
+          listeners.delete(campaignId);
+          lastSent.delete(campaignId);
+        }
         if (heartbeat) heartbeats.delete(heartbeat);
       };
     },

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { openDatabase, type Db } from '../src/db/client.js';
+import { createMailer } from '../src/delivery/transport.js';
+import { createWorker } from '../src/delivery/worker.js';
+import { systemClock } from '../src/domain/clock.js';
+import { createCounters } from '../src/domain/counters.js';
+import type { Count } from '../src/schemas/letter.js';
+import { buildTestApp, type TestApp } from './helpers/build-app.js';
+import { hour, queuedLetters } from './helpers/delivery.js';
+import { startSmtp, type TestSmtp } from './helpers/smtp-server.js';
+
+/** `npm run worker` beside a server at WORKER=off: its commits come from another connection. */
+describe('a separate delivery worker', () => {
+  let t: TestApp;
+  let smtp: TestSmtp;
+  let other: Db;
+  before(async () => {
+    t = await buildTestApp({ RATE_LIMIT_PER_MINUTE: '1000' });
+    smtp = await startSmtp();
+    other = openDatabase(t.dbPath);
+  });
+  after(async () => {
+    other.$client.close();
+    await smtp.close();
+    await t.close();
+  });
+
+  it('moves the server\'s live counts: SSE listeners hear what another process delivered, once', async () => {
+    const { campaign } = await queuedLetters(t.app, 3);
+    const { events } = t.app.services;
+    const heard: Count[] = [];
+    const stop = events.onCount(campaign.id, (count) => heard.push(count));
+    events.tick(); // the other connection's write probe at open was a commit too
+    heard.length = 0;
+    events.tick();
+    assert.equal(heard.length, 0, 'nothing changed since');
+
+    const mailer = createMailer({ url: smtp.url });
+    const worker = createWorker({
+      db: other,
+      mailer,
+      clock: systemClock,
+      counters: createCounters(other),
+      mailFrom: 'Chorus <letters@example.org>',
+      retryBaseMs: 1000,
+      maxAgeMs: hour,
+    });
+    await worker.drain();
+    mailer.close();
+    assert.equal(smtp.raw.length, 3);
+
+    events.tick();
+    assert.deepEqual(heard.map((c) => c.delivered), [3]);
+    events.tick();
+    assert.equal(heard.length, 1, 'an unchanged count is not sent again');
+    stop();
+  });
+});
