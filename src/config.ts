@@ -36,6 +36,8 @@ export const EnvSchema = z.object({
   DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(20),
   /** A claimed message not finished within this time (a crashed worker) is claimed again. */
   DELIVERY_LEASE_SECONDS: z.coerce.number().int().min(1).default(300),
+  /** Longest the worker waits for one send; a send past it is claimed again only once its lease runs out. */
+  DELIVERY_SEND_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(60),
   /** A message failing for reasons other than SMTP or the network is held after this many attempts. */
   DELIVERY_HOLD_AFTER: z.coerce.number().int().min(1).default(5),
   /** Consecutive failures to one recipient domain that pause deliveries to it, and for how long. */

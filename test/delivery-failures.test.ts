@@ -5,6 +5,7 @@ import { auth, buildTestApp, type TestApp } from './helpers/build-app.js';
 import { hour, letterList, manualClock, minute, queuedLetters, stats, testWorker } from './helpers/delivery.js';
 import { startSmtp, type TestSmtp } from './helpers/smtp-server.js';
 import { readyCampaign, submit, supporter } from './helpers/supporters.js';
+import { until } from './helpers/worker-process.js';
 
 describe('delivery failures', () => {
   let smtp: TestSmtp | undefined;
@@ -229,21 +230,58 @@ describe('delivery failures', () => {
     assert.equal(recount(t.app.db).drift, 0);
   });
 
-  it('a send still running at half its lease counts as a temporary failure and is retried', async () => {
+  it('a send past its deadline that is then accepted is recorded as sent once and never sent again', async () => {
     let open = () => {};
     const opened = new Promise<void>((resolve) => (open = resolve));
-    const { t } = await setup((n) => (n === 1 ? { until: opened } : 'accept'), { DELIVERY_LEASE_SECONDS: '2' });
+    const { smtp, t } = await setup((n) => (n === 1 ? { until: opened } : 'accept'), { DELIVERY_SEND_TIMEOUT_SECONDS: '1' });
     try {
       const { campaign } = await queuedLetters(t.app, 1);
-      await t.app.delivery.worker.drain();
+      const worker = t.app.delivery.worker;
+      // tick() returns at the deadline: the send is overdue, not failed.
+      await worker.tick();
       let [letter] = await letterList(t.app, campaign.id);
-      assert.equal(letter!.status, 'queued');
-      assert.match(letter!.lastError ?? '', /ETIMEDOUT: no answer within 1 s/);
-      clock.advance(2000);
-      await t.app.delivery.worker.drain();
+      assert.deepEqual([letter!.status, letter!.attempts, letter!.lastError], ['sending', 1, null]);
+      // Its lease has not run out: nothing claims it again.
+      assert.equal(await worker.tick(), 0);
+      open();
+      await smtp.waitFor(1, 10_000);
+      await until(async () => (await letterList(t.app, campaign.id))[0]!.status === 'sent', 'the late answer recorded');
+      clock.advance(hour);
+      await worker.drain();
       [letter] = await letterList(t.app, campaign.id);
-      assert.equal(letter!.status, 'sent');
-      assert.equal(letter!.attempts, 2);
+      assert.deepEqual([letter!.status, letter!.attempts], ['sent', 1]);
+      assert.equal(smtp.raw.length, 1);
+      assert.equal(smtp.attempts(), 1);
+      assert.equal(recount(t.app.db).drift, 0);
+    } finally {
+      open();
+    }
+  });
+
+  it('a send that never answers is claimed again only once its lease has run out; its late answer then changes nothing', async () => {
+    let open = () => {};
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    const { smtp, t } = await setup((n) => (n === 1 ? { until: opened, then: { code: 451, message: '4.3.0 too late' } } : 'accept'), {
+      DELIVERY_SEND_TIMEOUT_SECONDS: '1',
+      DELIVERY_LEASE_SECONDS: '30',
+    });
+    try {
+      const { campaign } = await queuedLetters(t.app, 1);
+      const worker = t.app.delivery.worker;
+      await worker.tick();
+      clock.advance(29_000);
+      assert.equal(await worker.tick(), 0, 'still leased: not claimed again');
+      clock.advance(2000);
+      assert.equal(await worker.tick(), 1, 'lease run out: claimed again');
+      let [letter] = await letterList(t.app, campaign.id);
+      assert.deepEqual([letter!.status, letter!.attempts], ['sent', 2]);
+      // The first send's 451 finally comes: it belongs to a claim that is over.
+      open();
+      await until(() => smtp.attempts() === 2 && smtp.replied() === 2, 'the first send answered');
+      await worker.drain();
+      [letter] = await letterList(t.app, campaign.id);
+      assert.deepEqual([letter!.status, letter!.attempts, letter!.lastError], ['sent', 2, null]);
+      assert.equal(recount(t.app.db).drift, 0);
     } finally {
       open();
     }

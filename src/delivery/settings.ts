@@ -17,6 +17,7 @@ export function workerSettings(config: Config) {
     maxAgeMs: config.MAX_DELIVERY_AGE_HOURS * 3_600_000,
     concurrency: config.DELIVERY_CONCURRENCY,
     leaseMs: config.DELIVERY_LEASE_SECONDS * 1000,
+    sendTimeoutMs: config.DELIVERY_SEND_TIMEOUT_SECONDS * 1000,
     holdAfter: config.DELIVERY_HOLD_AFTER,
     pauseAfter: config.DELIVERY_PAUSE_AFTER,
     pauseMs: config.DELIVERY_PAUSE_MINUTES * 60_000,

@@ -35,7 +35,11 @@ export interface WorkerOptions {
   pauseAfter?: number;
   /** …for this long. */
   pauseMs?: number;
-  /** Longest a send may take before it counts as a temporary failure (default: half the lease). */
+  /**
+   * Longest the worker waits for a send (DELIVERY_SEND_TIMEOUT_SECONDS). A send past it may still
+   * be delivered, so it is not retried at once: its lease is no longer renewed, a late answer is
+   * still recorded, and only once the lease has run out is the message claimed again.
+   */
   sendTimeoutMs?: number;
   /** Messages in flight at once: the window a crash may duplicate. */
   concurrency?: number;
@@ -69,15 +73,6 @@ export const throttleMark = 'throttled at per-hour limit ';
 const staleThrottle = `status = 'queued' AND lane = 1 AND next_attempt_at > @now AND last_error LIKE '${throttleMark}%'
   AND last_error IS NOT (SELECT '${throttleMark}' || json_extract(c.delivery, '$.perTargetPerHour') FROM campaigns c WHERE c.id = outbox.campaign_id)`;
 
-/** Rejects like a network timeout when `promise` has not settled within `ms`. */
-function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${Math.round(ms / 1000)} s`), { code: 'ETIMEDOUT' })), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
-
 /**
  * The delivery worker: claims due outbox rows with a lease (lane 0 before lane 1), sends them
  * through the mailer with several in flight, and records each outcome with its letter's status
@@ -95,9 +90,9 @@ export function createWorker(opts: WorkerOptions) {
   const pauseMs = opts.pauseMs ?? hour;
   const relayCapMs = Math.min(retryCapMs, 10 * 60_000);
   const concurrency = opts.concurrency ?? (mailer.kind === 'smtp' ? 20 : 8);
-  // Nothing else bounds a send (socket timeouts count inactivity; queued sends wait for a pooled
-  // connection): one still running at half its lease counts as a temporary failure.
-  const sendTimeoutMs = opts.sendTimeoutMs ?? leaseMs / 2;
+  // Socket timeouts count only inactivity and queued sends wait for a pooled connection: this
+  // bounds how long a send holds its place in the window and keeps its lease renewed.
+  const sendTimeoutMs = opts.sendTimeoutMs ?? 60_000;
   const pollMs = opts.pollMs ?? 1000;
   const random = opts.random ?? Math.random;
   const digests = createDigestJob({ db, counters, sender });
@@ -147,17 +142,20 @@ export function createWorker(opts: WorkerOptions) {
       `SELECT count(*) AS n, min(claimed_at) AS first, max(claimed_at) AS last FROM outbox
        WHERE target_id = ? AND claimed_at > ? AND kind = 'letter' AND status IN ('sending', 'sent')`,
     ),
+    // An outcome counts only for the claim it belongs to: `attempts` grows with every claim, so a
+    // late answer to a send whose lease was lost (and claimed again) changes nothing.
+    // A late success also counts once its expired lease was released but before the row was claimed again.
     sent: sql.prepare(
       `UPDATE outbox SET status = 'sent', sent_at = @now, lease_owner = NULL, lease_expires_at = NULL, last_error = NULL, payload = NULL
-       WHERE id = @id AND lease_owner = @owner`,
+       WHERE id = @id AND attempts = @attempts AND (status = 'sending' AND lease_owner = @owner OR status = 'queued' AND lease_owner IS NULL)`,
     ),
     retry: sql.prepare(
       `UPDATE outbox SET status = 'queued', next_attempt_at = @next, lease_owner = NULL, lease_expires_at = NULL, last_error = @error
-       WHERE id = @id AND lease_owner = @owner`,
+       WHERE id = @id AND status = 'sending' AND lease_owner = @owner AND attempts = @attempts`,
     ),
     finish: sql.prepare(
       `UPDATE outbox SET status = @status, lease_owner = NULL, lease_expires_at = NULL, last_error = @error, payload = NULL
-       WHERE id = @id AND lease_owner = @owner`,
+       WHERE id = @id AND status = 'sending' AND lease_owner = @owner AND attempts = @attempts`,
     ),
     domainOk: sql.prepare('UPDATE paused_domains SET consecutive_failures = 0 WHERE domain = ? AND consecutive_failures > 0'),
     domainFailed: sql.prepare(
@@ -351,7 +349,7 @@ export function createWorker(opts: WorkerOptions) {
     };
     if (o.ok) {
       relayFailures = 0;
-      if (stmt.sent.run({ id: job.id, owner, now: at }).changes === 0) return;
+      if (stmt.sent.run({ id: job.id, owner, attempts: job.attempts, now: at }).changes === 0) return;
       letters('sent', null);
       if (job.domain) stmt.domainOk.run(job.domain);
       return;
@@ -369,19 +367,19 @@ export function createWorker(opts: WorkerOptions) {
       }
     }
     const gaveUp = (why: string) => {
-      if (stmt.finish.run({ id: job.id, owner, status: 'failed', error: why }).changes > 0) letters('failed', why);
+      if (stmt.finish.run({ id: job.id, owner, attempts: job.attempts, status: 'failed', error: why }).changes > 0) letters('failed', why);
     };
     if (kind === 'permanent') return gaveUp(reason);
     if (kind === 'unexpected' && job.attempts >= holdAfter) {
       const why = `held after ${job.attempts} attempts: ${reason}`;
-      if (stmt.finish.run({ id: job.id, owner, status: 'held', error: why }).changes > 0) letters('held', why);
+      if (stmt.finish.run({ id: job.id, owner, attempts: job.attempts, status: 'held', error: why }).changes > 0) letters('held', why);
       return;
     }
     const next = now.getTime() + backoffMs(job.attempts, opts.retryBaseMs, retryCapMs, random);
     if (next > Date.parse(job.firstAttemptAt) + opts.maxAgeMs) {
       return gaveUp(`gave up after ${Math.round(opts.maxAgeMs / hour)} h of retries; last: ${reason}`);
     }
-    if (stmt.retry.run({ id: job.id, owner, next: new Date(next).toISOString(), error: reason }).changes > 0) letters('queued', reason);
+    if (stmt.retry.run({ id: job.id, owner, attempts: job.attempts, next: new Date(next).toISOString(), error: reason }).changes > 0) letters('queued', reason);
   }
 
   // Outcomes are committed together: once half the window has finished, when nothing else is in
@@ -459,23 +457,45 @@ export function createWorker(opts: WorkerOptions) {
   }
 
   const inFlight = new Set<Job>();
+  // Sends past their deadline: their leases are no longer renewed, but they keep their place in
+  // the window (a crash could still send them twice) until they answer or their lease runs out.
+  const overdue = new Set<Job>();
   const sends = new Set<Promise<void>>();
   function launch(job: Job): Promise<void> {
     const p = deliver(job).finally(() => sends.delete(p));
     sends.add(p);
     return p;
   }
+  async function attempt(job: Job): Promise<Outcome> {
+    try {
+      await mailer.send(job.message());
+      return { job, ok: true };
+    } catch (err) {
+      if (classify(err).kind === 'unexpected') opts.log?.error({ err, outboxId: job.id }, 'delivery failed unexpectedly');
+      return { job, ok: false, err };
+    }
+  }
+  /** Resolves with the send's outcome, or once it is overdue; an overdue send's outcome is recorded when it comes. */
   async function deliver(job: Job): Promise<void> {
     inFlight.add(job);
-    let outcome: Outcome;
-    try {
-      await withDeadline(mailer.send(job.message()), sendTimeoutMs);
-      outcome = { job, ok: true };
-    } catch (err) {
-      outcome = { job, ok: false, err };
-      if (classify(err).kind === 'unexpected') opts.log?.error({ err, outboxId: job.id }, 'delivery failed unexpectedly');
-    }
+    const sending = attempt(job);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<null>((resolve) => (timer = setTimeout(resolve, sendTimeoutMs, null)));
+    const outcome = await Promise.race([sending, deadline]);
+    clearTimeout(timer);
     inFlight.delete(job);
+    if (outcome) return settled(outcome);
+    opts.log?.warn({ outboxId: job.id, seconds: Math.round(sendTimeoutMs / 1000) }, 'send unanswered past its deadline; it is claimed again only once its lease runs out');
+    overdue.add(job);
+    const release = setTimeout(() => overdue.delete(job) && wake(), leaseMs).unref();
+    // Recorded whenever it comes: the claim's fence (attempts) keeps it from touching a later claim.
+    void sending.then((late) => {
+      clearTimeout(release);
+      overdue.delete(job);
+      settled(late);
+    });
+  }
+  function settled(outcome: Outcome): void {
     pending.push(outcome);
     // After a failed write, wait for its retry timer instead of hammering the database.
     if (Date.now() < flushRetryAt) flushTimer ??= setTimeout(flush, flushRetryAt - Date.now());
@@ -483,7 +503,7 @@ export function createWorker(opts: WorkerOptions) {
     else flushTimer ??= setTimeout(flush, flushMs);
     wake();
   }
-  const busy = () => inFlight.size + pending.length;
+  const busy = () => inFlight.size + overdue.size + pending.length;
   /** Outbox ids this worker still answers for, as JSON for SQLite's json_each. */
   const liveIds = () => JSON.stringify([...[...inFlight].map((j) => j.id), ...pending.map((o) => o.job.id)]);
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 
 /** What the test server answers to the n-th message it receives (1-based). */
-export type Reply = 'accept' | { code: number; message: string } | { delayMs: number } | { until: Promise<unknown> };
+export type Reply = 'accept' | { code: number; message: string } | { delayMs: number } | { until: Promise<unknown>; then?: Reply };
 
 export interface TestSmtp {
   url: string;
@@ -14,6 +14,8 @@ export interface TestSmtp {
   errors: Error[];
   /** How many DATA commands arrived (accepted or not). */
   attempts(): number;
+  /** How many of them were answered (accepted or refused). */
+  replied(): number;
   parsed(): Promise<ParsedMail[]>;
   /** Resolves when at least n messages were accepted. */
   waitFor(n: number, timeoutMs?: number): Promise<void>;
@@ -25,6 +27,7 @@ export interface TestSmtp {
 export async function startSmtp(plan: (n: number, raw: Buffer) => Reply = () => 'accept', port = 0): Promise<TestSmtp> {
   const raw: Buffer[] = [];
   let count = 0;
+  let answered = 0;
   let answer = plan;
   const waiters: (() => void)[] = [];
   const server = new SMTPServer({
@@ -37,17 +40,19 @@ export async function startSmtp(plan: (n: number, raw: Buffer) => Reply = () => 
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
         const message = Buffer.concat(chunks);
-        const r = answer(++count, message);
-        const accept = () => {
-          raw.push(message);
-          waiters.splice(0).forEach((w) => w());
-          callback(null);
+        const respond = (r: Reply): void => {
+          if (r === 'accept') {
+            raw.push(message);
+            answered += 1;
+            waiters.splice(0).forEach((w) => w());
+            return callback(null);
+          }
+          if ('delayMs' in r) return void setTimeout(() => respond('accept'), r.delayMs);
+          if ('until' in r) return void r.until.then(() => respond(r.then ?? 'accept'));
+          answered += 1;
+          callback(Object.assign(new Error(r.message), { responseCode: r.code }));
         };
-        if (r === 'accept') return accept();
-        if ('delayMs' in r) return void setTimeout(accept, r.delayMs);
-        if ('until' in r) return void r.until.then(accept);
-        const err = Object.assign(new Error(r.message), { responseCode: r.code });
-        callback(err);
+        respond(answer(++count, message));
       });
     },
   });
@@ -66,6 +71,7 @@ export async function startSmtp(plan: (n: number, raw: Buffer) => Reply = () => 
     raw,
     errors,
     attempts: () => count,
+    replied: () => answered,
     parsed: () => Promise.all(raw.map((r) => simpleParser(r))),
     async waitFor(n, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;

@@ -37,9 +37,9 @@ export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
 }
 
 /** Polls `check` until it returns true (the test's own timeout bounds the wait). */
-export async function until(check: () => boolean, what: string, timeoutMs = 60_000, everyMs = 50): Promise<void> {
+export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000, everyMs = 50): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
