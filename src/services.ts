@@ -11,6 +11,7 @@ import { createCountEvents } from './domain/events.js';
 import { dataVersionOf } from './domain/read-cache.js';
 import { createGroupCommit } from './domain/group-commit.js';
 import { createKeyService } from './domain/keys.js';
+import { createLetterLifecycle } from './domain/letter-lifecycle.js';
 import { createLetterService } from './domain/letters.js';
 import { loadSecret } from './domain/secrets.js';
 import { createStatsService } from './domain/stats.js';
@@ -29,26 +30,27 @@ export function createServices(deps: { db: Db; clock: Clock; config: Config }) {
   const targets = createTargetService({ db, clock, campaigns });
   const templates = createTemplateService({ db, clock, campaigns, targets });
   const counters = createCounters(db);
+  const lifecycle = createLetterLifecycle({ db, counters });
   const outbox = createOutboxWriter(db);
   const mail = createSupporterMail({ db, outbox, publicUrl: config.PUBLIC_URL });
-  const groupCommit = createGroupCommit(db, counters);
-  // The ticker reads counts through the action service, which in turn reports changes to it.
+  const groupCommit = createGroupCommit(db, counters, lifecycle.announce);
+  // The ticker reads counts through the action service; every committed letter move marks its campaign.
   const events = createCountEvents({ readCount: (campaignId) => actions.countOf(campaigns.get(campaignId)), foreignCommits: dataVersionOf(db) });
-  const actions = createActionService({ db, clock, campaigns, targets, templates, counters, outbox, mail, events, groupCommit });
-  const confirmations = createConfirmationService({ db, clock, campaigns, counters, outbox, mail, events, groupCommit });
+  lifecycle.onMoved(({ campaignId }) => events.changed(campaignId));
+  const actions = createActionService({ db, clock, campaigns, targets, templates, counters, lifecycle, outbox, mail, groupCommit });
+  const confirmations = createConfirmationService({ db, clock, campaigns, lifecycle, outbox, mail, groupCommit });
   const supporters = createSupporterService({
     db,
     clock,
-    counters,
+    lifecycle,
     mail,
-    events,
     unsubscribeKey: loadSecret(db, 'unsubscribe-key'),
     retention: { bodyDays: config.RETENTION_BODY_DAYS, contactDays: config.RETENTION_CONTACT_DAYS },
   });
   hooks.onNotifyUpdate = (campaign, update) => supporters.notifyUpdate(campaign, update);
-  const letters = createLetterService({ db, clock, counters, events });
+  const letters = createLetterService({ db, clock, lifecycle });
   const stats = createStatsService({ db, campaigns, targets, counters });
-  return { keys, adminSessions, campaigns, targets, templates, counters, outbox, events, groupCommit, actions, confirmations, supporters, letters, stats };
+  return { keys, adminSessions, campaigns, targets, templates, counters, lifecycle, outbox, events, groupCommit, actions, confirmations, supporters, letters, stats };
 }
 
 export type Services = ReturnType<typeof createServices>;

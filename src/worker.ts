@@ -8,6 +8,7 @@ import { createMailer } from './delivery/transport.js';
 import { createWorker } from './delivery/worker.js';
 import { systemClock } from './domain/clock.js';
 import { createCounters } from './domain/counters.js';
+import { createLetterLifecycle } from './domain/letter-lifecycle.js';
 
 /**
  * `npm run worker`: delivery in its own process, next to a server started with WORKER=off (or
@@ -19,7 +20,8 @@ function main() {
   const db = openDatabase(config.DATABASE_PATH);
   runMigrations(db);
   const mailer = createMailer(transportOptions(config));
-  const worker = createWorker({ ...workerSettings(config), db, mailer, clock: systemClock, counters: createCounters(db), log });
+  const lifecycle = createLetterLifecycle({ db, counters: createCounters(db) });
+  const worker = createWorker({ ...workerSettings(config), db, mailer, clock: systemClock, lifecycle, log });
 
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err) log.error({ err }, 'closing after an error');

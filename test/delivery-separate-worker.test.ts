@@ -5,6 +5,7 @@ import { createMailer } from '../src/delivery/transport.js';
 import { createWorker } from '../src/delivery/worker.js';
 import { systemClock } from '../src/domain/clock.js';
 import { createCounters } from '../src/domain/counters.js';
+import { createLetterLifecycle } from '../src/domain/letter-lifecycle.js';
 import type { Count } from '../src/schemas/letter.js';
 import { buildTestApp, type TestApp } from './helpers/build-app.js';
 import { hour, queuedLetters } from './helpers/delivery.js';
@@ -41,7 +42,7 @@ describe('a separate delivery worker', () => {
       db: other,
       mailer,
       clock: systemClock,
-      counters: createCounters(other),
+      lifecycle: createLetterLifecycle({ db: other, counters: createCounters(other) }),
       mailFrom: 'Chorus <letters@example.org>',
       retryBaseMs: 1000,
       maxAgeMs: hour,

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { openDatabase, runMigrations, type Db } from '../src/db/client.js';
 import { createCounters, type Counters } from '../src/domain/counters.js';
 import { createGroupCommit } from '../src/domain/group-commit.js';
+import type { LetterMove } from '../src/domain/letter-lifecycle.js';
 
 let dir: string;
 let db: Db;
@@ -32,7 +33,7 @@ const keys = () => (db.$client.prepare('SELECT k FROM t ORDER BY k').pluck().all
 
 test('writes of one turn commit together, and each promise resolves once its write is visible to another connection', async () => {
   db.$client.exec('DELETE FROM t');
-  const gc = createGroupCommit(db, counters);
+  const gc = createGroupCommit(db, counters, () => {});
   const other = new Database(join(dir, 'gc.db'), { readonly: true });
   const seen = await Promise.all(
     ['a', 'b', 'c'].map((k) => gc.run(insert(k)).then(() => other.prepare('SELECT count(*) FROM t WHERE k = ?').pluck().get(k))),
@@ -43,7 +44,7 @@ test('writes of one turn commit together, and each promise resolves once its wri
 
 test('a write that fails before changing anything is rejected alone', async () => {
   db.$client.exec('DELETE FROM t');
-  const gc = createGroupCommit(db, counters);
+  const gc = createGroupCommit(db, counters, () => {});
   const results = await Promise.allSettled([
     gc.run(insert('a')),
     gc.run(() => {
@@ -58,7 +59,7 @@ test('a write that fails before changing anything is rejected alone', async () =
 
 test('a write that fails after changing rows leaves none of them, and the others in its batch still commit', async () => {
   db.$client.exec('DELETE FROM t');
-  const gc = createGroupCommit(db, counters);
+  const gc = createGroupCommit(db, counters, () => {});
   let attempts = 0;
   const results = await Promise.allSettled([
     gc.run(insert('a')),
@@ -82,7 +83,7 @@ test('a write that fails after changing rows leaves none of them, and the others
 
 test('a batch is flushed as soon as it reaches its size limit', async () => {
   db.$client.exec('DELETE FROM t');
-  const gc = createGroupCommit(db, counters, 2);
+  const gc = createGroupCommit(db, counters, () => {}, 2);
   const first = gc.run(insert('a'));
   gc.run(insert('b'));
   // The second write filled the batch: both are committed before the next event-loop turn.
@@ -92,7 +93,7 @@ test('a batch is flushed as soon as it reaches its size limit', async () => {
 
 test('counter changes are summed over the batch and written in its transaction; a failed write adds none', async () => {
   db.$client.exec('DELETE FROM t; DELETE FROM counters');
-  const gc = createGroupCommit(db, counters);
+  const gc = createGroupCommit(db, counters, () => {});
   const value = (name: string) => counters.get('cmp_1', name);
   const results = await Promise.allSettled([
     gc.run((w) => {
@@ -128,4 +129,33 @@ test('counter changes are summed over the batch and written in its transaction; 
   assert.deepEqual(replayed.map((r) => r.status), ['fulfilled', 'rejected']);
   assert.equal(value('letters').value, 3);
   assert.equal(keys(), 'a,c,d');
+});
+
+test('letter moves are announced once their batch has committed, and only those of writes that succeeded', async () => {
+  db.$client.exec('DELETE FROM t');
+  const announced: { moves: string[]; visible: number }[] = [];
+  const other = new Database(join(dir, 'gc.db'), { readonly: true });
+  const gc = createGroupCommit(db, counters, (moves) =>
+    announced.push({ moves: moves.map((m) => m.letterId), visible: other.prepare('SELECT count(*) FROM t').pluck().get() as number }),
+  );
+  const move = (letterId: string): LetterMove => ({ letterId, campaignId: 'cmp_1', targetId: 'tgt_1', from: 'queued', to: 'sending' });
+  const results = await Promise.allSettled([
+    gc.run((w) => {
+      insert('a')();
+      w.moved(move('ltr_a'));
+    }),
+    gc.run((w) => {
+      w.moved(move('ltr_b'));
+      insert('b')();
+      throw new Error('failed after writing');
+    }),
+    gc.run((w) => {
+      w.moved(move('ltr_c'));
+      insert('c')();
+    }),
+  ]);
+  other.close();
+  assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+  // One announcement for the batch, after the commit (another connection already sees both rows).
+  assert.deepEqual(announced, [{ moves: ['ltr_a', 'ltr_c'], visible: 2 }]);
 });

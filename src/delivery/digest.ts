@@ -1,8 +1,8 @@
 import type { SendMailOptions } from 'nodemailer';
-import { writeTx, type Db } from '../db/client.js';
+import type { Db } from '../db/client.js';
 import type { LetterStatus } from '../db/schema.js';
-import { createTally, type Counters, type Tally } from '../domain/counters.js';
 import { newId } from '../domain/ids.js';
+import type { LetterLifecycle, MoveScope } from '../domain/letter-lifecycle.js';
 import { countryName } from '../domain/render-letter.js';
 import { mailbox, oneLine, UnsendableError, type Sender } from './messages.js';
 import { lanes, recipientDomain } from './outbox.js';
@@ -33,8 +33,8 @@ type Member = {
  * letters follow that mail's fate: sent, retried, failed or held together. A letter held,
  * erased or cut off from its target meanwhile leaves the digest before it is (re)sent.
  */
-export function createDigestJob(deps: { db: Db; counters: Pick<Counters, 'bump' | 'letterMove'>; sender: Sender }) {
-  const { db, counters, sender } = deps;
+export function createDigestJob(deps: { db: Db; lifecycle: LetterLifecycle; sender: Sender }) {
+  const { db, lifecycle, sender } = deps;
   const sql = db.$client;
   const stmt = {
     campaigns: sql.prepare(
@@ -53,7 +53,6 @@ export function createDigestJob(deps: { db: Db; counters: Pick<Counters, 'bump' 
     ),
     bind: sql.prepare("UPDATE outbox SET status = 'sending', digest_id = ? WHERE id = ?"),
     settle: sql.prepare("UPDATE outbox SET status = ? WHERE id = ?"),
-    letterMove: sql.prepare('UPDATE letters SET status = ?, last_error = ? WHERE id = ?'),
     ran: sql.prepare('INSERT INTO digest_runs (campaign_id, last_run_at) VALUES (?, ?) ON CONFLICT (campaign_id) DO UPDATE SET last_run_at = excluded.last_run_at'),
     members: sql.prepare(
       `SELECT o.id, o.letter_id AS letterId, l.status, l.body, t.deleted_at AS targetDeletedAt
@@ -72,22 +71,19 @@ export function createDigestJob(deps: { db: Db; counters: Pick<Counters, 'bump' 
     ),
   };
 
-  function move(m: { letterId: string; targetId: string; status: LetterStatus }, campaignId: string, to: LetterStatus, error: string | null, tally: Tally) {
-    stmt.letterMove.run(to, error, m.letterId);
-    tally.add(campaignId, counters.letterMove(m.targetId, m.status, to));
+  function move(scope: MoveScope, m: Member, campaignId: string, to: LetterStatus, at: string, error: string | null) {
+    lifecycle.move(scope, { id: m.letterId, campaignId, targetId: m.targetId, status: m.status }, to, at, error);
   }
 
-  /** Gathers the letters of every campaign whose digest is due; returns the campaigns whose counts changed. Runs in its own transaction. */
-  function run(now: Date): Set<string> {
+  /** Gathers the letters of every campaign whose digest is due, in its own transaction. */
+  function run(now: Date): void {
     const at = now.toISOString();
-    const changed = new Set<string>();
     const due = (stmt.campaigns.all() as { id: string; delivery: string; lastRunAt: string | null; firstWaiting: string }[]).filter((c) => {
       const every = (JSON.parse(c.delivery) as { digestEveryMinutes?: number }).digestEveryMinutes ?? defaultEveryMinutes;
       return Date.parse(c.lastRunAt ?? c.firstWaiting) + every * 60_000 <= now.getTime();
     });
-    if (due.length === 0) return changed;
-    const tally = createTally();
-    writeTx(db, () => {
+    if (due.length === 0) return;
+    lifecycle.transaction((scope) => {
       for (const c of due) {
         const byTarget = new Map<string, Member[]>();
         for (const m of stmt.waiting.all(c.id) as Member[]) {
@@ -96,7 +92,7 @@ export function createDigestJob(deps: { db: Db; counters: Pick<Counters, 'bump' 
           const why = m.targetDeletedAt ? removedTarget : m.body === null ? erasedText : null;
           if (why) {
             stmt.settle.run('failed', m.id);
-            move(m, c.id, 'failed', why, tally);
+            move(scope, m, c.id, 'failed', at, why);
             continue;
           }
           const list = byTarget.get(m.targetId) ?? [];
@@ -110,16 +106,13 @@ export function createDigestJob(deps: { db: Db; counters: Pick<Counters, 'bump' 
             stmt.insert.run(digestId, lanes.letters, c.id, targetId, email ? recipientDomain(email) : null, at, at);
             for (const m of members.slice(i, i + lettersPerDigest)) {
               stmt.bind.run(digestId, m.id);
-              move(m, c.id, 'sending', null, tally);
+              move(scope, m, c.id, 'sending', at, null);
             }
           }
         }
         stmt.ran.run(c.id, at);
-        changed.add(c.id);
       }
-      tally.write(counters, at);
     });
-    return changed;
   }
 
   /**

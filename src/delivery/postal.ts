@@ -4,8 +4,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { writeTx, type Db } from '../db/client.js';
 import type { LetterStatus, PostalAddress } from '../db/schema.js';
 import type { Clock } from '../domain/clock.js';
-import { createTally, type Counters } from '../domain/counters.js';
-import type { CountEvents } from '../domain/events.js';
+import type { LetterLifecycle } from '../domain/letter-lifecycle.js';
 import { countryName, formatDate } from '../domain/render-letter.js';
 import { newId } from '../domain/ids.js';
 import { conflict, notFound } from '../errors.js';
@@ -49,8 +48,8 @@ export interface PrintRun {
  * address placed for a DIN 5008 window envelope), and marking letters mailed. Nothing goes
  * over the network.
  */
-export function createPostalService(deps: { db: Db; clock: Clock; counters: Pick<Counters, 'bump' | 'letterMove'>; events: Pick<CountEvents, 'changed'> }) {
-  const { db, clock, counters, events } = deps;
+export function createPostalService(deps: { db: Db; clock: Clock; lifecycle: LetterLifecycle }) {
+  const { db, clock, lifecycle } = deps;
   const sql = db.$client;
   const runColumns = 'id, campaign_id AS campaignId, status, letters, created_at AS createdAt, mailed_at AS mailedAt';
   const stmt = {
@@ -78,7 +77,6 @@ export function createPostalService(deps: { db: Db; clock: Clock; counters: Pick
     queuedOfRun: sql.prepare(
       "SELECT l.id, l.target_id AS targetId FROM print_run_letters r JOIN letters l ON l.id = r.letter_id WHERE r.print_run_id = ? AND l.status = 'queued'",
     ),
-    mailed: sql.prepare("UPDATE letters SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ? AND status = 'queued'"),
     runMailed: sql.prepare('UPDATE print_runs SET mailed_at = coalesce(mailed_at, ?) WHERE id = ?'),
   };
 
@@ -169,7 +167,7 @@ export function createPostalService(deps: { db: Db; clock: Clock; counters: Pick
   function markMailed(campaign: Campaign, by: { printRunId: string } | { ids: string[] }): number {
     if (campaign.delivery.mode !== 'postal') throw conflict('Only letters of a postal campaign are mailed by hand');
     const at = clock.now().toISOString();
-    const marked = writeTx(db, () => {
+    return lifecycle.transaction((scope) => {
       type Row = { id: string; targetId: string };
       let rows: Row[];
       if ('printRunId' in by) {
@@ -179,18 +177,8 @@ export function createPostalService(deps: { db: Db; clock: Clock; counters: Pick
       } else {
         rows = by.ids.map((id) => stmt.queuedById.get(id, campaign.id) as Row | undefined).filter((r) => r !== undefined);
       }
-      const tally = createTally();
-      let n = 0;
-      for (const r of rows) {
-        if (stmt.mailed.run(at, r.id).changes === 0) continue;
-        tally.add(campaign.id, counters.letterMove(r.targetId, 'queued', 'sent'));
-        n += 1;
-      }
-      tally.write(counters, at);
-      return n;
+      return rows.filter((r) => lifecycle.move(scope, { ...r, campaignId: campaign.id, status: 'queued' }, 'sent', at, null)).length;
     });
-    if (marked > 0) events.changed(campaign.id);
-    return marked;
   }
 
   return { createRun, getRun, recentRuns, pdf, markMailed };

@@ -4,7 +4,7 @@ import type { SendMailOptions } from 'nodemailer';
 import { writeTx, type Db } from '../db/client.js';
 import type { LetterStatus, MailPayload } from '../db/schema.js';
 import type { Clock } from '../domain/clock.js';
-import { createTally, type Counters, type Tally } from '../domain/counters.js';
+import type { LetterLifecycle, MoveScope } from '../domain/letter-lifecycle.js';
 import { createDigestJob, removedTarget } from './digest.js';
 import { backoffMs, classify } from './failures.js';
 import { letterMessage, parseSender, supporterMessage, UnsendableError, type LetterMail } from './messages.js';
@@ -15,11 +15,10 @@ export interface WorkerOptions {
   db: Db;
   mailer: Mailer;
   clock: Clock;
-  counters: Pick<Counters, 'bump' | 'letterMove'>;
+  /** Moves letters with their counters; announces the moves once they commit. */
+  lifecycle: LetterLifecycle;
   /** MAIL_FROM. */
   mailFrom: string;
-  /** Called after a commit that changed a campaign's letter counts (SSE fan-out). */
-  onChanged?: (campaignId: string) => void;
   log?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
   /** First retry delay after a temporary failure (RETRY_BASE_MS); later ones double, with jitter. */
   retryBaseMs: number;
@@ -79,7 +78,7 @@ const staleThrottle = `status = 'queued' AND lane = 1 AND next_attempt_at > @now
  * and counters in one transaction. Outcomes finishing in the same event-loop turn share a commit.
  */
 export function createWorker(opts: WorkerOptions) {
-  const { db, mailer, clock, counters } = opts;
+  const { db, mailer, clock, lifecycle } = opts;
   const sql = db.$client;
   const sender = parseSender(opts.mailFrom);
   const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
@@ -95,7 +94,7 @@ export function createWorker(opts: WorkerOptions) {
   const sendTimeoutMs = opts.sendTimeoutMs ?? 60_000;
   const pollMs = opts.pollMs ?? 1000;
   const random = opts.random ?? Math.random;
-  const digests = createDigestJob({ db, counters, sender });
+  const digests = createDigestJob({ db, lifecycle, sender });
 
   const stmt = {
     // Never our own rows still in flight or waiting to be recorded (`live`): their sends may yet succeed.
@@ -135,8 +134,7 @@ export function createWorker(opts: WorkerOptions) {
          s.email AS supporterEmail, t.name AS targetName, t.email AS targetEmail, t.deleted_at AS targetDeletedAt
        FROM letters l JOIN supporters s ON s.id = l.supporter_id JOIN targets t ON t.id = l.target_id WHERE l.id = ?`,
     ),
-    letterStatus: sql.prepare('SELECT campaign_id AS campaignId, target_id AS targetId, status FROM letters WHERE id = ?'),
-    moveLetter: sql.prepare('UPDATE letters SET status = @to, last_error = @error, sent_at = coalesce(@sentAt, sent_at) WHERE id = @id'),
+    letterStatus: sql.prepare('SELECT id, campaign_id AS campaignId, target_id AS targetId, status FROM letters WHERE id = ?'),
     letterAttempt: sql.prepare('UPDATE letters SET attempts = attempts + 1 WHERE id = ?'),
     throttle: sql.prepare(
       `SELECT count(*) AS n, min(claimed_at) AS first, max(claimed_at) AS last FROM outbox
@@ -174,12 +172,10 @@ export function createWorker(opts: WorkerOptions) {
     targetDeletedAt: string | null;
   };
 
-  /** Moves a letter to `to` with its counters, in the caller's transaction. */
-  function moveLetter(letterId: string, to: LetterStatus, at: string, error: string | null, tally: Tally): void {
-    const l = stmt.letterStatus.get(letterId) as { campaignId: string; targetId: string; status: LetterStatus } | undefined;
-    if (!l) return;
-    stmt.moveLetter.run({ id: letterId, to, error, sentAt: to === 'sent' ? at : null });
-    if (l.status !== to) tally.add(l.campaignId, counters.letterMove(l.targetId, l.status, to));
+  /** Moves a letter, as it is now, to `to` with its counters, in the caller's transaction. */
+  function moveLetter(scope: MoveScope, letterId: string, to: LetterStatus, at: string, error: string | null): void {
+    const l = stmt.letterStatus.get(letterId) as { id: string; campaignId: string; targetId: string; status: LetterStatus } | undefined;
+    if (l) lifecycle.move(scope, l, to, at, error);
   }
 
   // Relay trouble makes the whole worker wait (backing off while it lasts) instead of pausing domains.
@@ -204,10 +200,6 @@ export function createWorker(opts: WorkerOptions) {
     writeTx(db, () => stmt.rethrottle.run({ now: at }));
   }
 
-  function notify(campaignIds: Iterable<string>): void {
-    if (opts.onChanged) for (const id of campaignIds) opts.onChanged(id);
-  }
-
   /**
    * Claims up to `max` due messages, lane 0 first; letters of a paused campaign wait until it
    * resumes (supporter mail still goes). In the same transaction: expired leases are
@@ -217,8 +209,7 @@ export function createWorker(opts: WorkerOptions) {
   function claim(max: number): Job[] {
     const jobs: Job[] = [];
     if (clock.now().getTime() < relayWaitUntil) return jobs;
-    const tally = createTally();
-    writeTx(db, () => {
+    lifecycle.transaction((scope) => {
       const now = clock.now();
       const at = now.toISOString();
       stmt.reclaim.run({ now: at, owner, live: liveIds() });
@@ -257,14 +248,12 @@ export function createWorker(opts: WorkerOptions) {
               | { attempts: number; firstAttemptAt: string; payload: string | null }
               | undefined;
             if (!claimed) continue;
-            const job = prepare(row, claimed, at, tally);
+            const job = prepare(scope, row, claimed, at);
             if (job) jobs.push(job);
           }
         }
       }
-      tally.write(counters, at);
     });
-    notify(tally.campaigns());
     return jobs;
   }
 
@@ -295,14 +284,14 @@ export function createWorker(opts: WorkerOptions) {
 
   /** Loads what a claimed row needs to become a message; letters move to `sending`. */
   function prepare(
+    scope: MoveScope,
     row: { id: string; kind: string; letterId: string | null; domain: string | null },
     claimed: { attempts: number; firstAttemptAt: string; payload: string | null },
     at: string,
-    tally: Tally,
   ): Job | null {
     const base = { id: row.id, kind: row.kind, letterId: row.letterId, domain: row.domain, attempts: claimed.attempts, firstAttemptAt: claimed.firstAttemptAt };
     if (row.kind === 'digest') {
-      const moved = digests.claim(row.id, (id, to, error) => moveLetter(id, to, at, error, tally));
+      const moved = digests.claim(row.id, (id, to, error) => moveLetter(scope, id, to, at, error));
       return moved ? { ...base, message: () => digests.message(row.id) } : null;
     }
     if (!row.letterId) {
@@ -322,10 +311,8 @@ export function createWorker(opts: WorkerOptions) {
       return null;
     }
     stmt.letterAttempt.run(letter.id);
-    if (letter.status !== 'sending') {
-      stmt.moveLetter.run({ id: letter.id, to: 'sending', error: null, sentAt: null });
-      tally.add(letter.campaignId, counters.letterMove(letter.targetId, letter.status, 'sending'));
-    }
+    // Already `sending` when claimed again after a crash.
+    if (letter.status !== 'sending') lifecycle.move(scope, letter, 'sending', at, null);
     return {
       ...base,
       message: () => {
@@ -337,14 +324,14 @@ export function createWorker(opts: WorkerOptions) {
   }
 
   /** Records one outcome: the outbox row, its letter(s) with counters, the domain's failure streak. */
-  function record(o: Outcome, now: Date, tally: Tally): void {
+  function record(scope: MoveScope, o: Outcome, now: Date): void {
     const at = now.toISOString();
     const { job } = o;
     const letters = (status: LetterStatus, error: string | null) => {
-      if (job.letterId) moveLetter(job.letterId, status, at, error, tally);
+      if (job.letterId) moveLetter(scope, job.letterId, status, at, error);
       if (job.kind === 'digest') {
-        const left = digests.settle(job.id, status, (id, to, why) => moveLetter(id, to, at, why, tally));
-        for (const id of left) moveLetter(id, status, at, error, tally);
+        const left = digests.settle(job.id, status, (id, to, why) => moveLetter(scope, id, to, at, why));
+        for (const id of left) moveLetter(scope, id, status, at, error);
       }
     };
     if (o.ok) {
@@ -392,15 +379,12 @@ export function createWorker(opts: WorkerOptions) {
   let flushRetryAt = 0;
   let closed = false;
 
-  /** Records a batch in one transaction; adds the campaigns whose counts changed to `changed`. */
-  function commit(batch: Outcome[], changed: Set<string>): void {
-    const tally = createTally();
-    writeTx(db, () => {
+  /** Records a batch in one transaction. */
+  function commit(batch: Outcome[]): void {
+    lifecycle.transaction((scope) => {
       const now = clock.now();
-      for (const o of batch) record(o, now, tally);
-      tally.write(counters, now.toISOString());
+      for (const o of batch) record(scope, o, now);
     });
-    for (const id of tally.campaigns()) changed.add(id);
   }
 
   /**
@@ -415,13 +399,12 @@ export function createWorker(opts: WorkerOptions) {
     if (pending.length === 0 || closed) return;
     const batch = pending;
     pending = [];
-    const changed = new Set<string>();
     try {
-      commit(batch, changed);
+      commit(batch);
       flushFailures = 0;
       flushRetryAt = 0;
     } catch (err) {
-      const kept = environmental(err) ? batch : commitEach(batch, changed);
+      const kept = environmental(err) ? batch : commitEach(batch);
       opts.log?.error({ err, outcomes: batch.length, kept: kept.length }, 'recording delivery outcomes failed; trying again');
       pending = kept.concat(pending);
       if (pending.length > 0) {
@@ -431,21 +414,16 @@ export function createWorker(opts: WorkerOptions) {
         flushTimer = setTimeout(flush, delay);
       }
     }
-    try {
-      notify(changed);
-    } catch (err) {
-      opts.log?.error({ err }, 'notifying count changes failed');
-    }
     // Recorded outcomes free their place in the window: the loop may claim again.
     wake();
   }
 
   /** Commits each outcome on its own; returns those that still failed (given up after `maxRecordTries`). */
-  function commitEach(batch: Outcome[], changed: Set<string>): Outcome[] {
+  function commitEach(batch: Outcome[]): Outcome[] {
     const kept: Outcome[] = [];
     for (const o of batch) {
       try {
-        commit([o], changed);
+        commit([o]);
       } catch (err) {
         o.tries = (o.tries ?? 0) + 1;
         if (o.tries < maxRecordTries) kept.push(o);
@@ -542,8 +520,7 @@ export function createWorker(opts: WorkerOptions) {
       try {
         if (Date.now() - lastDigest >= pollMs) {
           lastDigest = Date.now();
-          const changed = digests.run(clock.now());
-          notify(changed);
+          digests.run(clock.now());
           rethrottle(clock.now());
         }
         const free = concurrency - busy();
@@ -559,7 +536,7 @@ export function createWorker(opts: WorkerOptions) {
 
   /** Claims and sends everything due now (including this moment's digests) and records it; returns how many were sent or failed. */
   async function tick(): Promise<number> {
-    notify(digests.run(clock.now()));
+    digests.run(clock.now());
     rethrottle(clock.now());
     let total = 0;
     for (;;) {

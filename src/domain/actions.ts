@@ -8,9 +8,9 @@ import type { Target } from '../schemas/target.js';
 import type { CampaignService } from './campaigns.js';
 import type { Clock } from './clock.js';
 import { counterNames, type Counters, type Deltas } from './counters.js';
-import type { CountEvents } from './events.js';
 import type { GroupCommit } from './group-commit.js';
 import { newId, newSecret, sha256 } from './ids.js';
+import type { LetterLifecycle } from './letter-lifecycle.js';
 import { dataVersionOf } from './read-cache.js';
 import { renderLetter } from './render-letter.js';
 import { normalizeEmail, type SupporterMail } from './supporter-mail.js';
@@ -36,15 +36,15 @@ export interface ActionDeps {
   targets: TargetService;
   templates: TemplateService;
   counters: Counters;
+  lifecycle: LetterLifecycle;
   outbox: OutboxWriter;
   mail: SupporterMail;
-  events: CountEvents;
   groupCommit: GroupCommit;
 }
 
 /** The public side of a campaign: its page data, its count, and supporters' submissions. */
 export function createActionService(deps: ActionDeps) {
-  const { db, clock, campaigns, targets, templates, counters, outbox, mail, events, groupCommit } = deps;
+  const { db, clock, campaigns, targets, templates, counters, lifecycle, outbox, mail, groupCommit } = deps;
   const sql = db.$client;
   const stmt = {
     supporterByKey: sql.prepare('SELECT id, counted_at AS countedAt FROM supporters WHERE campaign_id = ? AND email_key = ?'),
@@ -150,7 +150,7 @@ export function createActionService(deps: ActionDeps) {
     const at = now.toISOString();
     const emailKey = normalizeEmail(input.email);
 
-    const changed = await groupCommit.run((write) => {
+    await groupCommit.run((write) => {
       const deltas: Deltas = {};
       const add = (d: Deltas) => {
         for (const [k, v] of Object.entries(d)) deltas[k] = (deltas[k] ?? 0) + v;
@@ -183,7 +183,7 @@ export function createActionService(deps: ActionDeps) {
       const fresh = letters.filter((l) => !written.has(l.target.id));
       if (fresh.length === 0) {
         mail.notice({ campaignId: campaign.id, campaignTitle: campaign.title, email: input.email.trim(), at });
-        return false;
+        return;
       }
       const status: LetterStatus = confirmedNow ? 'queued' : 'pending_confirmation';
       const token = confirmedNow ? null : newSecret();
@@ -216,7 +216,7 @@ export function createActionService(deps: ActionDeps) {
           at,
           confirmedNow ? at : null,
         );
-        add(counters.letterMove(l.target.id, null, status));
+        lifecycle.created(write, { id, campaignId: campaign.id, targetId: l.target.id }, status, at);
         if (confirmedNow) {
           add({ [counterNames.letters]: 1 });
           outbox.enqueueLetter(campaign, { id, targetId: l.target.id }, l.target.email, at);
@@ -240,9 +240,7 @@ export function createActionService(deps: ActionDeps) {
         });
       }
       write.count(campaign.id, deltas, at);
-      return true;
     });
-    if (changed) events.changed(campaign.id);
     return resultFor(campaign);
   }
 

@@ -5,10 +5,10 @@ import { notFound } from '../errors.js';
 import { countedDeltas } from './actions.js';
 import type { CampaignService } from './campaigns.js';
 import type { Clock } from './clock.js';
-import { counterNames, type Counters, type Deltas } from './counters.js';
-import type { CountEvents } from './events.js';
+import { counterNames, type Deltas } from './counters.js';
 import type { GroupCommit } from './group-commit.js';
 import { newSecret, sha256 } from './ids.js';
+import type { LetterLifecycle } from './letter-lifecycle.js';
 import type { SupporterMail } from './supporter-mail.js';
 
 /** One reminder, a day after signing, if the address has not been confirmed yet. */
@@ -30,13 +30,12 @@ export function createConfirmationService(deps: {
   db: Db;
   clock: Clock;
   campaigns: CampaignService;
-  counters: Counters;
+  lifecycle: LetterLifecycle;
   outbox: OutboxWriter;
   mail: SupporterMail;
-  events: CountEvents;
   groupCommit: GroupCommit;
 }) {
-  const { db, clock, campaigns, counters, outbox, mail, events, groupCommit } = deps;
+  const { db, clock, campaigns, lifecycle, outbox, mail, groupCommit } = deps;
   const sql = db.$client;
   const stmt = {
     byToken: sql.prepare(
@@ -48,9 +47,6 @@ export function createConfirmationService(deps: {
        FROM letters l JOIN targets t ON t.id = l.target_id WHERE l.submission_id = ? ORDER BY l.id`,
     ),
     confirmSubmission: sql.prepare('UPDATE submissions SET confirmed_at = ? WHERE id = ? AND confirmed_at IS NULL'),
-    queueLetter: sql.prepare(
-      "UPDATE letters SET status = 'queued', confirmed_at = ? WHERE id = ? AND status = 'pending_confirmation'",
-    ),
     supporter: sql.prepare('SELECT country, counted_at AS countedAt FROM supporters WHERE id = ?'),
     markCounted: sql.prepare('UPDATE supporters SET counted_at = ? WHERE id = ? AND counted_at IS NULL'),
     dueReminders: sql.prepare(
@@ -83,7 +79,7 @@ export function createConfirmationService(deps: {
   }
 
   async function confirm(token: string) {
-    const result = await groupCommit.run(() => {
+    const result = await groupCommit.run((write) => {
       const sub = find(token);
       const campaign = campaigns.get(sub.campaignId);
       const at = clock.now().toISOString();
@@ -93,8 +89,8 @@ export function createConfirmationService(deps: {
         for (const [k, v] of Object.entries(d)) deltas[k] = (deltas[k] ?? 0) + v;
       };
       for (const l of stmt.letters.all(sub.id) as LetterRow[]) {
-        if (stmt.queueLetter.run(at, l.id).changes === 0) continue;
-        add(counters.letterMove(l.targetId, 'pending_confirmation', 'queued'));
+        const letter = { id: l.id, campaignId: campaign.id, targetId: l.targetId, status: 'pending_confirmation' } as const;
+        if (!lifecycle.move(write, letter, 'queued', at)) continue;
         add({ [counterNames.letters]: 1 });
         outbox.enqueueLetter(campaign, { id: l.id, targetId: l.targetId }, l.targetEmail, at);
       }
@@ -103,10 +99,9 @@ export function createConfirmationService(deps: {
         add(countedDeltas(supporter.country, at));
         add({ [counterNames.pending]: -1 });
       }
-      counters.bump(campaign.id, deltas, at);
+      write.count(campaign.id, deltas, at);
       return { campaign, alreadyConfirmed: false };
     });
-    if (!result.alreadyConfirmed) events.changed(result.campaign.id);
     return { campaign: { slug: result.campaign.slug, title: result.campaign.title }, alreadyConfirmed: result.alreadyConfirmed };
   }
 

@@ -1,11 +1,13 @@
 import type { Db } from '../db/client.js';
 import type { Counters, Deltas } from './counters.js';
+import type { LetterMove, MoveScope } from './letter-lifecycle.js';
 
-/** What a write may do besides running statements. */
-export interface BatchWrite {
-  /** Counter changes: summed over the batch and written once, in the same transaction, just before it commits. */
-  count(campaignId: string, deltas: Deltas, at: string): void;
-}
+/**
+ * What a write may do besides running statements: counter changes (summed over the batch and
+ * written once, in the same transaction, just before it commits) and letter moves (announced
+ * once the batch has committed).
+ */
+export type BatchWrite = MoveScope;
 
 type Tally = Map<string, { deltas: Deltas; at: string }>;
 
@@ -15,7 +17,7 @@ interface Pending {
   reject(err: unknown): void;
 }
 
-type Outcome = { ok: boolean; value: unknown };
+type Outcome = { ok: boolean; value: unknown; moves: LetterMove[] };
 
 /** Thrown inside the batch transaction to roll it back when a write failed half-way. */
 const partialWrite = Symbol('partial write');
@@ -36,7 +38,7 @@ const partialWrite = Symbol('partial write');
  * Counter changes are summed over the batch: a surge bumps the same few counter rows for every
  * letter, and one upsert per counter per batch replaces one per letter.
  */
-export function createGroupCommit(db: Db, counters: Pick<Counters, 'bump'>, maxBatch = 256) {
+export function createGroupCommit(db: Db, counters: Pick<Counters, 'bump'>, announce: (moves: LetterMove[]) => void, maxBatch = 256) {
   let queue: Pending[] = [];
   let scheduled = false;
   const sql = db.$client;
@@ -60,14 +62,15 @@ export function createGroupCommit(db: Db, counters: Pick<Counters, 'bump'>, maxB
           for (const item of batch) {
             const before = isolated ? 0 : totalChanges.get();
             const tally: Tally = new Map();
-            const write: BatchWrite = { count: (campaignId, deltas, at) => add(tally, campaignId, deltas, at) };
+            const moves: LetterMove[] = [];
+            const write: BatchWrite = { count: (campaignId, deltas, at) => add(tally, campaignId, deltas, at), moved: (m) => moves.push(m) };
             try {
               const value = isolated ? savepoint(() => item.fn(write)) : item.fn(write);
               for (const [campaignId, { deltas, at }] of tally) add(batchTally, campaignId, deltas, at);
-              outcomes.push({ ok: true, value });
+              outcomes.push({ ok: true, value, moves });
             } catch (err) {
               if (!isolated && totalChanges.get() !== before) throw partialWrite;
-              outcomes.push({ ok: false, value: err });
+              outcomes.push({ ok: false, value: err, moves: [] });
             }
           }
           for (const [campaignId, { deltas, at }] of batchTally) counters.bump(campaignId, deltas, at);
@@ -92,6 +95,7 @@ export function createGroupCommit(db: Db, counters: Pick<Counters, 'bump'>, maxB
       for (const item of batch) item.reject(err);
       return;
     }
+    announce(outcomes.flatMap((o) => o.moves));
     batch.forEach((item, i) => {
       const o = outcomes[i]!;
       if (o.ok) item.resolve(o.value);

@@ -5,9 +5,7 @@ import type { LetterStatus } from '../db/schema.js';
 import { conflict, notFound } from '../errors.js';
 import type { Letter, LetterListQuery } from '../schemas/letter.js';
 import type { Clock } from './clock.js';
-import type { Counters } from './counters.js';
-import type { CountEvents } from './events.js';
-import { writeTx } from '../db/client.js';
+import type { LetterLifecycle } from './letter-lifecycle.js';
 
 /** Spreadsheet programs run cells starting with these as formulas: prefix them so they stay text. */
 export function neutralizeCell(value: unknown): string {
@@ -37,12 +35,11 @@ const select = `SELECT l.id, l.campaign_id AS campaignId, l.target_id AS targetI
 /** Moderation moves an organizer may make: hold a letter before it goes, release it again. */
 const moderation: Record<'held' | 'queued', LetterStatus[]> = { held: ['queued'], queued: ['held'] };
 
-export function createLetterService(deps: { db: Db; clock: Clock; counters: Counters; events: CountEvents }) {
-  const { db, clock, counters, events } = deps;
+export function createLetterService(deps: { db: Db; clock: Clock; lifecycle: LetterLifecycle }) {
+  const { db, clock, lifecycle } = deps;
   const sql = db.$client;
   const stmt = {
     get: sql.prepare('SELECT id, campaign_id AS campaignId, target_id AS targetId, status FROM letters WHERE id = ?'),
-    setStatus: sql.prepare('UPDATE letters SET status = ? WHERE id = ? AND status = ?'),
     // The letter's outbox row follows it: parked while held, due again (with a fresh retry budget) when released.
     outboxFollow: sql.prepare(
       'UPDATE outbox SET status = ?, next_attempt_at = ?, attempts = 0, first_attempt_at = NULL, last_error = NULL WHERE letter_id = ? AND status = ?',
@@ -86,18 +83,15 @@ export function createLetterService(deps: { db: Db; clock: Clock; counters: Coun
   }
 
   function moderate(letterId: string, to: 'held' | 'queued'): Letter {
-    const result = writeTx(db, () => {
+    lifecycle.transaction((scope) => {
       const letter = stmt.get.get(letterId) as { id: string; campaignId: string; targetId: string; status: LetterStatus } | undefined;
       if (!letter) throw notFound('Letter');
-      if (letter.status === to) return letter;
+      if (letter.status === to) return;
       if (!moderation[to].includes(letter.status)) throw conflict(`A ${letter.status} letter cannot be set to ${to}`);
-      stmt.setStatus.run(to, letterId, letter.status);
       const at = clock.now().toISOString();
+      lifecycle.move(scope, letter, to, at);
       stmt.outboxFollow.run(to, at, letterId, to === 'held' ? 'queued' : 'held');
-      counters.bump(letter.campaignId, counters.letterMove(letter.targetId, letter.status, to), at);
-      return letter;
     });
-    events.changed(result.campaignId);
     return toLetter(stmt.one.get(letterId) as Row);
   }
 

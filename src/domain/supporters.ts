@@ -1,12 +1,10 @@
 import type { Db } from '../db/client.js';
-import { writeTx } from '../db/client.js';
 import type { LetterStatus } from '../db/schema.js';
 import { notFound } from '../errors.js';
 import type { Campaign, CampaignUpdate } from '../schemas/campaign.js';
 import type { Clock } from './clock.js';
-import type { Counters, Deltas } from './counters.js';
-import type { CountEvents } from './events.js';
 import { sha256 } from './ids.js';
+import type { LetterLifecycle, MoveScope } from './letter-lifecycle.js';
 import { unsubscribeToken } from './secrets.js';
 import { normalizeEmail, type SupporterMail } from './supporter-mail.js';
 
@@ -22,13 +20,12 @@ const undelivered: LetterStatus[] = ['pending_confirmation', 'queued', 'sending'
 export function createSupporterService(deps: {
   db: Db;
   clock: Clock;
-  counters: Counters;
+  lifecycle: LetterLifecycle;
   mail: SupporterMail;
-  events: CountEvents;
   unsubscribeKey: Buffer;
   retention: { bodyDays: number; contactDays: number };
 }) {
-  const { db, clock, counters, mail, events, unsubscribeKey } = deps;
+  const { db, clock, lifecycle, mail, unsubscribeKey } = deps;
   const sql = db.$client;
   const stmt = {
     byEmail: sql.prepare(
@@ -53,7 +50,6 @@ export function createSupporterService(deps: {
     undeliveredOf: sql.prepare(
       `SELECT id, target_id AS targetId, status FROM letters WHERE supporter_id = ? AND status IN (${undelivered.map(() => '?').join(',')})`,
     ),
-    failLetter: sql.prepare("UPDATE letters SET status = 'failed', last_error = ? WHERE id = ?"),
     failOutbox: sql.prepare("UPDATE outbox SET status = 'failed', last_error = ?, lease_owner = NULL WHERE letter_id = ? AND status IN ('queued', 'sending', 'held')"),
     scrubLetters: sql.prepare(
       'UPDATE letters SET signer_name = NULL, signer_city = NULL, note = NULL, subject = NULL, body = NULL, scrubbed_at = coalesce(scrubbed_at, ?) WHERE supporter_id = ?',
@@ -154,18 +150,14 @@ export function createSupporterService(deps: {
     };
   }
 
-  function eraseSupporter(id: string, campaignId: string, at: string, changed: Set<string>) {
-    const deltas: Deltas = {};
+  function eraseSupporter(scope: MoveScope, id: string, campaignId: string, at: string) {
     for (const l of stmt.undeliveredOf.all(id, ...undelivered) as { id: string; targetId: string; status: LetterStatus }[]) {
-      stmt.failLetter.run(erasedReason, l.id);
+      lifecycle.move(scope, { ...l, campaignId }, 'failed', at, erasedReason);
       stmt.failOutbox.run(erasedReason, l.id);
-      for (const [k, v] of Object.entries(counters.letterMove(l.targetId, l.status, 'failed'))) deltas[k] = (deltas[k] ?? 0) + v;
     }
     stmt.scrubLetters.run(at, id);
     stmt.forgetTokens.run(id);
     stmt.eraseSupporter.run(at, id);
-    counters.bump(campaignId, deltas, at);
-    changed.add(campaignId);
   }
 
   /** Supporter mail still waiting (or in flight) carries the address in its payload: drop it, so it is never sent or retried. */
@@ -180,12 +172,10 @@ export function createSupporterService(deps: {
   function erase(email: string): void {
     const key = normalizeEmail(email);
     const at = clock.now().toISOString();
-    const changed = new Set<string>();
-    writeTx(db, () => {
-      for (const s of stmt.byEmail.all(key) as SupporterRow[]) eraseSupporter(s.id, s.campaign_id, at, changed);
+    lifecycle.transaction((scope) => {
+      for (const s of stmt.byEmail.all(key) as SupporterRow[]) eraseSupporter(scope, s.id, s.campaign_id, at);
       dropQueuedMailTo(key);
     });
-    for (const id of changed) events.changed(id);
   }
 
   /** Scrubs letter bodies after delivery + bodyDays, and contact data after contactDays of silence. */
@@ -193,12 +183,11 @@ export function createSupporterService(deps: {
     const now = clock.now();
     const at = now.toISOString();
     const day = 24 * 60 * 60 * 1000;
-    return writeTx(db, () => {
+    return lifecycle.transaction((scope) => {
       const bodies = stmt.scrubBodies.run(at, new Date(now.getTime() - deps.retention.bodyDays * day).toISOString()).changes;
       const cutoff = new Date(now.getTime() - deps.retention.contactDays * day).toISOString();
       const stale = stmt.staleSupporters.all(cutoff, cutoff) as { id: string; campaignId: string }[];
-      const changed = new Set<string>();
-      for (const s of stale) eraseSupporter(s.id, s.campaignId, at, changed);
+      for (const s of stale) eraseSupporter(scope, s.id, s.campaignId, at);
       return { bodies, supporters: stale.length };
     });
   }

@@ -25,11 +25,10 @@ export const deliveryPlugin = fp(
       db: app.db,
       mailer,
       clock: app.clock,
-      counters: services.counters,
-      onChanged: (campaignId) => services.events.changed(campaignId),
+      lifecycle: services.lifecycle,
       log: app.log,
     });
-    const postal = createPostalService({ db: app.db, clock: app.clock, counters: services.counters, events: services.events });
+    const postal = createPostalService({ db: app.db, clock: app.clock, lifecycle: services.lifecycle });
     app.decorate('delivery', { mailer, worker, postal });
     let unsubscribe = () => {};
     app.addHook('onReady', async () => {

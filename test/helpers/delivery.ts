@@ -55,7 +55,7 @@ export function testWorker(app: FastifyInstance, clock: Clock, opts: Pick<Worker
   return createWorker({
     db: app.db,
     clock,
-    counters: app.services.counters,
+    lifecycle: app.services.lifecycle,
     mailFrom: 'Chorus <letters@example.org>',
     retryBaseMs: 1000,
     maxAgeMs: 100 * hour,

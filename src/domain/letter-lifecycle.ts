@@ -1,0 +1,141 @@
+import { writeTx, type Db } from '../db/client.js';
+import type { LetterStatus } from '../db/schema.js';
+import { createTally, type Counters, type Deltas } from './counters.js';
+
+/**
+ * The one owner of a letter's status. Every move goes through `move` (or `created` for a new
+ * letter): it checks the transition table, writes the letter with a compare-and-set on the
+ * status it was read with, moves the status counters in the same transaction, and, once that
+ * transaction has committed, tells the subscribers (SSE today; webhooks and metrics later).
+ */
+
+/** Where a letter may go from each status. Anything else is a bug in the caller, refused. */
+export const transitions: Readonly<Record<LetterStatus, readonly LetterStatus[]>> = {
+  // confirmed by its link; erased before confirming
+  pending_confirmation: ['queued', 'failed'],
+  // claimed (or bound to a digest); held by moderation; marked mailed by a print run (or sent in a
+  // digest that was retried meanwhile); failed by erasure or a digest that can no longer carry it
+  queued: ['sending', 'held', 'sent', 'failed'],
+  // a send's outcome: delivered, given up, held after repeated unexpected errors, retried later
+  sending: ['sent', 'failed', 'held', 'queued'],
+  // released by moderation; erased
+  held: ['queued', 'failed'],
+  sent: [],
+  failed: [],
+};
+
+export interface LetterMove {
+  letterId: string;
+  campaignId: string;
+  targetId: string;
+  /** null: the letter was created in `to`. */
+  from: LetterStatus | null;
+  to: LetterStatus;
+}
+
+/** The moves of one committed transaction, per campaign. */
+export interface LettersMoved {
+  campaignId: string;
+  moves: LetterMove[];
+}
+
+/** A letter as its mover read it, inside the moving transaction. */
+export interface LetterRef {
+  id: string;
+  campaignId: string;
+  targetId: string;
+  status: LetterStatus;
+}
+
+/**
+ * What a transaction offers the lifecycle: somewhere to add counter changes (written before it
+ * commits) and to record moves (announced after it commits).
+ */
+export interface MoveScope {
+  count(campaignId: string, deltas: Deltas, at: string): void;
+  moved(move: LetterMove): void;
+}
+
+export class IllegalMoveError extends Error {
+  override name = 'IllegalMoveError';
+}
+
+export function createLetterLifecycle(deps: { db: Db; counters: Pick<Counters, 'bump' | 'letterMove'> }) {
+  const { db, counters } = deps;
+  const listeners = new Set<(e: LettersMoved) => void>();
+  const update = db.$client.prepare(
+    `UPDATE letters SET status = @to,
+       last_error = CASE WHEN @setError = 1 THEN @error ELSE last_error END,
+       sent_at = CASE WHEN @to = 'sent' THEN @at ELSE sent_at END,
+       confirmed_at = CASE WHEN @from = 'pending_confirmation' AND @to = 'queued' THEN @at ELSE confirmed_at END
+     WHERE id = @id AND status = @from`,
+  );
+
+  /**
+   * Moves `letter` to `to` in the caller's transaction. `error` (when given, null clears it) is
+   * the reason shown beside the status. Moving to the status it has only updates the reason.
+   * Returns false when the letter no longer had the status it was read with (nothing changes).
+   */
+  function move(scope: MoveScope, letter: LetterRef, to: LetterStatus, at: string, error?: string | null): boolean {
+    const from = letter.status;
+    if (from !== to && !transitions[from].includes(to)) throw new IllegalMoveError(`a ${from} letter cannot become ${to}`);
+    const changed = update.run({ id: letter.id, from, to, at, setError: error === undefined ? 0 : 1, error: error ?? null }).changes === 1;
+    if (!changed || from === to) return changed;
+    const m: LetterMove = { letterId: letter.id, campaignId: letter.campaignId, targetId: letter.targetId, from, to };
+    scope.count(letter.campaignId, counters.letterMove(m.targetId, from, to), at);
+    scope.moved(m);
+    return true;
+  }
+
+  /** Accounts for a letter just inserted with status `status` (the insert is the caller's). */
+  function created(scope: MoveScope, letter: Omit<LetterRef, 'status'>, status: LetterStatus, at: string): void {
+    const m: LetterMove = { letterId: letter.id, campaignId: letter.campaignId, targetId: letter.targetId, from: null, to: status };
+    scope.count(letter.campaignId, counters.letterMove(m.targetId, null, status), at);
+    scope.moved(m);
+  }
+
+  /** Announces committed moves, one event per campaign. Call only after the commit. */
+  function announce(moves: Iterable<LetterMove>): void {
+    const byCampaign = new Map<string, LetterMove[]>();
+    for (const m of moves) {
+      const list = byCampaign.get(m.campaignId) ?? [];
+      list.push(m);
+      byCampaign.set(m.campaignId, list);
+    }
+    for (const [campaignId, list] of byCampaign) for (const fn of listeners) fn({ campaignId, moves: list });
+  }
+
+  /**
+   * A write transaction (BEGIN IMMEDIATE) whose counter changes are summed and written once
+   * before it commits, and whose moves are announced after it has.
+   */
+  function transaction<T>(fn: (scope: MoveScope) => T): T {
+    const tally = createTally();
+    const moves: LetterMove[] = [];
+    let last = '';
+    const scope: MoveScope = {
+      count(campaignId, deltas, at) {
+        tally.add(campaignId, deltas);
+        if (at > last) last = at;
+      },
+      moved: (m) => moves.push(m),
+    };
+    const result = writeTx(db, () => {
+      const value = fn(scope);
+      tally.write(counters, last);
+      return value;
+    });
+    announce(moves);
+    return result;
+  }
+
+  /** Subscribes to committed moves; returns the unsubscribe function. */
+  function onMoved(listener: (e: LettersMoved) => void): () => void {
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  }
+
+  return { move, created, transaction, announce, onMoved };
+}
+
+export type LetterLifecycle = ReturnType<typeof createLetterLifecycle>;
