@@ -6,6 +6,7 @@ import { counterNames, type Deltas } from '../src/domain/counters.js';
 import { recount } from '../src/domain/recount.js';
 import { renderLetter } from '../src/domain/render-letter.js';
 import { readLetterTemplate } from '../src/demo.js';
+import { createStore, type Store } from '../src/store/index.js';
 import { createServices, type Services } from '../src/services.js';
 import { submission } from './payload.js';
 
@@ -18,6 +19,7 @@ import { submission } from './payload.js';
  */
 export interface BenchDb {
   db: Db;
+  store: Store;
   services: Services;
   close(): void;
 }
@@ -25,8 +27,9 @@ export interface BenchDb {
 export function openBenchDb(path: string): BenchDb {
   const db = openDatabase(path);
   runMigrations(db);
-  const services = createServices({ db, clock: systemClock, config: loadConfig({ DATABASE_PATH: path, DEMO: 'false' }) });
-  return { db, services, close: () => db.$client.close() };
+  const store = createStore(db);
+  const services = createServices({ db, store, clock: systemClock, config: loadConfig({ DATABASE_PATH: path, DEMO: 'false' }) });
+  return { db, store, services, close: () => db.$client.close() };
 }
 
 export interface BenchCampaign {
@@ -127,5 +130,5 @@ export function fillLetters(b: BenchDb, campaignSlug: string, count: number): vo
 
 /** Counters must equal what the rows say, after the fill and after the service's own writes. */
 export function counterDrift(b: BenchDb): number {
-  return recount(b.db).drift;
+  return recount(b.store).drift;
 }

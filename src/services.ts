@@ -1,5 +1,6 @@
 import type { Config } from './config.js';
 import type { Db } from './db/client.js';
+import type { Store } from './store/index.js';
 import { createOutboxWriter } from './delivery/outbox.js';
 import { createActionService } from './domain/actions.js';
 import { createAdminSessions } from './domain/admin-sessions.js';
@@ -21,15 +22,15 @@ import { createTargetService } from './domain/targets.js';
 import { createTemplateService } from './domain/templates.js';
 
 /** Every domain service, built once per app from explicit dependencies: no module-level state. */
-export function createServices(deps: { db: Db; clock: Clock; config: Config }) {
-  const { db, clock, config } = deps;
+export function createServices(deps: { db: Db; store: Store; clock: Clock; config: Config }) {
+  const { db, store, clock, config } = deps;
   const hooks: CampaignHooks = {};
   const keys = createKeyService({ db, clock, adminKey: config.ADMIN_API_KEY });
   const adminSessions = createAdminSessions({ db, clock, keys });
   const campaigns = createCampaignService({ db, clock, hooks });
   const targets = createTargetService({ db, clock, campaigns });
   const templates = createTemplateService({ db, clock, campaigns, targets });
-  const counters = createCounters(db);
+  const counters = createCounters(store.counters);
   const lifecycle = createLetterLifecycle({ db, counters });
   const outbox = createOutboxWriter(db);
   const mail = createSupporterMail({ db, outbox, publicUrl: config.PUBLIC_URL });

@@ -9,6 +9,7 @@ import { createWorker } from './delivery/worker.js';
 import { systemClock } from './domain/clock.js';
 import { createCounters } from './domain/counters.js';
 import { createLetterLifecycle } from './domain/letter-lifecycle.js';
+import { createStore } from './store/index.js';
 
 /**
  * `npm run worker`: delivery in its own process, next to a server started with WORKER=off (or
@@ -20,7 +21,7 @@ function main() {
   const db = openDatabase(config.DATABASE_PATH);
   runMigrations(db);
   const mailer = createMailer(transportOptions(config));
-  const lifecycle = createLetterLifecycle({ db, counters: createCounters(db) });
+  const lifecycle = createLetterLifecycle({ db, counters: createCounters(createStore(db).counters) });
   const worker = createWorker({ ...workerSettings(config), db, mailer, clock: systemClock, lifecycle, log });
 
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {

@@ -97,7 +97,7 @@ describe('delivery worker processes', { timeout: 240_000 }, () => {
     const ids = messageIds(smtp);
     assert.equal(ids.length, 300);
     assert.equal(new Set(ids).size, 300);
-    assert.equal(recount(t.app.db).drift, 0);
+    assert.equal(recount(t.app.store).drift, 0);
   });
 
   it('SIGKILL mid-delivery, restart on the same database: every letter arrives, duplicates stay within the in-flight window, counters unchanged', async (ctx) => {
@@ -133,7 +133,7 @@ describe('delivery worker processes', { timeout: 240_000 }, () => {
     const end = letterStates(t.dbPath, campaign.id);
     assert.deepEqual(end.byStatus, { sent: 1000 });
     for (const name of ['supporters', 'letters', 'pending']) assert.equal(end.counters[name], before.counters[name], name);
-    assert.equal(recount(t.app.db).drift, 0);
+    assert.equal(recount(t.app.store).drift, 0);
     assert.deepEqual(smtp.errors, []);
   });
 });

@@ -47,7 +47,7 @@ describe('delivery failures', () => {
     assert.equal(letter!.lastError, null);
     assert.equal(smtp.raw.length, 1);
     assert.equal((await stats(t.app, campaign.id)).letters.sent, 1);
-    assert.equal(recount(t.app.db).drift, 0);
+    assert.equal(recount(t.app.store).drift, 0);
   });
 
   it('a server too slow to answer is a timeout, retried like any temporary failure', async () => {
@@ -79,7 +79,7 @@ describe('delivery failures', () => {
     const s = await stats(t.app, campaign.id);
     assert.equal(s.letters.failed, 1);
     assert.match(s.byTarget[0]!.lastError ?? '', /550/);
-    assert.equal(recount(t.app.db).drift, 0);
+    assert.equal(recount(t.app.store).drift, 0);
   });
 
   it('temporary failures give up as failed after the maximum age', async () => {
@@ -121,7 +121,7 @@ describe('delivery failures', () => {
     assert.equal(letters[0]!.attempts, 3);
     assert.match(letters[0]!.lastError!, /held after 3 attempts: cannot read properties of undefined/);
     assert.equal(smtp.raw.length, 2);
-    assert.equal(recount(t.app.db).drift, 0);
+    assert.equal(recount(t.app.store).drift, 0);
 
     // Released by the organizer, it is due again with a fresh budget.
     const res = await t.app.inject({ method: 'PATCH', url: `/api/v1/letters/${broken!.id}`, headers: auth, payload: { status: 'queued' } });
@@ -129,7 +129,7 @@ describe('delivery failures', () => {
     await t.app.delivery.worker.drain();
     assert.equal((await letterList(t.app, campaign.id))[0]!.status, 'sent');
     assert.equal(smtp.raw.length, 3);
-    assert.equal(recount(t.app.db).drift, 0);
+    assert.equal(recount(t.app.store).drift, 0);
   });
 
   it('pauses a recipient domain after M consecutive failures and records why', async () => {
@@ -170,7 +170,7 @@ describe('delivery failures', () => {
     const gone = letters.find((l) => l.id === second!.id)!;
     assert.equal(gone.status, 'failed');
     assert.match(gone.lastError ?? '', /eras/);
-    assert.equal(recount(t.app.db).drift, 0);
+    assert.equal(recount(t.app.store).drift, 0);
   });
 
   it('letters to a target removed after they were queued fail with a clear reason', async () => {
@@ -185,7 +185,7 @@ describe('delivery failures', () => {
       ['failed', 'the target was removed before delivery'],
       ['failed', 'the target was removed before delivery'],
     ]);
-    assert.equal(recount(t.app.db).drift, 0);
+    assert.equal(recount(t.app.store).drift, 0);
   });
 
   it('an outcome that cannot be written is kept and written later, the others at once; nothing is sent twice', async () => {
@@ -207,7 +207,7 @@ describe('delivery failures', () => {
     clock.advance(hour);
     await t.app.delivery.worker.drain();
     assert.equal(smtp.raw.length, 3);
-    assert.equal(recount(t.app.db).drift, 0);
+    assert.equal(recount(t.app.store).drift, 0);
   });
 
   it("a send outlasting its lease is not claimed again by its own worker", async () => {
@@ -227,7 +227,7 @@ describe('delivery failures', () => {
     const [letter] = await letterList(t.app, campaign.id);
     assert.equal(letter!.status, 'sent');
     assert.equal(letter!.attempts, 1);
-    assert.equal(recount(t.app.db).drift, 0);
+    assert.equal(recount(t.app.store).drift, 0);
   });
 
   it('a send past its deadline that is then accepted is recorded as sent once and never sent again', async () => {
@@ -252,7 +252,7 @@ describe('delivery failures', () => {
       assert.deepEqual([letter!.status, letter!.attempts], ['sent', 1]);
       assert.equal(smtp.raw.length, 1);
       assert.equal(smtp.attempts(), 1);
-      assert.equal(recount(t.app.db).drift, 0);
+      assert.equal(recount(t.app.store).drift, 0);
     } finally {
       open();
     }
@@ -281,7 +281,7 @@ describe('delivery failures', () => {
       await worker.drain();
       [letter] = await letterList(t.app, campaign.id);
       assert.deepEqual([letter!.status, letter!.attempts, letter!.lastError], ['sent', 2, null]);
-      assert.equal(recount(t.app.db).drift, 0);
+      assert.equal(recount(t.app.store).drift, 0);
     } finally {
       open();
     }
@@ -361,6 +361,6 @@ describe('delivery failures', () => {
     await t.app.delivery.worker.drain();
     assert.deepEqual((await letterList(t.app, unknown.campaign.id)).map((l) => l.status), ['failed', 'failed', 'failed']);
     assert.equal(paused(), 0);
-    assert.equal(recount(t.app.db).drift, 0);
+    assert.equal(recount(t.app.store).drift, 0);
   });
 });

@@ -80,7 +80,7 @@ describe('postal delivery', () => {
     const s = await stats(t.app, campaign.id);
     assert.equal(s.letters.sent, 4);
     assert.equal(s.letters.queued, 0);
-    assert.equal(recount(t.app.db).drift, 0);
+    assert.equal(recount(t.app.store).drift, 0);
 
     const empty = await t.app.inject({ method: 'GET', url: `/api/v1/campaigns/${campaign.id}/letters.pdf?status=queued`, headers: auth });
     assert.equal(empty.statusCode, 200);
@@ -125,7 +125,7 @@ describe('postal delivery', () => {
     assert.equal(pages(Buffer.concat(chunks)), 2);
     assert.equal((await mark(next.id)).json().marked, 2);
     assert.equal((await stats(t.app, campaign.id)).letters.queued, 1, 'the letter confirmed during the run waits for the next one');
-    assert.equal(recount(t.app.db).drift, 0);
+    assert.equal(recount(t.app.store).drift, 0);
 
     // Another campaign's run is not this campaign's.
     const other = await createCampaign(t.app, { delivery: { mode: 'postal' } });

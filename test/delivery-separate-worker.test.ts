@@ -4,6 +4,7 @@ import { openDatabase, type Db } from '../src/db/client.js';
 import { createMailer } from '../src/delivery/transport.js';
 import { createWorker } from '../src/delivery/worker.js';
 import { systemClock } from '../src/domain/clock.js';
+import { createStore } from '../src/store/index.js';
 import { createCounters } from '../src/domain/counters.js';
 import { createLetterLifecycle } from '../src/domain/letter-lifecycle.js';
 import type { Count } from '../src/schemas/letter.js';
@@ -42,7 +43,7 @@ describe('a separate delivery worker', () => {
       db: other,
       mailer,
       clock: systemClock,
-      lifecycle: createLetterLifecycle({ db: other, counters: createCounters(other) }),
+      lifecycle: createLetterLifecycle({ db: other, counters: createCounters(createStore(other).counters) }),
       mailFrom: 'Chorus <letters@example.org>',
       retryBaseMs: 1000,
       maxAgeMs: hour,

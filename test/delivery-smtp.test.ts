@@ -61,7 +61,7 @@ describe('delivery over real SMTP', () => {
     const stats = (await t.app.inject({ method: 'GET', url: `/api/v1/campaigns/${campaign.id}/stats`, headers: { authorization: 'Bearer test-admin-key-0123456789abcdef' } })).json();
     assert.equal(stats.letters.sent, 2);
     assert.equal(stats.letters.queued, 0);
-    assert.equal(recount(t.app.db).drift, 0);
+    assert.equal(recount(t.app.store).drift, 0);
     // Sent supporter mail no longer holds its confirmation link.
     const payloads = t.app.db.$client.prepare("SELECT count(*) AS n FROM outbox WHERE payload IS NOT NULL AND status = 'sent'").get() as { n: number };
     assert.equal(payloads.n, 0);

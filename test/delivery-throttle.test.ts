@@ -44,7 +44,7 @@ describe('per-target throttle', () => {
     const all = letters.filter((l) => l.sentAt).map((l) => Date.parse(l.sentAt!)).sort((a, b) => a - b);
     assert.equal(all.length, 20);
     for (let i = 0; i + 10 < all.length; i++) assert.ok(all[i + 10]! - all[i]! >= hour, 'eleven letters inside one hour');
-    assert.equal(recount(t.app.db).drift, 0);
+    assert.equal(recount(t.app.store).drift, 0);
   });
 
   it('a throttled backlog does not hold up letters to other targets queued after it', async () => {
@@ -80,7 +80,7 @@ describe('per-target throttle', () => {
     await setDelivery({ mode: 'email' });
     await t.app.delivery.worker.drain();
     assert.equal(await sent(), 4);
-    assert.equal(recount(t.app.db).drift, 0);
+    assert.equal(recount(t.app.store).drift, 0);
   });
 
   it('the dashboard counts as throttled the letters the worker deferred under the limit', async () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { openDatabase, runMigrations, type Db } from '../src/db/client.js';
+import { createStore } from '../src/store/index.js';
 import { createCounters, type Counters } from '../src/domain/counters.js';
 import { createGroupCommit } from '../src/domain/group-commit.js';
 import type { LetterMove } from '../src/domain/letter-lifecycle.js';
@@ -21,7 +22,7 @@ before(() => {
   db.$client
     .prepare(`INSERT INTO campaigns (id, slug, title, summary, delivery, rules) VALUES ('cmp_1', 'c1', 'T', 'S', '{"mode":"email"}', '{"forbiddenPhrases":[],"noteMaxLength":1000}')`)
     .run();
-  counters = createCounters(db);
+  counters = createCounters(createStore(db).counters);
 });
 after(() => {
   db.$client.close();

@@ -33,7 +33,7 @@ describe('the letter lifecycle', () => {
     await t.app.delivery.worker.drain();
     assert.deepEqual(moves().slice(2), ['pending_confirmation>queued', 'pending_confirmation>queued', 'queued>sending', 'queued>sending', 'sending>sent', 'sending>sent']);
     assert.ok(heard.every((e) => e.campaignId === campaign.id && e.moves.every((m) => m.campaignId === campaign.id)));
-    assert.equal(recount(t.app.db).drift, 0);
+    assert.equal(recount(t.app.store).drift, 0);
   });
 
   it('moderation, release and erasure move letters through the same owner', async () => {
@@ -48,7 +48,7 @@ describe('the letter lifecycle', () => {
     const s = await stats(t.app, campaign.id);
     assert.equal(s.letters.failed, 1);
     assert.equal(s.letters.queued, 0);
-    assert.equal(recount(t.app.db).drift, 0);
+    assert.equal(recount(t.app.store).drift, 0);
   });
 
   it('refuses a move the transition table does not list, and a move from a status the letter no longer has changes nothing', async () => {
@@ -70,6 +70,6 @@ describe('the letter lifecycle', () => {
     assert.equal(moved, false);
     assert.deepEqual(heard, []);
     assert.equal((await stats(t.app, campaign.id)).letters.sent, 1);
-    assert.equal(recount(t.app.db).drift, 0);
+    assert.equal(recount(t.app.store).drift, 0);
   });
 });

@@ -45,6 +45,6 @@ describe('supporter flow (smoke)', () => {
     const stats = (await t.app.inject({ url: `/api/v1/campaigns/${c.id}/stats`, headers: auth })).json();
     assert.equal(stats.letters.queued, 2);
     assert.equal(stats.supporters.pending, 0);
-    assert.equal(recount(t.app.db).drift, 0);
+    assert.equal(recount(t.app.store).drift, 0);
   });
 });

@@ -56,7 +56,7 @@ describe('organizer letters, moderation, CSV, export and erasure', () => {
     t.app.db.$client.prepare("UPDATE letters SET status = 'sent' WHERE id = ?").run(letter.id);
     assert.equal((await t.app.inject({ method: 'PATCH', url: `/api/v1/letters/${letter.id}`, headers: auth, payload: { status: 'held' } })).statusCode, 409);
     t.app.db.$client.prepare("UPDATE letters SET status = 'queued' WHERE id = ?").run(letter.id);
-    assert.equal(recount(t.app.db).drift, 0);
+    assert.equal(recount(t.app.store).drift, 0);
   });
 
   it('streams CSV with formula cells neutralized', async () => {
@@ -111,7 +111,7 @@ describe('organizer letters, moderation, CSV, export and erasure', () => {
     assert.equal(countAfter.letters, countBefore.letters);
     const stats = (await t.app.inject({ url: `/api/v1/campaigns/${campaign.id}/stats`, headers: auth })).json();
     assert.equal(stats.letters.failed, 2, 'undelivered letters can no longer be sent');
-    assert.equal(recount(t.app.db).drift, 0);
+    assert.equal(recount(t.app.store).drift, 0);
     assert.equal((await t.app.inject({ url: '/api/v1/supporters/export?email=nope', headers: auth })).statusCode, 422);
   });
 

@@ -2,6 +2,7 @@ import 'dotenv/config';
 import { loadConfig } from '../config.js';
 import { openDatabase, runMigrations } from '../db/client.js';
 import { recount } from '../domain/recount.js';
+import { createStore } from '../store/index.js';
 
 /**
  * `npm run recount [-- --fix]`: recomputes every counter from the rows and prints the drift
@@ -11,7 +12,7 @@ const config = loadConfig(process.env);
 const db = openDatabase(config.DATABASE_PATH);
 runMigrations(db);
 const fix = process.argv.includes('--fix');
-const { drift, drifts } = recount(db, { fix });
+const { drift, drifts } = recount(createStore(db), { fix });
 for (const d of drifts.slice(0, 50)) console.log(`${d.campaignId} ${d.name}: counter ${d.actual}, rows ${d.expected}`);
 console.log(`drift: ${drift}${fix && drift > 0 ? ' (fixed)' : ''}`);
 db.$client.close();

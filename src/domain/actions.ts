@@ -65,9 +65,6 @@ export function createActionService(deps: ActionDeps) {
     ),
     markCounted: sql.prepare('UPDATE supporters SET counted_at = ? WHERE id = ? AND counted_at IS NULL'),
     totalChanges: sql.prepare('SELECT total_changes()').pluck(),
-    countRows: sql.prepare(
-      "SELECT name, value, updated_at AS updatedAt FROM counters WHERE campaign_id = ? AND name IN ('supporters', 'letters', 'letters.sent')",
-    ),
   };
 
   function publicCampaign(slug: string): Campaign {
@@ -78,7 +75,7 @@ export function createActionService(deps: ActionDeps) {
 
   /** Three primary-key reads: the same cost at a thousand letters and at a million. */
   function countOf(campaign: Pick<Campaign, 'id' | 'goal'>): Count {
-    const rows = stmt.countRows.all(campaign.id) as { name: string; value: number; updatedAt: string }[];
+    const rows = counters.publicCount(campaign.id);
     const value = (n: string) => rows.find((r) => r.name === n)?.value ?? 0;
     const updatedAt = rows.reduce<string | null>((max, r) => (max === null || r.updatedAt > max ? r.updatedAt : max), null);
     return { supporters: value('supporters'), letters: value('letters'), delivered: value('letters.sent'), goal: campaign.goal, updatedAt };

@@ -1,9 +1,9 @@
-import type { Db } from '../db/client.js';
 import type { LetterStatus } from '../db/schema.js';
+import type { Store } from '../store/index.js';
 
 /**
  * Counters live in SQL and change only inside the transaction that changes what they count
- * (callers are always inside `writeTx`). Reads are primary-key lookups: the same cost at
+ * (callers are always inside a store transaction). Reads are primary-key lookups: the same cost at
  * 1,000 letters and at 1,000,000. Names are documented on the `counters` table.
  */
 export type Deltas = Record<string, number>;
@@ -18,20 +18,11 @@ export const counterNames = {
   hour: (at: string) => `hour.${at.slice(0, 13)}`,
 };
 
-export function createCounters(db: Db) {
-  const bumpStmt = db.$client.prepare(
-    `INSERT INTO counters (campaign_id, name, value, updated_at) VALUES (?, ?, ?, ?)
-     ON CONFLICT (campaign_id, name) DO UPDATE SET value = value + excluded.value, updated_at = excluded.updated_at`,
-  );
-  const getStmt = db.$client.prepare('SELECT value, updated_at AS updatedAt FROM counters WHERE campaign_id = ? AND name = ?');
-  const prefixStmt = db.$client.prepare(
-    "SELECT name, value, updated_at AS updatedAt FROM counters WHERE campaign_id = ? AND name >= ? AND name < ? || '~'",
-  );
-
+export function createCounters(repo: Store['counters']) {
   /** Applies deltas; must be called inside the write transaction that changed the counted rows. */
   function bump(campaignId: string, deltas: Deltas, at: string): void {
     for (const [name, delta] of Object.entries(deltas)) {
-      if (delta !== 0) bumpStmt.run(campaignId, name, delta, at);
+      if (delta !== 0) repo.add(campaignId, name, delta, at);
     }
   }
 
@@ -51,19 +42,15 @@ export function createCounters(db: Db) {
   }
 
   function get(campaignId: string, name: string): { value: number; updatedAt: string | null } {
-    const row = getStmt.get(campaignId, name) as { value: number; updatedAt: string } | undefined;
-    return row ?? { value: 0, updatedAt: null };
+    return repo.get(campaignId, name) ?? { value: 0, updatedAt: null };
   }
 
   /** All counters whose name starts with `prefix` (e.g. `country.`), as a map of the rest of the name. */
   function byPrefix(campaignId: string, prefix: string): { name: string; value: number; updatedAt: string }[] {
-    return (prefixStmt.all(campaignId, prefix, prefix) as { name: string; value: number; updatedAt: string }[]).map((r) => ({
-      ...r,
-      name: r.name.slice(prefix.length),
-    }));
+    return repo.byPrefix(campaignId, prefix).map((r) => ({ ...r, name: r.name.slice(prefix.length) }));
   }
 
-  return { bump, letterMove, get, byPrefix };
+  return { bump, letterMove, get, byPrefix, publicCount: repo.publicCount };
 }
 
 export type Counters = ReturnType<typeof createCounters>;

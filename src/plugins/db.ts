@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { openDatabase, runMigrations, type Db } from '../db/client.js';
+import { createStore, type Store } from '../store/index.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     db: Db;
+    store: Store;
   }
 }
 
@@ -14,6 +16,7 @@ export const dbPlugin = fp(
     const db = opts.db ?? openDatabase(opts.path);
     runMigrations(db);
     app.decorate('db', db);
+    app.decorate('store', createStore(db));
     app.addHook('onClose', async () => {
       if (!opts.db) db.$client.close();
     });

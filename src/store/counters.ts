@@ -1,0 +1,63 @@
+import type { counters } from '../db/schema.js';
+import type { Sql } from './sql.js';
+
+type Counter = typeof counters.$inferSelect;
+export type CounterRow = Pick<Counter, 'name' | 'value' | 'updatedAt'>;
+
+/** Counter rows, read and written by primary key: the same cost at any campaign size. */
+export function createCounterRepo(sql: Sql) {
+  return {
+    /** Adds `delta` to a counter, creating it at `delta`. */
+    add(campaignId: string, name: string, delta: number, at: string): void {
+      sql.run(
+        `INSERT INTO counters (campaign_id, name, value, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (campaign_id, name) DO UPDATE SET value = value + excluded.value, updated_at = excluded.updated_at`,
+        [campaignId, name, delta, at],
+      );
+    },
+    /** Sets counters to exact values (recount's repair). */
+    set(campaignId: string, name: string, value: number, at: string): void {
+      sql.run(
+        `INSERT INTO counters (campaign_id, name, value, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (campaign_id, name) DO UPDATE SET value = excluded.value`,
+        [campaignId, name, value, at],
+      );
+    },
+    get(campaignId: string, name: string): Pick<Counter, 'value' | 'updatedAt'> | undefined {
+      return sql.get('SELECT value, updated_at AS updatedAt FROM counters WHERE campaign_id = ? AND name = ?', [campaignId, name]);
+    },
+    /** Every counter whose name starts with `prefix`, full names. */
+    byPrefix(campaignId: string, prefix: string): CounterRow[] {
+      return sql.all(
+        "SELECT name, value, updated_at AS updatedAt FROM counters WHERE campaign_id = ? AND name >= ? AND name < ? || '~'",
+        [campaignId, prefix, prefix],
+      );
+    },
+    /** The three counters of the public count. */
+    publicCount(campaignId: string): CounterRow[] {
+      return sql.all(
+        "SELECT name, value, updated_at AS updatedAt FROM counters WHERE campaign_id = ? AND name IN ('supporters', 'letters', 'letters.sent')",
+        [campaignId],
+      );
+    },
+    /** What every counter should be, computed from the rows it counts (recount); names as in counterNames. */
+    fromRows(): { campaignId: string; name: string; value: number }[] {
+      const q = (text: string) => sql.all<{ campaignId: string; name: string; value: number }>(text);
+      return [
+        ...q("SELECT campaign_id AS campaignId, 'supporters' AS name, count(*) AS value FROM supporters WHERE counted_at IS NOT NULL GROUP BY 1"),
+        ...q("SELECT campaign_id AS campaignId, 'pending' AS name, count(*) AS value FROM supporters WHERE counted_at IS NULL GROUP BY 1"),
+        ...q("SELECT campaign_id AS campaignId, 'letters' AS name, count(*) AS value FROM letters WHERE confirmed_at IS NOT NULL GROUP BY 1"),
+        ...q("SELECT campaign_id AS campaignId, 'letters.' || status AS name, count(*) AS value FROM letters GROUP BY 1, 2"),
+        ...q("SELECT campaign_id AS campaignId, 'target.' || target_id || '.' || status AS name, count(*) AS value FROM letters GROUP BY 1, 2"),
+        ...q("SELECT campaign_id AS campaignId, 'country.' || country AS name, count(*) AS value FROM supporters WHERE counted_at IS NOT NULL GROUP BY 1, 2"),
+        ...q(
+          "SELECT campaign_id AS campaignId, 'hour.' || substr(counted_at, 1, 13) AS name, count(*) AS value FROM supporters WHERE counted_at IS NOT NULL GROUP BY 1, 2",
+        ),
+      ];
+    },
+    /** Every counter of every campaign (recount). */
+    all(): (CounterRow & { campaignId: string })[] {
+      return sql.all('SELECT campaign_id AS campaignId, name, value, updated_at AS updatedAt FROM counters');
+    },
+  };
+}

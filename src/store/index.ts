@@ -1,0 +1,19 @@
+import { writeTx, type Db } from '../db/client.js';
+import { createCounterRepo } from './counters.js';
+import { createSqliteSql } from './sql.js';
+
+/**
+ * The storage layer: the only place SQL is written. One repository per table group, each a
+ * factory over the executor returning rows shaped from the table definitions.
+ */
+export function createStore(db: Db) {
+  const sql = createSqliteSql(db.$client);
+  return {
+    sql,
+    /** A write transaction that takes the write lock up front (BEGIN IMMEDIATE). */
+    transaction: <T>(fn: () => T): T => writeTx(db, fn),
+    counters: createCounterRepo(sql),
+  };
+}
+
+export type Store = ReturnType<typeof createStore>;
