@@ -9,7 +9,6 @@ import type { Clock } from './domain/clock.js';
 import { createConfirmationService } from './domain/confirmations.js';
 import { createCounters } from './domain/counters.js';
 import { createCountEvents } from './domain/events.js';
-import { dataVersionOf } from './domain/read-cache.js';
 import { createGroupCommit } from './domain/group-commit.js';
 import { createKeyService } from './domain/keys.js';
 import { createLetterLifecycle } from './domain/letter-lifecycle.js';
@@ -25,27 +24,27 @@ import { createTemplateService } from './domain/templates.js';
 export function createServices(deps: { db: Db; store: Store; clock: Clock; config: Config }) {
   const { db, store, clock, config } = deps;
   const hooks: CampaignHooks = {};
-  const keys = createKeyService({ db, clock, adminKey: config.ADMIN_API_KEY });
-  const adminSessions = createAdminSessions({ db, clock, keys });
-  const campaigns = createCampaignService({ db, clock, hooks });
-  const targets = createTargetService({ db, clock, campaigns });
-  const templates = createTemplateService({ db, clock, campaigns, targets });
+  const keys = createKeyService({ keys: store.keys, clock, adminKey: config.ADMIN_API_KEY });
+  const adminSessions = createAdminSessions({ store, clock, keys });
+  const campaigns = createCampaignService({ store, clock, hooks });
+  const targets = createTargetService({ store, clock, campaigns });
+  const templates = createTemplateService({ store, clock, campaigns, targets });
   const counters = createCounters(store.counters);
   const lifecycle = createLetterLifecycle({ db, counters });
   const outbox = createOutboxWriter(db);
   const mail = createSupporterMail({ db, outbox, publicUrl: config.PUBLIC_URL });
   const groupCommit = createGroupCommit(db, counters, lifecycle.announce);
   // The ticker reads counts through the action service; every committed letter move marks its campaign.
-  const events = createCountEvents({ readCount: (campaignId) => actions.countOf(campaigns.get(campaignId)), foreignCommits: dataVersionOf(db) });
+  const events = createCountEvents({ readCount: (campaignId) => actions.countOf(campaigns.get(campaignId)), foreignCommits: store.dataVersion });
   lifecycle.onMoved(({ campaignId }) => events.changed(campaignId));
-  const actions = createActionService({ db, clock, campaigns, targets, templates, counters, lifecycle, outbox, mail, groupCommit });
+  const actions = createActionService({ db, store, clock, campaigns, targets, templates, counters, lifecycle, outbox, mail, groupCommit });
   const confirmations = createConfirmationService({ db, clock, campaigns, lifecycle, outbox, mail, groupCommit });
   const supporters = createSupporterService({
     db,
     clock,
     lifecycle,
     mail,
-    unsubscribeKey: loadSecret(db, 'unsubscribe-key'),
+    unsubscribeKey: loadSecret(store.settings, 'unsubscribe-key'),
     retention: { bodyDays: config.RETENTION_BODY_DAYS, contactDays: config.RETENTION_CONTACT_DAYS },
   });
   hooks.onNotifyUpdate = (campaign, update) => supporters.notifyUpdate(campaign, update);

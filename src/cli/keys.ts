@@ -6,6 +6,7 @@ import { openDatabase, runMigrations } from '../db/client.js';
 import { systemClock } from '../domain/clock.js';
 import { createKeyService, type KeyService } from '../domain/keys.js';
 import { CreateApiKeySchema } from '../schemas/key.js';
+import { createStore } from '../store/index.js';
 
 /**
  * `npm run keys -- create|list|revoke`: organizer API keys, offline, straight on DATABASE_PATH
@@ -107,7 +108,7 @@ function main(): void {
     const config = loadConfig(process.env);
     db = openDatabase(config.DATABASE_PATH);
     runMigrations(db);
-    runKeysCommand(cmd, createKeyService({ db, clock: systemClock }), {
+    runKeysCommand(cmd, createKeyService({ keys: createStore(db).keys, clock: systemClock }), {
       out: (line) => console.log(line),
       info: (line) => console.error(line),
     });

@@ -10,8 +10,8 @@ import type { Clock } from './clock.js';
 import { counterNames, type Counters, type Deltas } from './counters.js';
 import type { GroupCommit } from './group-commit.js';
 import { newId, newSecret, sha256 } from './ids.js';
+import type { Store } from '../store/index.js';
 import type { LetterLifecycle } from './letter-lifecycle.js';
-import { dataVersionOf } from './read-cache.js';
 import { renderLetter } from './render-letter.js';
 import { normalizeEmail, type SupporterMail } from './supporter-mail.js';
 import type { TargetService } from './targets.js';
@@ -31,6 +31,7 @@ export function coarseIp(ip: string): string {
 
 export interface ActionDeps {
   db: Db;
+  store: Pick<Store, 'dataVersion' | 'totalChanges'>;
   clock: Clock;
   campaigns: CampaignService;
   targets: TargetService;
@@ -44,7 +45,7 @@ export interface ActionDeps {
 
 /** The public side of a campaign: its page data, its count, and supporters' submissions. */
 export function createActionService(deps: ActionDeps) {
-  const { db, clock, campaigns, targets, templates, counters, lifecycle, outbox, mail, groupCommit } = deps;
+  const { db, store, clock, campaigns, targets, templates, counters, lifecycle, outbox, mail, groupCommit } = deps;
   const sql = db.$client;
   const stmt = {
     supporterByKey: sql.prepare('SELECT id, counted_at AS countedAt FROM supporters WHERE campaign_id = ? AND email_key = ?'),
@@ -64,7 +65,6 @@ export function createActionService(deps: ActionDeps) {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     markCounted: sql.prepare('UPDATE supporters SET counted_at = ? WHERE id = ? AND counted_at IS NULL'),
-    totalChanges: sql.prepare('SELECT total_changes()').pluck(),
   };
 
   function publicCampaign(slug: string): Campaign {
@@ -83,10 +83,9 @@ export function createActionService(deps: ActionDeps) {
 
   /** Dashboards and supporters poll the count constantly: it is read again only after a write. */
   const counts = new Map<string, { version: string; count: Count }>();
-  const dataVersion = dataVersionOf(db);
   function count(slug: string): Count {
     // Changes by this connection, and commits by any other: while both stand still, no count has changed.
-    const version = `${stmt.totalChanges.get() as number}:${dataVersion() as number}`;
+    const version = `${store.totalChanges()}:${String(store.dataVersion())}`;
     const hit = counts.get(slug);
     if (hit?.version === version) return hit.count;
     const fresh = Object.freeze(countOf(publicCampaign(slug)));

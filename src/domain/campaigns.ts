@@ -1,6 +1,3 @@
-import { and, asc, desc, eq, gt, isNull, sql } from 'drizzle-orm';
-import { writeTx, type Db } from '../db/client.js';
-import { campaignUpdates, campaigns, targets } from '../db/schema.js';
 import { conflict, invalid, notFound } from '../errors.js';
 import type {
   Campaign,
@@ -11,6 +8,7 @@ import type {
 } from '../schemas/campaign.js';
 import type { Clock } from './clock.js';
 import { newId } from './ids.js';
+import type { Store } from '../store/index.js';
 import { createReadCache } from './read-cache.js';
 import { missingAddress } from './targets.js';
 
@@ -34,44 +32,27 @@ export interface CampaignHooks {
   onNotifyUpdate?(campaign: Campaign, update: CampaignUpdate): void;
 }
 
-export function createCampaignService(deps: { db: Db; clock: Clock; hooks?: CampaignHooks }) {
-  const { db, clock } = deps;
+export function createCampaignService(deps: { store: Pick<Store, 'campaigns' | 'targets' | 'transaction' | 'dataVersion'>; clock: Clock; hooks?: CampaignHooks }) {
+  const { store, clock } = deps;
+  const repo = store.campaigns;
   const now = () => clock.now().toISOString();
-  // Every public request reads its campaign: prepared once (building the query cost more than running it)
-  // and cached, dropped on every write below and whenever another connection commits.
-  const cache = createReadCache<Campaign>(db);
-  const byId = db.select().from(campaigns).where(eq(campaigns.id, sql.placeholder('id'))).prepare();
-  const bySlug = db.select().from(campaigns).where(eq(campaigns.slug, sql.placeholder('slug'))).prepare();
-  const updatesOf = db
-    .select()
-    .from(campaignUpdates)
-    .where(eq(campaignUpdates.campaignId, sql.placeholder('campaignId')))
-    .orderBy(desc(campaignUpdates.createdAt))
-    .prepare();
-
-  // Letters not yet delivered: each mode keeps them in its own place (outbox rows, digest lane,
-  // print run), so a mode change would strand or duplicate them. A letter whose confirmation
-  // link has expired can never be confirmed, so it blocks nothing.
-  const undeliveredCount = db.$client.prepare(
-    `SELECT count(*) AS n FROM letters l JOIN submissions s ON s.id = l.submission_id
-     WHERE l.campaign_id = @campaignId AND (l.status IN ('queued', 'sending', 'held')
-       OR (l.status = 'pending_confirmation' AND (s.expires_at IS NULL OR s.expires_at > @now)))`,
-  );
+  // Every public request reads its campaign: cached, dropped on every write below and whenever another connection commits.
+  const cache = createReadCache<Campaign>(store.dataVersion);
 
   function get(id: string): Campaign {
-    const row = cache.get(`id:${id}`, () => byId.get({ id }));
+    const row = cache.get(`id:${id}`, () => repo.byId(id));
     if (!row) throw notFound('Campaign');
     return row;
   }
 
   function getBySlug(slug: string): Campaign | undefined {
-    return cache.get(`slug:${slug}`, () => bySlug.get({ slug }));
+    return cache.get(`slug:${slug}`, () => repo.bySlug(slug));
   }
 
   /** Runs a write, then drops cached campaigns whether it committed or rolled back. */
   function writing<T>(fn: () => T): T {
     try {
-      return writeTx(db, fn);
+      return store.transaction(fn);
     } finally {
       cache.clear();
     }
@@ -98,7 +79,7 @@ export function createCampaignService(deps: { db: Db; clock: Clock; hooks?: Camp
       updatedAt: at,
     };
     try {
-      return writing(() => db.insert(campaigns).values(row).returning().get());
+      return writing(() => repo.insert(row));
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
         throw conflict(`A campaign with slug "${input.slug}" already exists`);
@@ -108,13 +89,7 @@ export function createCampaignService(deps: { db: Db; clock: Clock; hooks?: Camp
   }
 
   function list(limit: number, cursor?: string) {
-    const rows = db
-      .select()
-      .from(campaigns)
-      .where(cursor ? gt(campaigns.id, cursor) : undefined)
-      .orderBy(asc(campaigns.id))
-      .limit(limit + 1)
-      .all();
+    const rows = repo.page(limit, cursor);
     const items = rows.slice(0, limit);
     return { items, nextCursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
   }
@@ -126,14 +101,14 @@ export function createCampaignService(deps: { db: Db; clock: Clock; hooks?: Camp
         throw conflict(`A campaign cannot move from ${current.status} to ${patch.status}`);
       }
       if (patch.delivery && patch.delivery.mode !== current.delivery.mode) {
-        const { n: waiting } = undeliveredCount.get({ campaignId: id, now: now() }) as { n: number };
+        const waiting = repo.undeliveredCount(id, now());
         if (waiting > 0) {
           throw conflict(
             `The delivery mode cannot change from ${current.delivery.mode} to ${patch.delivery.mode} while ${waiting} letter(s) are undelivered ` +
               '(awaiting confirmation, queued, sending or held); change it once they are delivered or have failed',
           );
         }
-        const live = db.select().from(targets).where(and(eq(targets.campaignId, id), isNull(targets.deletedAt))).all();
+        const live = store.targets.live(id);
         const lacking = live.filter((t) => missingAddress(patch.delivery!.mode, t));
         if (lacking.length > 0) {
           throw invalid(
@@ -142,12 +117,7 @@ export function createCampaignService(deps: { db: Db; clock: Clock; hooks?: Camp
           );
         }
       }
-      return db
-        .update(campaigns)
-        .set({ ...patch, updatedAt: now() })
-        .where(eq(campaigns.id, id))
-        .returning()
-        .get();
+      return repo.update(id, { ...patch, updatedAt: now() });
     });
   }
 
@@ -156,26 +126,22 @@ export function createCampaignService(deps: { db: Db; clock: Clock; hooks?: Camp
     return writing(() => {
       let campaign = get(id);
       if (input.status && input.status !== campaign.status) campaign = update(id, { status: input.status });
-      const row = db
-        .insert(campaignUpdates)
-        .values({
-          id: newId('upd'),
-          campaignId: id,
-          title: input.title,
-          body: input.body,
-          status: input.status ?? null,
-          notify: input.notify,
-          createdAt: now(),
-        })
-        .returning()
-        .get();
+      const row = repo.insertUpdate({
+        id: newId('upd'),
+        campaignId: id,
+        title: input.title,
+        body: input.body,
+        status: input.status ?? null,
+        notify: input.notify,
+        createdAt: now(),
+      });
       if (row.notify) deps.hooks?.onNotifyUpdate?.(campaign, row);
       return row;
     });
   }
 
   function listUpdates(campaignId: string): CampaignUpdate[] {
-    return updatesOf.all({ campaignId });
+    return repo.updates(campaignId);
   }
 
   return { get, getBySlug, create, list, update, addUpdate, listUpdates };

@@ -1,10 +1,8 @@
-import { and, desc, eq, isNull } from 'drizzle-orm';
 import { timingSafeEqual } from 'node:crypto';
-import type { Db } from '../db/client.js';
-import { apiKeys } from '../db/schema.js';
 import { notFound } from '../errors.js';
 import { scopes, type Scope } from '../schemas/key.js';
 import type { Clock } from './clock.js';
+import type { Store } from '../store/index.js';
 import { newId, newSecret, sha256 } from './ids.js';
 
 export interface Principal {
@@ -14,18 +12,14 @@ export interface Principal {
 
 const equalHashes = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
-export function createKeyService(deps: { db: Db; clock: Clock; adminKey?: string }) {
-  const { db, clock } = deps;
+export function createKeyService(deps: { keys: Store['keys']; clock: Clock; adminKey?: string }) {
+  const { keys: repo, clock } = deps;
   const adminHash = deps.adminKey ? sha256(deps.adminKey) : undefined;
 
   /** Mints a key; the secret is returned this once and only its SHA-256 is stored. */
   function mint(name: string, keyScopes: Scope[]) {
     const key = newSecret('chorus_');
-    const row = db
-      .insert(apiKeys)
-      .values({ id: newId('key'), name, keyHash: sha256(key), scopes: [...new Set(keyScopes)], createdAt: clock.now().toISOString() })
-      .returning()
-      .get();
+    const row = repo.insert({ id: newId('key'), name, keyHash: sha256(key), scopes: [...new Set(keyScopes)], createdAt: clock.now().toISOString() });
     const { keyHash: _hash, ...visible } = row;
     return { ...visible, scopes: visible.scopes as Scope[], key };
   }
@@ -41,27 +35,18 @@ export function createKeyService(deps: { db: Db; clock: Clock; adminKey?: string
   /** The principal of a key, known by its hash (also how a dashboard session re-checks its key). */
   function principalOf(hash: string): Principal | undefined {
     if (adminHash && equalHashes(hash, adminHash)) return { keyId: 'admin', scopes };
-    const row = db.select().from(apiKeys).where(and(eq(apiKeys.keyHash, hash), isNull(apiKeys.revokedAt))).get();
+    const row = repo.liveByHash(hash);
     if (!row || !equalHashes(row.keyHash, hash)) return undefined;
     return { keyId: row.id, scopes: row.scopes as Scope[] };
   }
 
   function revoke(id: string): void {
-    const res = db
-      .update(apiKeys)
-      .set({ revokedAt: clock.now().toISOString() })
-      .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
-      .run();
-    if (res.changes === 0) throw notFound('API key');
+    if (!repo.revoke(id, clock.now().toISOString())) throw notFound('API key');
   }
 
   /** Every key ever minted, newest first, without hashes (for the offline CLI). */
   function list() {
-    return db
-      .select({ id: apiKeys.id, name: apiKeys.name, scopes: apiKeys.scopes, createdAt: apiKeys.createdAt, revokedAt: apiKeys.revokedAt })
-      .from(apiKeys)
-      .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
-      .all();
+    return repo.list();
   }
 
   return { mint, authenticate, principalOf, revoke, list };

@@ -1,14 +1,12 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import type { Db } from '../db/client.js';
-import { settings } from '../db/schema.js';
-import { eq } from 'drizzle-orm';
+import type { Store } from '../store/index.js';
 
 /** A per-installation key, generated on first start and kept in the database. */
-export function loadSecret(db: Db, name: string): Buffer {
-  const existing = db.select().from(settings).where(eq(settings.name, name)).get();
-  if (existing) return Buffer.from(existing.value, 'base64url');
-  db.insert(settings).values({ name, value: randomBytes(32).toString('base64url') }).onConflictDoNothing().run();
-  return Buffer.from(db.select().from(settings).where(eq(settings.name, name)).get()!.value, 'base64url');
+export function loadSecret(settings: Store['settings'], name: string): Buffer {
+  const existing = settings.get(name);
+  if (existing) return Buffer.from(existing, 'base64url');
+  settings.putIfAbsent(name, randomBytes(32).toString('base64url'));
+  return Buffer.from(settings.get(name)!, 'base64url');
 }
 
 /**

@@ -1,11 +1,10 @@
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
-import { targets, type DeliveryMode } from '../db/schema.js';
+import type { DeliveryMode } from '../db/schema.js';
 import { invalid, notFound } from '../errors.js';
 import type { CreateTarget, Target, UpdateTarget } from '../schemas/target.js';
 import type { CampaignService } from './campaigns.js';
 import type { Clock } from './clock.js';
 import { newId } from './ids.js';
+import type { Store } from '../store/index.js';
 import { createReadCache } from './read-cache.js';
 
 /** Which address a delivery mode needs that the target lacks, if any. */
@@ -17,17 +16,12 @@ export function missingAddress(
   return t.email ? undefined : 'email';
 }
 
-export function createTargetService(deps: { db: Db; clock: Clock; campaigns: CampaignService }) {
-  const { db, clock, campaigns } = deps;
+export function createTargetService(deps: { store: Pick<Store, 'targets' | 'dataVersion'>; clock: Clock; campaigns: CampaignService }) {
+  const { clock, campaigns } = deps;
+  const repo = deps.store.targets;
   const now = () => clock.now().toISOString();
-  // Every submission reads its campaign's targets: prepared once and cached, dropped by every write below.
-  const cache = createReadCache<Target[]>(db);
-  const live = db
-    .select()
-    .from(targets)
-    .where(and(eq(targets.campaignId, sql.placeholder('campaignId')), isNull(targets.deletedAt)))
-    .orderBy(asc(targets.id))
-    .prepare();
+  // Every submission reads its campaign's targets: cached, dropped by every write below.
+  const cache = createReadCache<Target[]>(deps.store.dataVersion);
 
   function requireAddress(campaignId: string, t: { email?: string | null; postalAddress?: unknown }) {
     const mode = campaigns.get(campaignId).delivery.mode;
@@ -40,27 +34,21 @@ export function createTargetService(deps: { db: Db; clock: Clock; campaigns: Cam
   }
 
   function get(campaignId: string, id: string): Target {
-    const row = db
-      .select()
-      .from(targets)
-      .where(and(eq(targets.id, id), eq(targets.campaignId, campaignId), isNull(targets.deletedAt)))
-      .get();
+    const row = repo.liveById(campaignId, id);
     if (!row) throw notFound('Target');
     return row;
   }
 
   function list(campaignId: string): Target[] {
     campaigns.get(campaignId);
-    return cache.get(campaignId, () => live.all({ campaignId }))!;
+    return cache.get(campaignId, () => repo.live(campaignId))!;
   }
 
   function create(campaignId: string, input: CreateTarget): Target {
     requireAddress(campaignId, input);
     const at = now();
     cache.clear();
-    return db
-      .insert(targets)
-      .values({
+    return repo.insert({
         id: newId('tgt'),
         campaignId,
         name: input.name,
@@ -72,23 +60,21 @@ export function createTargetService(deps: { db: Db; clock: Clock; campaigns: Cam
         locale: input.locale ?? null,
         createdAt: at,
         updatedAt: at,
-      })
-      .returning()
-      .get();
+    });
   }
 
   function update(campaignId: string, id: string, patch: UpdateTarget): Target {
     const current = get(campaignId, id);
     requireAddress(campaignId, { ...current, ...patch });
     cache.clear();
-    return db.update(targets).set({ ...patch, updatedAt: now() }).where(eq(targets.id, id)).returning().get();
+    return repo.update(id, { ...patch, updatedAt: now() });
   }
 
   /** Soft delete: letters already written keep their target; no new letters can choose it. */
   function remove(campaignId: string, id: string): void {
     get(campaignId, id);
     cache.clear();
-    db.update(targets).set({ deletedAt: now() }).where(eq(targets.id, id)).run();
+    repo.update(id, { deletedAt: now() });
   }
 
   return { get, list, create, update, remove };

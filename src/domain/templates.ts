@@ -1,6 +1,3 @@
-import { asc, eq, and, sql } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
-import { templates } from '../db/schema.js';
 import { invalid, notFound } from '../errors.js';
 import { checkTemplate } from '../render/letter-engine.js';
 import type { CreateTemplate, PreviewRequest, Template } from '../schemas/template.js';
@@ -8,29 +5,25 @@ import type { Campaign } from '../schemas/campaign.js';
 import type { CampaignService } from './campaigns.js';
 import type { Clock } from './clock.js';
 import { newId } from './ids.js';
+import type { Store } from '../store/index.js';
 import { createReadCache } from './read-cache.js';
 import { renderLetter } from './render-letter.js';
 import type { TargetService } from './targets.js';
 
-export function createTemplateService(deps: { db: Db; clock: Clock; campaigns: CampaignService; targets: TargetService }) {
-  const { db, clock, campaigns, targets } = deps;
+export function createTemplateService(deps: { store: Pick<Store, 'templates' | 'dataVersion'>; clock: Clock; campaigns: CampaignService; targets: TargetService }) {
+  const { clock, campaigns, targets } = deps;
+  const repo = deps.store.templates;
   // Every submission chooses a template: prepared once and cached per campaign (templates are
   // immutable versions; the list only grows, and create() drops the cache).
-  const cache = createReadCache<Template[]>(db);
-  const ofCampaign = db.select().from(templates).where(eq(templates.campaignId, sql.placeholder('campaignId'))).orderBy(asc(templates.id)).prepare();
-  const byId = db
-    .select()
-    .from(templates)
-    .where(and(eq(templates.id, sql.placeholder('id')), eq(templates.campaignId, sql.placeholder('campaignId'))))
-    .prepare();
+  const cache = createReadCache<Template[]>(deps.store.dataVersion);
 
   function list(campaignId: string): Template[] {
     campaigns.get(campaignId);
-    return cache.get(campaignId, () => ofCampaign.all({ campaignId }))!;
+    return cache.get(campaignId, () => repo.ofCampaign(campaignId))!;
   }
 
   function get(campaignId: string, id: string): Template {
-    const row = byId.get({ id, campaignId });
+    const row = repo.byId(campaignId, id);
     if (!row) throw notFound('Template');
     return row;
   }
@@ -50,11 +43,7 @@ export function createTemplateService(deps: { db: Db; clock: Clock; campaigns: C
     const problems = [...checkTemplate(input.subject, 'subject'), ...checkTemplate(input.body, 'body')];
     if (problems.length > 0) throw invalid('The template uses fields or constructs that letters may not use', problems);
     try {
-      return db
-        .insert(templates)
-        .values({ id: newId('tpl'), campaignId, ...input, createdAt: clock.now().toISOString() })
-        .returning()
-        .get();
+      return repo.insert({ id: newId('tpl'), campaignId, ...input, createdAt: clock.now().toISOString() });
     } finally {
       cache.clear();
     }
