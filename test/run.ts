@@ -41,10 +41,8 @@ try {
   for (const pass of passes) {
     if (interrupted) break;
     const code = await runPass(pass);
-    if (code !== 0) {
-      console.error(`test pass "${pass.name}" failed (exit code ${code})`);
-      exitCode ||= code;
-    }
+    if (code !== 0 && !interrupted) console.error(`test pass "${pass.name}" failed (exit code ${code})`);
+    exitCode ||= code;
   }
 } catch (err) {
   console.error((err as Error).message);
