@@ -45,9 +45,10 @@ export async function startPgCluster(binDir: string): Promise<PgCluster> {
     `-p ${port}`,
     `-k '${dir}'`,
     '-c listen_addresses=127.0.0.1',
-    // Throwaway data, so no flushes to disk: creating a database per test file and every
-    // commit would otherwise wait for the disk the other engineers' runs share. The crash
-    // tests crash Chorus, never PostgreSQL, and the benchmark measures a durable server.
+    // fsync=off only for this throwaway cluster: a database per test file and every commit
+    // would otherwise wait for a disk flush. It loses data only if PostgreSQL itself or the
+    // machine crashes, which no test does (they kill Chorus processes); the benchmark
+    // measures a server with the durable defaults.
     '-c fsync=off',
   ].join(' ');
   let stopped: Promise<void> | undefined;
