@@ -15,6 +15,8 @@ export const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('127.0.0.1'),
   DATABASE_PATH: z.string().min(1).default('./data/chorus.db'),
+  /** PostgreSQL instead of the SQLite file; being built (today only the storage infrastructure uses it). */
+  DATABASE_URL: z.url().regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// or postgresql:// URL').optional(),
   PUBLIC_URL: z.url().default('http://localhost:3000').transform((u) => u.replace(/\/+$/, '')),
   ADMIN_API_KEY: z.string().min(16, 'ADMIN_API_KEY must be at least 16 characters').optional(),
   MAIL_TRANSPORT: z.string().min(1).default('file:./data/outbox'),

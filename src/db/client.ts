@@ -8,7 +8,7 @@ import * as schema from './schema.js';
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
-const migrationsFolder = fileURLToPath(new URL('../../migrations', import.meta.url));
+const migrationsFolder = fileURLToPath(new URL('../../migrations/sqlite', import.meta.url));
 
 /** Raised when the database cannot be opened or written: the server prints it as one line. */
 export class DatabaseUnavailableError extends Error {

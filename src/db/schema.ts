@@ -53,17 +53,20 @@ export interface Sender {
   postalAddress?: PostalAddress;
 }
 
+export const campaignStatuses = ['draft', 'active', 'paused', 'won', 'closed'] as const;
+export const confirmationModes = ['email', 'none'] as const;
+
 export const campaigns = sqliteTable('campaigns', {
   id: text('id').primaryKey(),
   slug: text('slug').notNull().unique(),
   title: text('title').notNull(),
   summary: text('summary').notNull(),
   story: text('story'),
-  status: text('status', { enum: ['draft', 'active', 'paused', 'won', 'closed'] }).notNull().default('draft'),
+  status: text('status', { enum: campaignStatuses }).notNull().default('draft'),
   goal: integer('goal'),
   closesAt: text('closes_at'),
   locale: text('locale').notNull().default('en'),
-  confirmation: text('confirmation', { enum: ['email', 'none'] }).notNull().default('email'),
+  confirmation: text('confirmation', { enum: confirmationModes }).notNull().default('email'),
   delivery: text('delivery', { mode: 'json' }).$type<DeliverySettings>().notNull(),
   rules: text('rules', { mode: 'json' }).$type<ContentRules>().notNull(),
   /** The organization behind the campaign: return address on postal letters. */
