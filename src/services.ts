@@ -30,17 +30,18 @@ export function createServices(deps: { db: Db; store: Store; clock: Clock; confi
   const targets = createTargetService({ store, clock, campaigns });
   const templates = createTemplateService({ store, clock, campaigns, targets });
   const counters = createCounters(store.counters);
-  const lifecycle = createLetterLifecycle({ db, counters });
+  const lifecycle = createLetterLifecycle({ store, counters });
   const outbox = createOutboxWriter(db);
-  const mail = createSupporterMail({ db, outbox, publicUrl: config.PUBLIC_URL });
+  const mail = createSupporterMail({ mailCaps: store.mailCaps, outbox, publicUrl: config.PUBLIC_URL });
   const groupCommit = createGroupCommit(db, counters, lifecycle.announce);
   // The ticker reads counts through the action service; every committed letter move marks its campaign.
   const events = createCountEvents({ readCount: (campaignId) => actions.countOf(campaigns.get(campaignId)), foreignCommits: store.dataVersion });
   lifecycle.onMoved(({ campaignId }) => events.changed(campaignId));
-  const actions = createActionService({ db, store, clock, campaigns, targets, templates, counters, lifecycle, outbox, mail, groupCommit });
-  const confirmations = createConfirmationService({ db, clock, campaigns, lifecycle, outbox, mail, groupCommit });
+  const actions = createActionService({ store, clock, campaigns, targets, templates, counters, lifecycle, outbox, mail, groupCommit });
+  const confirmations = createConfirmationService({ store, clock, campaigns, lifecycle, outbox, mail, groupCommit });
   const supporters = createSupporterService({
     db,
+    store,
     clock,
     lifecycle,
     mail,
@@ -48,8 +49,8 @@ export function createServices(deps: { db: Db; store: Store; clock: Clock; confi
     retention: { bodyDays: config.RETENTION_BODY_DAYS, contactDays: config.RETENTION_CONTACT_DAYS },
   });
   hooks.onNotifyUpdate = (campaign, update) => supporters.notifyUpdate(campaign, update);
-  const letters = createLetterService({ db, clock, lifecycle });
-  const stats = createStatsService({ db, campaigns, targets, counters });
+  const letters = createLetterService({ store, clock, lifecycle });
+  const stats = createStatsService({ store, campaigns, targets, counters });
   return { keys, adminSessions, campaigns, targets, templates, counters, lifecycle, outbox, events, groupCommit, actions, confirmations, supporters, letters, stats };
 }
 

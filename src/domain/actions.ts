@@ -1,4 +1,3 @@
-import type { Db } from '../db/client.js';
 import type { LetterStatus } from '../db/schema.js';
 import type { OutboxWriter } from '../delivery/outbox.js';
 import { conflict, invalid, notFound } from '../errors.js';
@@ -30,8 +29,7 @@ export function coarseIp(ip: string): string {
 }
 
 export interface ActionDeps {
-  db: Db;
-  store: Pick<Store, 'dataVersion' | 'totalChanges'>;
+  store: Pick<Store, 'dataVersion' | 'totalChanges' | 'supporters' | 'submissions' | 'letters'>;
   clock: Clock;
   campaigns: CampaignService;
   targets: TargetService;
@@ -45,27 +43,7 @@ export interface ActionDeps {
 
 /** The public side of a campaign: its page data, its count, and supporters' submissions. */
 export function createActionService(deps: ActionDeps) {
-  const { db, store, clock, campaigns, targets, templates, counters, lifecycle, outbox, mail, groupCommit } = deps;
-  const sql = db.$client;
-  const stmt = {
-    supporterByKey: sql.prepare('SELECT id, counted_at AS countedAt FROM supporters WHERE campaign_id = ? AND email_key = ?'),
-    // Positional parameters throughout the accept path: binding by name cost a lookup per field.
-    insertSupporter: sql.prepare(
-      `INSERT INTO supporters (id, campaign_id, email_key, email, name, city, country, consent_updates, consent_at, ip, counted_at, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
-    targetsWritten: sql.prepare('SELECT target_id AS targetId FROM letters WHERE supporter_id = ?'),
-    insertSubmission: sql.prepare(
-      `INSERT INTO submissions (id, campaign_id, supporter_id, token_hash, expires_at, confirmed_at, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    ),
-    insertLetter: sql.prepare(
-      `INSERT INTO letters (id, campaign_id, target_id, supporter_id, submission_id, template_id, status, signer_name, signer_city,
-         signer_country, note, subject, body, created_at, confirmed_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
-    markCounted: sql.prepare('UPDATE supporters SET counted_at = ? WHERE id = ? AND counted_at IS NULL'),
-  };
+  const { store, clock, campaigns, targets, templates, counters, lifecycle, outbox, mail, groupCommit } = deps;
 
   function publicCampaign(slug: string): Campaign {
     const campaign = campaigns.getBySlug(slug);
@@ -152,30 +130,30 @@ export function createActionService(deps: ActionDeps) {
         for (const [k, v] of Object.entries(d)) deltas[k] = (deltas[k] ?? 0) + v;
       };
       const confirmedNow = campaign.confirmation === 'none';
-      let supporter = stmt.supporterByKey.get(campaign.id, emailKey) as { id: string; countedAt: string | null } | undefined;
+      let supporter = store.supporters.byKey(campaign.id, emailKey);
       const isNewSupporter = !supporter;
       if (!supporter) {
         // A new supporter whose letters need no confirmation is counted from the start.
         supporter = { id: newId('sup'), countedAt: confirmedNow ? at : null };
-        stmt.insertSupporter.run(
-          supporter.id,
-          campaign.id,
+        store.supporters.insert({
+          id: supporter.id,
+          campaignId: campaign.id,
           emailKey,
-          input.email.trim(),
-          input.name,
-          input.city || null,
-          input.country,
-          input.consentUpdates ? 1 : 0,
-          input.consentUpdates ? at : null,
-          coarseIp(meta.ip),
-          supporter.countedAt,
-          at,
-        );
+          email: input.email.trim(),
+          name: input.name,
+          city: input.city || null,
+          country: input.country,
+          consentUpdates: input.consentUpdates === true,
+          consentAt: input.consentUpdates ? at : null,
+          ip: coarseIp(meta.ip),
+          countedAt: supporter.countedAt,
+          createdAt: at,
+        });
       }
       // A new supporter has written nothing yet: only a returning one needs the lookup.
       const written = isNewSupporter
         ? new Set<string>()
-        : new Set((stmt.targetsWritten.all(supporter.id) as { targetId: string }[]).map((r) => r.targetId));
+        : new Set(store.letters.targetsWrittenBy(supporter.id).map((r) => r.targetId));
       const fresh = letters.filter((l) => !written.has(l.target.id));
       if (fresh.length === 0) {
         mail.notice({ campaignId: campaign.id, campaignTitle: campaign.title, email: input.email.trim(), at });
@@ -184,34 +162,34 @@ export function createActionService(deps: ActionDeps) {
       const status: LetterStatus = confirmedNow ? 'queued' : 'pending_confirmation';
       const token = confirmedNow ? null : newSecret();
       const submissionId = newId('sub');
-      stmt.insertSubmission.run(
-        submissionId,
-        campaign.id,
-        supporter.id,
-        token ? sha256(token) : null,
-        new Date(now.getTime() + confirmationTtlMs).toISOString(),
-        confirmedNow ? at : null,
-        at,
-      );
+      store.submissions.insert({
+        id: submissionId,
+        campaignId: campaign.id,
+        supporterId: supporter.id,
+        tokenHash: token ? sha256(token) : null,
+        expiresAt: new Date(now.getTime() + confirmationTtlMs).toISOString(),
+        confirmedAt: confirmedNow ? at : null,
+        createdAt: at,
+      });
       for (const l of fresh) {
         const id = newId('ltr');
-        stmt.insertLetter.run(
+        store.letters.insert({
           id,
-          campaign.id,
-          l.target.id,
-          supporter.id,
+          campaignId: campaign.id,
+          targetId: l.target.id,
+          supporterId: supporter.id,
           submissionId,
-          template.id,
+          templateId: template.id,
           status,
-          input.name,
-          input.city || null,
-          input.country,
-          input.note || null,
-          l.subject,
-          l.text,
-          at,
-          confirmedNow ? at : null,
-        );
+          signerName: input.name,
+          signerCity: input.city || null,
+          signerCountry: input.country,
+          note: input.note || null,
+          subject: l.subject,
+          body: l.text,
+          createdAt: at,
+          confirmedAt: confirmedNow ? at : null,
+        });
         lifecycle.created(write, { id, campaignId: campaign.id, targetId: l.target.id }, status, at);
         if (confirmedNow) {
           add({ [counterNames.letters]: 1 });
@@ -219,7 +197,7 @@ export function createActionService(deps: ActionDeps) {
         }
       }
       if (confirmedNow) {
-        if (isNewSupporter || stmt.markCounted.run(at, supporter.id).changes === 1) {
+        if (isNewSupporter || store.supporters.markCounted(supporter.id, at)) {
           add(countedDeltas(input.country, at));
           if (!isNewSupporter) add({ [counterNames.pending]: -1 });
         }

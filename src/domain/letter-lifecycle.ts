@@ -1,5 +1,5 @@
-import { writeTx, type Db } from '../db/client.js';
 import type { LetterStatus } from '../db/schema.js';
+import type { Store } from '../store/index.js';
 import { createTally, type Counters, type Deltas } from './counters.js';
 
 /**
@@ -60,16 +60,9 @@ export class IllegalMoveError extends Error {
   override name = 'IllegalMoveError';
 }
 
-export function createLetterLifecycle(deps: { db: Db; counters: Pick<Counters, 'bump' | 'letterMove'> }) {
-  const { db, counters } = deps;
+export function createLetterLifecycle(deps: { store: Pick<Store, 'letters' | 'transaction'>; counters: Pick<Counters, 'bump' | 'letterMove'> }) {
+  const { store, counters } = deps;
   const listeners = new Set<(e: LettersMoved) => void>();
-  const update = db.$client.prepare(
-    `UPDATE letters SET status = @to,
-       last_error = CASE WHEN @setError = 1 THEN @error ELSE last_error END,
-       sent_at = CASE WHEN @to = 'sent' THEN @at ELSE sent_at END,
-       confirmed_at = CASE WHEN @from = 'pending_confirmation' AND @to = 'queued' THEN @at ELSE confirmed_at END
-     WHERE id = @id AND status = @from`,
-  );
 
   /**
    * Moves `letter` to `to` in the caller's transaction. `error` (when given, null clears it) is
@@ -79,7 +72,7 @@ export function createLetterLifecycle(deps: { db: Db; counters: Pick<Counters, '
   function move(scope: MoveScope, letter: LetterRef, to: LetterStatus, at: string, error?: string | null): boolean {
     const from = letter.status;
     if (from !== to && !transitions[from].includes(to)) throw new IllegalMoveError(`a ${from} letter cannot become ${to}`);
-    const changed = update.run({ id: letter.id, from, to, at, setError: error === undefined ? 0 : 1, error: error ?? null }).changes === 1;
+    const changed = store.letters.move({ id: letter.id, from, to, at, setError: error !== undefined, error: error ?? null });
     if (!changed || from === to) return changed;
     const m: LetterMove = { letterId: letter.id, campaignId: letter.campaignId, targetId: letter.targetId, from, to };
     scope.count(letter.campaignId, counters.letterMove(m.targetId, from, to), at);
@@ -120,7 +113,7 @@ export function createLetterLifecycle(deps: { db: Db; counters: Pick<Counters, '
       },
       moved: (m) => moves.push(m),
     };
-    const result = writeTx(db, () => {
+    const result = store.transaction(() => {
       const value = fn(scope);
       tally.write(counters, last);
       return value;

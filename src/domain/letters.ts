@@ -1,7 +1,8 @@
 import { stringify } from 'csv-stringify';
 import { Readable } from 'node:stream';
-import type { Db } from '../db/client.js';
 import type { LetterStatus } from '../db/schema.js';
+import type { Store } from '../store/index.js';
+import type { LetterListRow } from '../store/letters.js';
 import { conflict, notFound } from '../errors.js';
 import type { Letter, LetterListQuery } from '../schemas/letter.js';
 import type { Clock } from './clock.js';
@@ -13,47 +14,14 @@ export function neutralizeCell(value: unknown): string {
   return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
 }
 
-type Row = {
-  id: string;
-  campaignId: string;
-  targetId: string;
-  status: LetterStatus;
-  attempts: number;
-  lastError: string | null;
-  createdAt: string;
-  sentAt: string | null;
-  name: string | null;
-  email: string | null;
-  city: string | null;
-  country: string;
-};
-
-const select = `SELECT l.id, l.campaign_id AS campaignId, l.target_id AS targetId, l.status, l.attempts, l.last_error AS lastError,
-  l.created_at AS createdAt, l.sent_at AS sentAt, l.signer_name AS name, s.email, l.signer_city AS city, l.signer_country AS country
-  FROM letters l JOIN supporters s ON s.id = l.supporter_id`;
-
 /** Moderation moves an organizer may make: hold a letter before it goes, release it again. */
 const moderation: Record<'held' | 'queued', LetterStatus[]> = { held: ['queued'], queued: ['held'] };
 
-export function createLetterService(deps: { db: Db; clock: Clock; lifecycle: LetterLifecycle }) {
-  const { db, clock, lifecycle } = deps;
-  const sql = db.$client;
-  const stmt = {
-    get: sql.prepare('SELECT id, campaign_id AS campaignId, target_id AS targetId, status FROM letters WHERE id = ?'),
-    // The letter's outbox row follows it: parked while held, due again (with a fresh retry budget) when released.
-    outboxFollow: sql.prepare(
-      'UPDATE outbox SET status = ?, next_attempt_at = ?, attempts = 0, first_attempt_at = NULL, last_error = NULL WHERE letter_id = ? AND status = ?',
-    ),
-    one: sql.prepare(`${select} WHERE l.id = ?`),
-    csvPage: sql.prepare(
-      `SELECT l.id, l.created_at, l.status, t.name AS target, t.title AS target_title, l.signer_name, s.email AS supporter_email,
-         l.signer_city, l.signer_country, l.note, l.attempts, l.last_error, l.sent_at
-       FROM letters l JOIN supporters s ON s.id = l.supporter_id JOIN targets t ON t.id = l.target_id
-       WHERE l.campaign_id = ? AND l.id > ? ORDER BY l.id LIMIT 500`,
-    ),
-  };
+export function createLetterService(deps: { store: Pick<Store, 'letters'>; clock: Clock; lifecycle: LetterLifecycle }) {
+  const { clock, lifecycle } = deps;
+  const repo = deps.store.letters;
 
-  const toLetter = (r: Row): Letter => ({
+  const toLetter = (r: LetterListRow): Letter => ({
     id: r.id,
     campaignId: r.campaignId,
     targetId: r.targetId,
@@ -67,32 +35,22 @@ export function createLetterService(deps: { db: Db; clock: Clock; lifecycle: Let
 
   /** Keyset pagination over time-ordered ids: stable while letters keep arriving. */
   function list(campaignId: string, q: LetterListQuery) {
-    const where = ['l.campaign_id = ?'];
-    const args: unknown[] = [campaignId];
-    const filter = (clause: string, value: string | undefined) => {
-      if (value === undefined) return;
-      where.push(clause);
-      args.push(value);
-    };
-    filter('l.status = ?', q.status);
-    filter('l.target_id = ?', q.targetId);
-    filter('l.id > ?', q.cursor);
-    const rows = sql.prepare(`${select} WHERE ${where.join(' AND ')} ORDER BY l.id LIMIT ?`).all(...args, q.limit + 1) as Row[];
+    const rows = repo.page(campaignId, q);
     const items = rows.slice(0, q.limit).map(toLetter);
     return { items, nextCursor: rows.length > q.limit ? (items.at(-1)?.id ?? null) : null };
   }
 
   function moderate(letterId: string, to: 'held' | 'queued'): Letter {
     lifecycle.transaction((scope) => {
-      const letter = stmt.get.get(letterId) as { id: string; campaignId: string; targetId: string; status: LetterStatus } | undefined;
+      const letter = repo.state(letterId);
       if (!letter) throw notFound('Letter');
       if (letter.status === to) return;
       if (!moderation[to].includes(letter.status)) throw conflict(`A ${letter.status} letter cannot be set to ${to}`);
       const at = clock.now().toISOString();
       lifecycle.move(scope, letter, to, at);
-      stmt.outboxFollow.run(to, at, letterId, to === 'held' ? 'queued' : 'held');
+      repo.outboxFollows(letterId, to, to === 'held' ? 'queued' : 'held', at);
     });
-    return toLetter(stmt.one.get(letterId) as Row);
+    return toLetter(repo.listRow(letterId)!);
   }
 
   /**
@@ -104,7 +62,7 @@ export function createLetterService(deps: { db: Db; clock: Clock; lifecycle: Let
     const rows = Readable.from(
       (async function* () {
         for (;;) {
-          const page = stmt.csvPage.all(campaignId, cursor) as Record<string, unknown>[];
+          const page = repo.csvPage(campaignId, cursor);
           if (page.length === 0) return;
           for (const r of page) yield r;
           cursor = String(page.at(-1)!.id);

@@ -1,5 +1,5 @@
-import type { Db } from '../db/client.js';
 import type { LetterStatus } from '../db/schema.js';
+import type { Store } from '../store/index.js';
 import type { Stats } from '../schemas/letter.js';
 import type { CampaignService } from './campaigns.js';
 import type { Counters } from './counters.js';
@@ -15,11 +15,8 @@ const statusKeys: [LetterStatus, keyof Stats['letters']][] = [
 ];
 
 /** The organizer's figures, read from the maintained counters (plus one indexed lookup per target for its last error). */
-export function createStatsService(deps: { db: Db; campaigns: CampaignService; targets: TargetService; counters: Counters }) {
-  const { db, campaigns, targets, counters } = deps;
-  const lastError = db.$client.prepare(
-    "SELECT last_error AS lastError FROM letters WHERE target_id = ? AND status IN ('failed', 'queued', 'held') AND last_error IS NOT NULL ORDER BY id DESC LIMIT 1",
-  );
+export function createStatsService(deps: { store: Pick<Store, 'letters'>; campaigns: CampaignService; targets: TargetService; counters: Counters }) {
+  const { store, campaigns, targets, counters } = deps;
 
   function byStatus(read: (s: LetterStatus) => number) {
     return Object.fromEntries(statusKeys.map(([s, k]) => [k, read(s)])) as Omit<Stats['letters'], 'total'>;
@@ -38,7 +35,7 @@ export function createStatsService(deps: { db: Db; campaigns: CampaignService; t
         name: t.name,
         title: t.title,
         ...byStatus((s) => value(`target.${t.id}.${s}`)),
-        lastError: (lastError.get(t.id) as { lastError: string } | undefined)?.lastError ?? null,
+        lastError: store.letters.lastErrorOf(t.id),
       })),
       byCountry: Object.fromEntries(counters.byPrefix(campaign.id, 'country.').map((r) => [r.name, r.value])),
       hourly: counters

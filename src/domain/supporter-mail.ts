@@ -1,7 +1,7 @@
-import type { Db } from '../db/client.js';
 import type { MailPayload } from '../db/schema.js';
 import type { OutboxWriter } from '../delivery/outbox.js';
 import { renderSystemMail } from '../render/system-mail.js';
+import type { Store } from '../store/index.js';
 import { sha256 } from './ids.js';
 
 /** Normalized address: trimmed and lower-cased. `+tags` and dots are kept (see README, "Supporters and counting"). */
@@ -17,16 +17,12 @@ export const confirmationsPerAddressPerDay = 5;
  * Mail from Chorus to supporters: rendered now, queued in the priority lane of the outbox, and
  * capped per address so nobody can use Chorus to flood someone else's inbox.
  */
-export function createSupporterMail(deps: { db: Db; outbox: OutboxWriter; publicUrl: string }) {
-  const { db, outbox, publicUrl } = deps;
-  const takeSlot = db.$client.prepare(
-    `INSERT INTO mail_caps (address_key, bucket, count) VALUES (?, ?, 1)
-     ON CONFLICT (address_key, bucket) DO UPDATE SET count = count + 1 WHERE count < ?`,
-  );
+export function createSupporterMail(deps: { mailCaps: Store['mailCaps']; outbox: OutboxWriter; publicUrl: string }) {
+  const { mailCaps, outbox, publicUrl } = deps;
 
   /** True if the address may get one more mail in this bucket (and counts it). */
   function allowed(email: string, bucket: string, max: number): boolean {
-    return takeSlot.run(addressKey(email), bucket, max).changes === 1;
+    return mailCaps.take(addressKey(email), bucket, max);
   }
 
   const day = (at: string) => at.slice(0, 10);

@@ -3,7 +3,9 @@ import { writeTx, type Db } from '../db/client.js';
 import { createCampaignRepo } from './campaigns.js';
 import { createCounterRepo } from './counters.js';
 import { createKeyRepo, createSessionRepo, createSettingRepo } from './keys.js';
+import { createLetterRepo } from './letters.js';
 import { createSqliteSql } from './sql.js';
+import { createMailCapRepo, createSubmissionRepo, createSupporterRepo } from './supporters.js';
 import { createTargetRepo } from './targets.js';
 import { createTemplateRepo } from './templates.js';
 
@@ -24,6 +26,10 @@ export function createStore(db: Db) {
     campaigns: createCampaignRepo(db, sql),
     targets: createTargetRepo(db),
     templates: createTemplateRepo(db),
+    supporters: createSupporterRepo(sql),
+    submissions: createSubmissionRepo(sql),
+    letters: createLetterRepo(sql),
+    mailCaps: createMailCapRepo(sql),
     counters: createCounterRepo(sql),
     keys: createKeyRepo(db),
     sessions: createSessionRepo(db),
