@@ -28,7 +28,7 @@ export const deliveryPlugin = fp(
       lifecycle: services.lifecycle,
       log: app.log,
     });
-    const postal = createPostalService({ db: app.db, clock: app.clock, lifecycle: services.lifecycle });
+    const postal = createPostalService({ store: app.store, clock: app.clock, lifecycle: services.lifecycle });
     app.decorate('delivery', { mailer, worker, postal });
     let unsubscribe = () => {};
     app.addHook('onReady', async () => {

@@ -1,5 +1,6 @@
 import { writeTx, type Db } from '../db/client.js';
 import { createCounterRepo } from './counters.js';
+import { createPrintRunRepo } from './print-runs.js';
 import { createSqliteSql } from './sql.js';
 
 /**
@@ -13,6 +14,7 @@ export function createStore(db: Db) {
     /** A write transaction that takes the write lock up front (BEGIN IMMEDIATE). */
     transaction: <T>(fn: () => T): T => writeTx(db, fn),
     counters: createCounterRepo(sql),
+    printRuns: createPrintRunRepo(sql),
   };
 }
 
