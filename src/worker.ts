@@ -21,8 +21,9 @@ function main() {
   const db = openDatabase(config.DATABASE_PATH);
   runMigrations(db);
   const mailer = createMailer(transportOptions(config));
-  const lifecycle = createLetterLifecycle({ db, counters: createCounters(createStore(db).counters) });
-  const worker = createWorker({ ...workerSettings(config), db, mailer, clock: systemClock, lifecycle, log });
+  const store = createStore(db);
+  const lifecycle = createLetterLifecycle({ db, counters: createCounters(store.counters) });
+  const worker = createWorker({ ...workerSettings(config), store, mailer, clock: systemClock, lifecycle, log });
 
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err) log.error({ err }, 'closing after an error');

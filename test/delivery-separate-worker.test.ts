@@ -39,11 +39,12 @@ describe('a separate delivery worker', () => {
     assert.equal(heard.length, 0, 'nothing changed since');
 
     const mailer = createMailer({ url: smtp.url });
+    const store = createStore(other);
     const worker = createWorker({
-      db: other,
+      store,
       mailer,
       clock: systemClock,
-      lifecycle: createLetterLifecycle({ db: other, counters: createCounters(createStore(other).counters) }),
+      lifecycle: createLetterLifecycle({ db: other, counters: createCounters(store.counters) }),
       mailFrom: 'Chorus <letters@example.org>',
       retryBaseMs: 1000,
       maxAgeMs: hour,

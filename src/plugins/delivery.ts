@@ -22,7 +22,7 @@ export const deliveryPlugin = fp(
     const mailer = createMailer(transportOptions(config));
     const worker = createWorker({
       ...workerSettings(config),
-      db: app.db,
+      store: app.store,
       mailer,
       clock: app.clock,
       lifecycle: services.lifecycle,

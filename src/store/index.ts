@@ -1,5 +1,8 @@
 import { writeTx, type Db } from '../db/client.js';
 import { createCounterRepo } from './counters.js';
+import { createDigestRepo } from './digests.js';
+import { createOutboxRepo } from './outbox.js';
+import { createPausedDomainRepo } from './paused-domains.js';
 import { createPrintRunRepo } from './print-runs.js';
 import { createSqliteSql } from './sql.js';
 
@@ -14,6 +17,9 @@ export function createStore(db: Db) {
     /** A write transaction that takes the write lock up front (BEGIN IMMEDIATE). */
     transaction: <T>(fn: () => T): T => writeTx(db, fn),
     counters: createCounterRepo(sql),
+    outbox: createOutboxRepo(sql),
+    digests: createDigestRepo(sql),
+    pausedDomains: createPausedDomainRepo(sql),
     printRuns: createPrintRunRepo(sql),
   };
 }
