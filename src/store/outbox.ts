@@ -5,6 +5,13 @@ type Outbox = typeof outbox.$inferSelect;
 type Letter = typeof letters.$inferSelect;
 type Target = typeof targets.$inferSelect;
 
+/** A message to queue; `at` is both its creation and its first due time. */
+export type NewOutboxRow = Pick<Outbox, 'id' | 'kind' | 'lane' | 'campaignId' | 'letterId' | 'targetId' | 'recipientDomain'> & {
+  /** MailPayload as JSON text. */
+  payload: string | null;
+  at: string;
+};
+
 /** A due row, with its campaign's per-target hourly limit. */
 export type Candidate = Pick<Outbox, 'id' | 'kind' | 'letterId' | 'targetId'> & {
   domain: Outbox['recipientDomain'];
@@ -40,9 +47,17 @@ export const throttleMark = 'throttled at per-hour limit ';
 const staleThrottle = `status = 'queued' AND lane = 1 AND next_attempt_at > @now AND last_error LIKE '${throttleMark}%'
   AND last_error IS NOT (SELECT '${throttleMark}' || json_extract(c.delivery, '$.perTargetPerHour') FROM campaigns c WHERE c.id = outbox.campaign_id)`;
 
-/** The outbox queue: rows claimed with a lease, deferred, and their outcomes recorded. */
+/** The outbox queue: rows written, claimed with a lease, deferred, and their outcomes recorded. */
 export function createOutboxRepo(sql: Sql) {
   return {
+    insert(row: NewOutboxRow): void {
+      sql.run(
+        `INSERT INTO outbox (id, kind, lane, campaign_id, letter_id, target_id, recipient_domain, payload, status, attempts, next_attempt_at, created_at)
+         VALUES (@id, @kind, @lane, @campaignId, @letterId, @targetId, @recipientDomain, @payload, 'queued', 0, @at, @at)`,
+        row,
+      );
+    },
+
     /** Requeues rows whose lease expired, except `owner`'s rows in `live` (a JSON array of ids): their sends may yet succeed. */
     reclaim(now: string, owner: string, live: string): void {
       sql.run(
