@@ -31,7 +31,7 @@ export function createServices(deps: { db: Db; store: Store; clock: Clock; confi
   const templates = createTemplateService({ store, clock, campaigns, targets });
   const counters = createCounters(store.counters);
   const lifecycle = createLetterLifecycle({ store, counters });
-  const outbox = createOutboxWriter(db);
+  const outbox = createOutboxWriter(store);
   const mail = createSupporterMail({ mailCaps: store.mailCaps, outbox, publicUrl: config.PUBLIC_URL });
   const groupCommit = createGroupCommit(db, counters, lifecycle.announce);
   // The ticker reads counts through the action service; every committed letter move marks its campaign.

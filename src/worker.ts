@@ -23,7 +23,7 @@ function main() {
   const mailer = createMailer(transportOptions(config));
   const store = createStore(db);
   const lifecycle = createLetterLifecycle({ store, counters: createCounters(store.counters) });
-  const worker = createWorker({ ...workerSettings(config), db, mailer, clock: systemClock, lifecycle, log });
+  const worker = createWorker({ ...workerSettings(config), store, mailer, clock: systemClock, lifecycle, log });
 
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err) log.error({ err }, 'closing after an error');

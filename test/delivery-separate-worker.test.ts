@@ -39,12 +39,12 @@ describe('a separate delivery worker', () => {
     assert.equal(heard.length, 0, 'nothing changed since');
 
     const mailer = createMailer({ url: smtp.url });
-    const otherStore = createStore(other);
+    const store = createStore(other);
     const worker = createWorker({
-      db: other,
+      store,
       mailer,
       clock: systemClock,
-      lifecycle: createLetterLifecycle({ store: otherStore, counters: createCounters(otherStore.counters) }),
+      lifecycle: createLetterLifecycle({ store, counters: createCounters(store.counters) }),
       mailFrom: 'Chorus <letters@example.org>',
       retryBaseMs: 1000,
       maxAgeMs: hour,

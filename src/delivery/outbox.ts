@@ -1,7 +1,7 @@
-import type { Db } from '../db/client.js';
 import type { Campaign } from '../schemas/campaign.js';
 import type { MailPayload, OutboxKind } from '../db/schema.js';
 import { newId } from '../domain/ids.js';
+import type { Store } from '../store/index.js';
 
 /**
  * Lane 0 is claimed before lane 1: supporter mail never waits behind a backlog of letters.
@@ -15,7 +15,8 @@ export const recipientDomain = (address: string) => address.slice(address.lastIn
  * Writes outbox rows. Always called inside the caller's write transaction, so a letter and
  * its outbox row commit (or vanish) together: no letter is ever lost between the two.
  */
-export function createOutboxWriter(db: Db) {
+export function createOutboxWriter(store: Pick<Store, 'outbox'>) {
+  const { outbox } = store;
   const listeners = new Set<() => void>();
   let notifying = false;
   /** Tells an in-process worker, once the writing transaction has committed, that mail is waiting. */
@@ -27,10 +28,6 @@ export function createOutboxWriter(db: Db) {
       for (const fn of listeners) fn();
     });
   }
-  const insert = db.$client.prepare(
-    `INSERT INTO outbox (id, kind, lane, campaign_id, letter_id, target_id, recipient_domain, payload, status, attempts, next_attempt_at, created_at)
-     VALUES (@id, @kind, @lane, @campaignId, @letterId, @targetId, @recipientDomain, @payload, 'queued', 0, @at, @at)`,
-  );
 
   /**
    * Queues a confirmed letter for its campaign's delivery mode. Email and digest letters get
@@ -43,7 +40,7 @@ export function createOutboxWriter(db: Db) {
     at: string,
   ): void {
     if (campaign.delivery.mode === 'postal') return;
-    insert.run({
+    outbox.insert({
       id: newId('out'),
       kind: campaign.delivery.mode === 'digest' ? 'digest' : 'letter',
       lane: campaign.delivery.mode === 'digest' ? lanes.digest : lanes.letters,
@@ -59,7 +56,7 @@ export function createOutboxWriter(db: Db) {
 
   /** Queues mail to a supporter (confirmation, reminder, notice, update), rendered now. */
   function enqueueMail(kind: Exclude<OutboxKind, 'letter' | 'digest'>, campaignId: string | null, payload: MailPayload, at: string): void {
-    insert.run({
+    outbox.insert({
       id: newId('out'),
       kind,
       lane: lanes.supporterMail,

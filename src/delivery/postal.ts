@@ -1,7 +1,6 @@
 import PDFDocument from 'pdfkit';
 import { PassThrough, type Readable } from 'node:stream';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { writeTx, type Db } from '../db/client.js';
 import type { LetterStatus, PostalAddress } from '../db/schema.js';
 import type { Clock } from '../domain/clock.js';
 import type { LetterLifecycle } from '../domain/letter-lifecycle.js';
@@ -9,6 +8,8 @@ import { countryName, formatDate } from '../domain/render-letter.js';
 import { newId } from '../domain/ids.js';
 import { conflict, notFound } from '../errors.js';
 import type { Campaign } from '../schemas/campaign.js';
+import type { PrintedLetter, PrintRun, QueuedLetter } from '../store/print-runs.js';
+import type { Store } from '../store/index.js';
 
 /** DejaVu covers Latin, Cyrillic (Kazakh included) and more; PDF's 14 standard fonts would garble them silently. */
 const fontPaths = {
@@ -18,67 +19,15 @@ const fontPaths = {
 
 const mm = 72 / 25.4;
 
-type PrintRow = {
-  id: string;
-  subject: string;
-  body: string;
-  signerName: string | null;
-  signerCity: string | null;
-  signerCountry: string;
-  confirmedAt: string | null;
-  targetName: string;
-  targetTitle: string;
-  organization: string;
-  postalAddress: string | null;
-};
-
-/** A recorded print run: the letters it holds were fixed when it was made. */
-export interface PrintRun {
-  id: string;
-  campaignId: string;
-  status: LetterStatus | null;
-  letters: number;
-  createdAt: string;
-  mailedAt: string | null;
-}
-
 /**
  * Postal delivery: print runs (recorded on the server, so a run's PDF holds exactly its
  * letters and marking it mailed touches no other), the PDF (A4, one letter per page, the
  * address placed for a DIN 5008 window envelope), and marking letters mailed. Nothing goes
  * over the network.
  */
-export function createPostalService(deps: { db: Db; clock: Clock; lifecycle: LetterLifecycle }) {
-  const { db, clock, lifecycle } = deps;
-  const sql = db.$client;
-  const runColumns = 'id, campaign_id AS campaignId, status, letters, created_at AS createdAt, mailed_at AS mailedAt';
-  const stmt = {
-    newRun: sql.prepare('INSERT INTO print_runs (id, campaign_id, status, letters, created_at) VALUES (@id, @campaignId, @status, 0, @at)'),
-    // Erased letters have no text left to print; unconfirmed ones are not letters yet.
-    recordLetters: sql.prepare(
-      `INSERT INTO print_run_letters (print_run_id, letter_id)
-       SELECT @id, l.id FROM letters l
-       WHERE l.campaign_id = @campaignId AND l.status != 'pending_confirmation' AND (@status IS NULL OR l.status = @status) AND l.body IS NOT NULL`,
-    ),
-    setCount: sql.prepare('UPDATE print_runs SET letters = ? WHERE id = ?'),
-    run: sql.prepare(`SELECT ${runColumns} FROM print_runs WHERE id = ? AND campaign_id = ?`),
-    recentRuns: sql.prepare(`SELECT ${runColumns} FROM print_runs WHERE campaign_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`),
-    queuedInRun: sql.prepare(
-      "SELECT count(*) AS n FROM print_run_letters r JOIN letters l ON l.id = r.letter_id WHERE r.print_run_id = ? AND l.status = 'queued'",
-    ),
-    page: sql.prepare(
-      `SELECT l.id, l.subject, l.body, l.signer_name AS signerName, l.signer_city AS signerCity, l.signer_country AS signerCountry,
-         l.confirmed_at AS confirmedAt, t.name AS targetName, t.title AS targetTitle, t.organization, t.postal_address AS postalAddress
-       FROM print_run_letters r JOIN letters l ON l.id = r.letter_id JOIN targets t ON t.id = l.target_id
-       WHERE r.print_run_id = @runId AND l.id > @cursor AND l.body IS NOT NULL
-       ORDER BY l.id LIMIT 200`,
-    ),
-    queuedById: sql.prepare("SELECT id, target_id AS targetId FROM letters WHERE id = ? AND campaign_id = ? AND status = 'queued'"),
-    queuedOfRun: sql.prepare(
-      "SELECT l.id, l.target_id AS targetId FROM print_run_letters r JOIN letters l ON l.id = r.letter_id WHERE r.print_run_id = ? AND l.status = 'queued'",
-    ),
-    runMailed: sql.prepare('UPDATE print_runs SET mailed_at = coalesce(mailed_at, ?) WHERE id = ?'),
-  };
+export function createPostalService(deps: { store: Pick<Store, 'transaction' | 'printRuns'>; clock: Clock; lifecycle: LetterLifecycle }) {
+  const { store, clock, lifecycle } = deps;
+  const { printRuns } = store;
 
   /** Records a print run: every printable letter (with `status`, if given) as of now. */
   function createRun(campaign: Campaign, status: LetterStatus | undefined): PrintRun {
@@ -86,23 +35,23 @@ export function createPostalService(deps: { db: Db; clock: Clock; lifecycle: Let
     if (campaign.delivery.mode !== 'postal') throw conflict(`This campaign delivers by ${campaign.delivery.mode}; only a postal campaign has print runs`);
     const id = newId('prn');
     const at = clock.now().toISOString();
-    return writeTx(db, () => {
-      stmt.newRun.run({ id, campaignId: campaign.id, status: status ?? null, at });
-      const n = stmt.recordLetters.run({ id, campaignId: campaign.id, status: status ?? null }).changes;
-      stmt.setCount.run(n, id);
-      return stmt.run.get(id, campaign.id) as PrintRun;
+    return store.transaction(() => {
+      printRuns.insert(id, campaign.id, status ?? null, at);
+      const n = printRuns.recordLetters(id, campaign.id, status ?? null);
+      printRuns.setCount(id, n);
+      return printRuns.get(id, campaign.id)!;
     });
   }
 
   function getRun(campaign: Campaign, id: string): PrintRun {
-    const run = stmt.run.get(id, campaign.id) as PrintRun | undefined;
+    const run = printRuns.get(id, campaign.id);
     if (!run) throw notFound('Print run');
     return run;
   }
 
   /** The campaign's latest runs, each with how many of its letters still wait to be marked mailed. */
   function recentRuns(campaign: Campaign, limit: number): (PrintRun & { queued: number })[] {
-    return (stmt.recentRuns.all(campaign.id, limit) as PrintRun[]).map((r) => ({ ...r, queued: (stmt.queuedInRun.get(r.id) as { n: number }).n }));
+    return printRuns.recent(campaign.id, limit).map((r) => ({ ...r, queued: printRuns.queuedCount(r.id) }));
   }
 
   /** A run's PDF, generated 200 letters at a time so a large run neither fills memory nor stalls other requests for long. */
@@ -118,7 +67,7 @@ export function createPostalService(deps: { db: Db; clock: Clock; lifecycle: Let
         let cursor = '';
         let pages = 0;
         for (;;) {
-          const rows = stmt.page.all({ runId: run.id, cursor }) as PrintRow[];
+          const rows = printRuns.page(run.id, cursor);
           if (rows.length === 0) break;
           for (const row of rows) {
             page(doc, campaign, row, date);
@@ -138,7 +87,7 @@ export function createPostalService(deps: { db: Db; clock: Clock; lifecycle: Let
     return out;
   }
 
-  function page(doc: PDFKit.PDFDocument, campaign: Campaign, l: PrintRow, date: string): void {
+  function page(doc: PDFKit.PDFDocument, campaign: Campaign, l: PrintedLetter, date: string): void {
     doc.addPage();
     const left = 25 * mm;
     const width = doc.page.width - left - 20 * mm;
@@ -168,14 +117,13 @@ export function createPostalService(deps: { db: Db; clock: Clock; lifecycle: Let
     if (campaign.delivery.mode !== 'postal') throw conflict('Only letters of a postal campaign are mailed by hand');
     const at = clock.now().toISOString();
     return lifecycle.transaction((scope) => {
-      type Row = { id: string; targetId: string };
-      let rows: Row[];
+      let rows: QueuedLetter[];
       if ('printRunId' in by) {
         const run = getRun(campaign, by.printRunId);
-        rows = stmt.queuedOfRun.all(run.id) as Row[];
-        stmt.runMailed.run(at, run.id);
+        rows = printRuns.queuedLetters(run.id);
+        printRuns.markMailed(run.id, at);
       } else {
-        rows = by.ids.map((id) => stmt.queuedById.get(id, campaign.id) as Row | undefined).filter((r) => r !== undefined);
+        rows = by.ids.map((id) => printRuns.queuedLetter(id, campaign.id)).filter((r) => r !== undefined);
       }
       return rows.filter((r) => lifecycle.move(scope, { ...r, campaignId: campaign.id, status: 'queued' }, 'sent', at, null)).length;
     });

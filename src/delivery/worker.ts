@@ -1,18 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { SendMailOptions } from 'nodemailer';
-import { writeTx, type Db } from '../db/client.js';
 import type { LetterStatus, MailPayload } from '../db/schema.js';
 import type { Clock } from '../domain/clock.js';
 import type { LetterLifecycle, MoveScope } from '../domain/letter-lifecycle.js';
+import type { Store } from '../store/index.js';
+import { throttleMark, type Candidate, type Claimed, type ClaimFence } from '../store/outbox.js';
 import { createDigestJob, removedTarget } from './digest.js';
 import { backoffMs, classify } from './failures.js';
-import { letterMessage, parseSender, supporterMessage, UnsendableError, type LetterMail } from './messages.js';
+import { letterMessage, parseSender, supporterMessage, UnsendableError } from './messages.js';
 import { lanes } from './outbox.js';
 import type { Mailer } from './transport.js';
 
 export interface WorkerOptions {
-  db: Db;
+  store: Pick<Store, 'transaction' | 'outbox' | 'pausedDomains' | 'digests'>;
   mailer: Mailer;
   clock: Clock;
   /** Moves letters with their counters; announces the moves once they commit. */
@@ -65,12 +66,8 @@ const environmental = (err: unknown) => /^SQLITE_(BUSY|LOCKED|FULL|IOERR|READONL
 const maxRecordTries = 20;
 
 const hour = 3_600_000;
-/** outbox.last_error of a letter waiting for its target's hourly limit, followed by that limit. */
-export const throttleMark = 'throttled at per-hour limit ';
-
-/** Letters deferred under a per-target limit that has since changed (raised, lowered or removed). */
-const staleThrottle = `status = 'queued' AND lane = 1 AND next_attempt_at > @now AND last_error LIKE '${throttleMark}%'
-  AND last_error IS NOT (SELECT '${throttleMark}' || json_extract(c.delivery, '$.perTargetPerHour') FROM campaigns c WHERE c.id = outbox.campaign_id)`;
+/** Also read by the dashboard, which counts the letters waiting for their target's limit. */
+export { throttleMark };
 
 /**
  * The delivery worker: claims due outbox rows with a lease (lane 0 before lane 1), sends them
@@ -78,8 +75,8 @@ const staleThrottle = `status = 'queued' AND lane = 1 AND next_attempt_at > @now
  * and counters in one transaction. Outcomes finishing in the same event-loop turn share a commit.
  */
 export function createWorker(opts: WorkerOptions) {
-  const { db, mailer, clock, lifecycle } = opts;
-  const sql = db.$client;
+  const { store, mailer, clock, lifecycle } = opts;
+  const { outbox, pausedDomains } = store;
   const sender = parseSender(opts.mailFrom);
   const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   const leaseMs = opts.leaseMs ?? 5 * 60_000;
@@ -94,87 +91,11 @@ export function createWorker(opts: WorkerOptions) {
   const sendTimeoutMs = opts.sendTimeoutMs ?? 60_000;
   const pollMs = opts.pollMs ?? 1000;
   const random = opts.random ?? Math.random;
-  const digests = createDigestJob({ db, lifecycle, sender });
-
-  const stmt = {
-    // Never our own rows still in flight or waiting to be recorded (`live`): their sends may yet succeed.
-    reclaim: sql.prepare(
-      `UPDATE outbox SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL
-       WHERE status = 'sending' AND lease_expires_at <= @now AND NOT (lease_owner = @owner AND id IN (SELECT value FROM json_each(@live)))`,
-    ),
-    renew: sql.prepare(
-      "UPDATE outbox SET lease_expires_at = @lease WHERE lease_owner = @owner AND status = 'sending' AND id IN (SELECT value FROM json_each(@live))",
-    ),
-    resume: sql.prepare(
-      'UPDATE paused_domains SET paused_at = NULL, consecutive_failures = 0, reason = NULL WHERE paused_at IS NOT NULL AND paused_at <= ?',
-    ),
-    paused: sql.prepare('SELECT domain, paused_at AS pausedAt, reason FROM paused_domains WHERE paused_at IS NOT NULL'),
-    candidates: sql.prepare(
-      `SELECT o.id, o.kind, o.letter_id AS letterId, o.target_id AS targetId,
-         o.recipient_domain AS domain, json_extract(c.delivery, '$.perTargetPerHour') AS perHour
-       FROM outbox o LEFT JOIN campaigns c ON c.id = o.campaign_id
-       WHERE o.status = 'queued' AND o.lane = ? AND o.next_attempt_at <= ?
-         AND (o.lane = 0 OR c.status IS NULL OR c.status <> 'paused')
-       ORDER BY o.next_attempt_at LIMIT ?`,
-    ),
-    claim: sql.prepare(
-      `UPDATE outbox SET status = 'sending', lease_owner = @owner, lease_expires_at = @lease, attempts = attempts + 1,
-         claimed_at = @now, first_attempt_at = coalesce(first_attempt_at, @now)
-       WHERE id = @id AND status = 'queued'
-       RETURNING attempts, first_attempt_at AS firstAttemptAt, payload`,
-    ),
-    defer: sql.prepare("UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = 'queued'"),
-    // The marker names the limit that set the slot, so a changed limit can be told apart.
-    throttleDefer: sql.prepare("UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ? AND status = 'queued'"),
-    staleThrottle: sql.prepare(`SELECT 1 FROM outbox WHERE ${staleThrottle} LIMIT 1`).pluck(),
-    rethrottle: sql.prepare(`UPDATE outbox SET next_attempt_at = @now WHERE ${staleThrottle}`),
-    park: sql.prepare("UPDATE outbox SET status = ?, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?"),
-    letter: sql.prepare(
-      `SELECT l.id, l.campaign_id AS campaignId, l.target_id AS targetId, l.status, l.subject, l.body, l.signer_name AS signerName,
-         s.email AS supporterEmail, t.name AS targetName, t.email AS targetEmail, t.deleted_at AS targetDeletedAt
-       FROM letters l JOIN supporters s ON s.id = l.supporter_id JOIN targets t ON t.id = l.target_id WHERE l.id = ?`,
-    ),
-    letterStatus: sql.prepare('SELECT id, campaign_id AS campaignId, target_id AS targetId, status FROM letters WHERE id = ?'),
-    letterAttempt: sql.prepare('UPDATE letters SET attempts = attempts + 1 WHERE id = ?'),
-    throttle: sql.prepare(
-      `SELECT count(*) AS n, min(claimed_at) AS first, max(claimed_at) AS last FROM outbox
-       WHERE target_id = ? AND claimed_at > ? AND kind = 'letter' AND status IN ('sending', 'sent')`,
-    ),
-    // An outcome counts only for the claim it belongs to: `attempts` grows with every claim, so a
-    // late answer to a send whose lease was lost (and claimed again) changes nothing.
-    // A late success also counts once its expired lease was released but before the row was claimed again.
-    sent: sql.prepare(
-      `UPDATE outbox SET status = 'sent', sent_at = @now, lease_owner = NULL, lease_expires_at = NULL, last_error = NULL, payload = NULL
-       WHERE id = @id AND attempts = @attempts AND (status = 'sending' AND lease_owner = @owner OR status = 'queued' AND lease_owner IS NULL)`,
-    ),
-    retry: sql.prepare(
-      `UPDATE outbox SET status = 'queued', next_attempt_at = @next, lease_owner = NULL, lease_expires_at = NULL, last_error = @error
-       WHERE id = @id AND status = 'sending' AND lease_owner = @owner AND attempts = @attempts`,
-    ),
-    finish: sql.prepare(
-      `UPDATE outbox SET status = @status, lease_owner = NULL, lease_expires_at = NULL, last_error = @error, payload = NULL
-       WHERE id = @id AND status = 'sending' AND lease_owner = @owner AND attempts = @attempts`,
-    ),
-    domainOk: sql.prepare('UPDATE paused_domains SET consecutive_failures = 0 WHERE domain = ? AND consecutive_failures > 0'),
-    domainFailed: sql.prepare(
-      `INSERT INTO paused_domains (domain, consecutive_failures) VALUES (?, 1)
-       ON CONFLICT (domain) DO UPDATE SET consecutive_failures = consecutive_failures + 1
-       RETURNING consecutive_failures AS n, paused_at AS pausedAt`,
-    ),
-    pause: sql.prepare('UPDATE paused_domains SET paused_at = ?, reason = ? WHERE domain = ?'),
-  };
-
-  type LetterRow = Omit<LetterMail, 'letterId'> & {
-    id: string;
-    campaignId: string;
-    targetId: string;
-    status: LetterStatus;
-    targetDeletedAt: string | null;
-  };
+  const digests = createDigestJob({ store, lifecycle, sender });
 
   /** Moves a letter, as it is now, to `to` with its counters, in the caller's transaction. */
   function moveLetter(scope: MoveScope, letterId: string, to: LetterStatus, at: string, error: string | null): void {
-    const l = stmt.letterStatus.get(letterId) as { id: string; campaignId: string; targetId: string; status: LetterStatus } | undefined;
+    const l = outbox.letterNow(letterId);
     if (l) lifecycle.move(scope, l, to, at, error);
   }
 
@@ -196,8 +117,8 @@ export function createWorker(opts: WorkerOptions) {
   function rethrottle(now: Date): void {
     const at = now.toISOString();
     // Runs every second: read first, so an idle worker takes no write lock from submissions.
-    if (stmt.staleThrottle.get({ now: at }) === undefined) return;
-    writeTx(db, () => stmt.rethrottle.run({ now: at }));
+    if (!outbox.hasStaleThrottle(at)) return;
+    store.transaction(() => outbox.rethrottle(at));
   }
 
   /**
@@ -212,43 +133,32 @@ export function createWorker(opts: WorkerOptions) {
     lifecycle.transaction((scope) => {
       const now = clock.now();
       const at = now.toISOString();
-      stmt.reclaim.run({ now: at, owner, live: liveIds() });
-      stmt.resume.run(new Date(now.getTime() - pauseMs).toISOString());
-      const paused = new Map(
-        (stmt.paused.all() as { domain: string; pausedAt: string; reason: string }[]).map((p) => [p.domain, p]),
-      );
+      outbox.reclaim(at, owner, liveIds());
+      pausedDomains.resumeExpired(new Date(now.getTime() - pauseMs).toISOString());
+      const paused = new Map(pausedDomains.paused().map((p) => [p.domain, p]));
       const slots = new Map<string, { n: number; first: string | null; last: string | null; deferred: number }>();
       // Every candidate leaves the due set (claimed, parked or deferred to a later time), so
       // reading again until the window is full or nothing is due always ends.
       for (const lane of [lanes.supporterMail, lanes.letters]) {
         while (jobs.length < max) {
-          const rows = stmt.candidates.all(lane, at, max - jobs.length) as {
-            id: string;
-            kind: string;
-            letterId: string | null;
-            targetId: string | null;
-            domain: string | null;
-            perHour: number | null;
-          }[];
+          const rows = outbox.candidates(lane, at, max - jobs.length);
           if (rows.length === 0) break;
           for (const row of rows) {
             const pause = row.domain ? paused.get(row.domain) : undefined;
             if (pause) {
-              stmt.defer.run(new Date(Date.parse(pause.pausedAt) + pauseMs).toISOString(), row.id);
+              outbox.defer(row.id, new Date(Date.parse(pause.pausedAt) + pauseMs).toISOString());
               continue;
             }
             if (row.kind === 'letter' && row.targetId && row.perHour) {
               const slot = nextSlot(slots, row.targetId, row.perHour, now);
               if (slot > now.getTime()) {
-                stmt.throttleDefer.run(new Date(slot).toISOString(), `${throttleMark}${row.perHour}`, row.id);
+                outbox.deferThrottled(row.id, new Date(slot).toISOString(), `${throttleMark}${row.perHour}`);
                 continue;
               }
             }
-            const claimed = stmt.claim.get({ id: row.id, owner, lease: new Date(now.getTime() + leaseMs).toISOString(), now: at }) as
-              | { attempts: number; firstAttemptAt: string; payload: string | null }
-              | undefined;
+            const claimed = outbox.claim(row.id, owner, new Date(now.getTime() + leaseMs).toISOString(), at);
             if (!claimed) continue;
-            const job = prepare(scope, row, claimed, at);
+            const job = toJob(scope, row, claimed, at);
             if (job) jobs.push(job);
           }
         }
@@ -265,7 +175,7 @@ export function createWorker(opts: WorkerOptions) {
   function nextSlot(slots: Map<string, { n: number; first: string | null; last: string | null; deferred: number }>, targetId: string, perHour: number, now: Date): number {
     let s = slots.get(targetId);
     if (!s) {
-      const r = stmt.throttle.get(targetId, new Date(now.getTime() - hour).toISOString()) as { n: number; first: string | null; last: string | null };
+      const r = outbox.claimWindow(targetId, new Date(now.getTime() - hour).toISOString());
       s = { ...r, deferred: 0 };
       slots.set(targetId, s);
     }
@@ -283,12 +193,7 @@ export function createWorker(opts: WorkerOptions) {
   }
 
   /** Loads what a claimed row needs to become a message; letters move to `sending`. */
-  function prepare(
-    scope: MoveScope,
-    row: { id: string; kind: string; letterId: string | null; domain: string | null },
-    claimed: { attempts: number; firstAttemptAt: string; payload: string | null },
-    at: string,
-  ): Job | null {
+  function toJob(scope: MoveScope, row: Candidate, claimed: Claimed, at: string): Job | null {
     const base = { id: row.id, kind: row.kind, letterId: row.letterId, domain: row.domain, attempts: claimed.attempts, firstAttemptAt: claimed.firstAttemptAt };
     if (row.kind === 'digest') {
       const moved = digests.claim(row.id, (id, to, error) => moveLetter(scope, id, to, at, error));
@@ -304,13 +209,13 @@ export function createWorker(opts: WorkerOptions) {
         },
       };
     }
-    const letter = stmt.letter.get(row.letterId) as LetterRow | undefined;
+    const letter = outbox.letterToSend(row.letterId);
     if (!letter || letter.status === 'sent' || letter.status === 'failed' || letter.status === 'held') {
       // Decided elsewhere (moderation, erasure, a previous delivery): this row has nothing to send.
-      stmt.park.run(letter?.status === 'held' ? 'held' : letter?.status === 'sent' ? 'sent' : 'failed', row.id);
+      outbox.park(row.id, letter?.status === 'held' ? 'held' : letter?.status === 'sent' ? 'sent' : 'failed');
       return null;
     }
-    stmt.letterAttempt.run(letter.id);
+    outbox.countLetterAttempt(letter.id);
     // Already `sending` when claimed again after a crash.
     if (letter.status !== 'sending') lifecycle.move(scope, letter, 'sending', at, null);
     return {
@@ -327,6 +232,7 @@ export function createWorker(opts: WorkerOptions) {
   function record(scope: MoveScope, o: Outcome, now: Date): void {
     const at = now.toISOString();
     const { job } = o;
+    const fence: ClaimFence = { id: job.id, owner, attempts: job.attempts };
     const letters = (status: LetterStatus, error: string | null) => {
       if (job.letterId) moveLetter(scope, job.letterId, status, at, error);
       if (job.kind === 'digest') {
@@ -336,9 +242,9 @@ export function createWorker(opts: WorkerOptions) {
     };
     if (o.ok) {
       relayFailures = 0;
-      if (stmt.sent.run({ id: job.id, owner, attempts: job.attempts, now: at }).changes === 0) return;
+      if (!outbox.sent(fence, at)) return;
       letters('sent', null);
-      if (job.domain) stmt.domainOk.run(job.domain);
+      if (job.domain) pausedDomains.clearStreak(job.domain);
       return;
     }
     const { kind, reason } = classify(o.err);
@@ -347,26 +253,26 @@ export function createWorker(opts: WorkerOptions) {
     // recipient's domain. Only a temporary 4xx reply to a message counts against its domain.
     if (kind === 'temporary' && typeof reply !== 'number') relayTrouble(now, reason);
     else if (kind === 'temporary' && typeof reply === 'number' && reply < 500 && job.domain) {
-      const streak = stmt.domainFailed.get(job.domain) as { n: number; pausedAt: string | null };
+      const streak = pausedDomains.countFailure(job.domain);
       if (streak.n >= pauseAfter && !streak.pausedAt) {
-        stmt.pause.run(at, `${streak.n} consecutive failures; last: ${reason}`.slice(0, 500), job.domain);
+        pausedDomains.pause(job.domain, at, `${streak.n} consecutive failures; last: ${reason}`.slice(0, 500));
         opts.log?.warn({ domain: job.domain, failures: streak.n }, 'delivery to a domain paused');
       }
     }
     const gaveUp = (why: string) => {
-      if (stmt.finish.run({ id: job.id, owner, attempts: job.attempts, status: 'failed', error: why }).changes > 0) letters('failed', why);
+      if (outbox.finish(fence, 'failed', why)) letters('failed', why);
     };
     if (kind === 'permanent') return gaveUp(reason);
     if (kind === 'unexpected' && job.attempts >= holdAfter) {
       const why = `held after ${job.attempts} attempts: ${reason}`;
-      if (stmt.finish.run({ id: job.id, owner, attempts: job.attempts, status: 'held', error: why }).changes > 0) letters('held', why);
+      if (outbox.finish(fence, 'held', why)) letters('held', why);
       return;
     }
     const next = now.getTime() + backoffMs(job.attempts, opts.retryBaseMs, retryCapMs, random);
     if (next > Date.parse(job.firstAttemptAt) + opts.maxAgeMs) {
       return gaveUp(`gave up after ${Math.round(opts.maxAgeMs / hour)} h of retries; last: ${reason}`);
     }
-    if (stmt.retry.run({ id: job.id, owner, attempts: job.attempts, next: new Date(next).toISOString(), error: reason }).changes > 0) letters('queued', reason);
+    if (outbox.retry(fence, new Date(next).toISOString(), reason)) letters('queued', reason);
   }
 
   // Outcomes are committed together: once half the window has finished, when nothing else is in
@@ -489,7 +395,7 @@ export function createWorker(opts: WorkerOptions) {
   function renewLeases(): void {
     if (busy() === 0) return;
     try {
-      writeTx(db, () => stmt.renew.run({ lease: new Date(clock.now().getTime() + leaseMs).toISOString(), owner, live: liveIds() }));
+      store.transaction(() => outbox.renew(new Date(clock.now().getTime() + leaseMs).toISOString(), owner, liveIds()));
     } catch (err) {
       opts.log?.warn({ err }, 'renewing delivery leases failed');
     }

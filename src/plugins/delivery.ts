@@ -22,13 +22,13 @@ export const deliveryPlugin = fp(
     const mailer = createMailer(transportOptions(config));
     const worker = createWorker({
       ...workerSettings(config),
-      db: app.db,
+      store: app.store,
       mailer,
       clock: app.clock,
       lifecycle: services.lifecycle,
       log: app.log,
     });
-    const postal = createPostalService({ db: app.db, clock: app.clock, lifecycle: services.lifecycle });
+    const postal = createPostalService({ store: app.store, clock: app.clock, lifecycle: services.lifecycle });
     app.decorate('delivery', { mailer, worker, postal });
     let unsubscribe = () => {};
     app.addHook('onReady', async () => {

@@ -2,8 +2,12 @@ import type Database from 'better-sqlite3';
 import { writeTx, type Db } from '../db/client.js';
 import { createCampaignRepo } from './campaigns.js';
 import { createCounterRepo } from './counters.js';
+import { createDigestRepo } from './digests.js';
 import { createKeyRepo, createSessionRepo, createSettingRepo } from './keys.js';
 import { createLetterRepo } from './letters.js';
+import { createOutboxRepo } from './outbox.js';
+import { createPausedDomainRepo } from './paused-domains.js';
+import { createPrintRunRepo } from './print-runs.js';
 import { createSqliteSql } from './sql.js';
 import { createMailCapRepo, createSubmissionRepo, createSupporterRepo } from './supporters.js';
 import { createTargetRepo } from './targets.js';
@@ -34,6 +38,10 @@ export function createStore(db: Db) {
     keys: createKeyRepo(db),
     sessions: createSessionRepo(db),
     settings: createSettingRepo(db),
+    outbox: createOutboxRepo(sql),
+    digests: createDigestRepo(sql),
+    pausedDomains: createPausedDomainRepo(sql),
+    printRuns: createPrintRunRepo(sql),
   };
 }
 

@@ -53,7 +53,7 @@ export async function stats(app: FastifyInstance, campaignId: string) {
 /** A second worker on the app's database with its own mailer, for tests that watch or break the transport. */
 export function testWorker(app: FastifyInstance, clock: Clock, opts: Pick<WorkerOptions, 'mailer'> & Partial<WorkerOptions>) {
   return createWorker({
-    db: app.db,
+    store: app.store,
     clock,
     lifecycle: app.services.lifecycle,
     mailFrom: 'Chorus <letters@example.org>',

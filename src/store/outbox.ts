@@ -1,0 +1,177 @@
+import type { letters, outbox, supporters, targets } from '../db/schema.js';
+import type { Sql } from './sql.js';
+
+type Outbox = typeof outbox.$inferSelect;
+type Letter = typeof letters.$inferSelect;
+type Target = typeof targets.$inferSelect;
+
+/** A message to queue; `at` is both its creation and its first due time. */
+export type NewOutboxRow = Pick<Outbox, 'id' | 'kind' | 'lane' | 'campaignId' | 'letterId' | 'targetId' | 'recipientDomain'> & {
+  /** MailPayload as JSON text. */
+  payload: string | null;
+  at: string;
+};
+
+/** A due row, with its campaign's per-target hourly limit. */
+export type Candidate = Pick<Outbox, 'id' | 'kind' | 'letterId' | 'targetId'> & {
+  domain: Outbox['recipientDomain'];
+  /** json_extract of campaigns.delivery; null without a limit or a campaign. */
+  perHour: number | null;
+};
+
+export type Claimed = Pick<Outbox, 'attempts'> & {
+  /** Never null: the claim sets it. */
+  firstAttemptAt: string;
+  /** MailPayload as JSON text. */
+  payload: string | null;
+};
+
+/** Letters to one target claimed within the throttle's hour. */
+export type ClaimWindow = { n: number; first: Outbox['claimedAt']; last: Outbox['claimedAt'] };
+
+/** The letter an outbox row carries, with what its mail needs. */
+export type LetterToSend = Pick<Letter, 'id' | 'campaignId' | 'targetId' | 'status' | 'subject' | 'body' | 'signerName'> & {
+  supporterEmail: (typeof supporters.$inferSelect)['email'];
+  targetName: Target['name'];
+  targetEmail: Target['email'];
+  targetDeletedAt: Target['deletedAt'];
+};
+
+/** A claim's identity: an outcome is recorded only while the row is still that claim. */
+export type ClaimFence = { id: string; owner: string; attempts: number };
+
+/** outbox.last_error of a letter waiting for its target's hourly limit, followed by that limit. */
+export const throttleMark = 'throttled at per-hour limit ';
+
+/** Letters deferred under a per-target limit that has since changed (raised, lowered or removed). */
+const staleThrottle = `status = 'queued' AND lane = 1 AND next_attempt_at > @now AND last_error LIKE '${throttleMark}%'
+  AND last_error IS NOT (SELECT '${throttleMark}' || json_extract(c.delivery, '$.perTargetPerHour') FROM campaigns c WHERE c.id = outbox.campaign_id)`;
+
+/** The outbox queue: rows written, claimed with a lease, deferred, and their outcomes recorded. */
+export function createOutboxRepo(sql: Sql) {
+  return {
+    insert(row: NewOutboxRow): void {
+      sql.run(
+        `INSERT INTO outbox (id, kind, lane, campaign_id, letter_id, target_id, recipient_domain, payload, status, attempts, next_attempt_at, created_at)
+         VALUES (@id, @kind, @lane, @campaignId, @letterId, @targetId, @recipientDomain, @payload, 'queued', 0, @at, @at)`,
+        row,
+      );
+    },
+
+    /** Requeues rows whose lease expired, except `owner`'s rows in `live` (a JSON array of ids): their sends may yet succeed. */
+    reclaim(now: string, owner: string, live: string): void {
+      sql.run(
+        `UPDATE outbox SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL
+         WHERE status = 'sending' AND lease_expires_at <= @now AND NOT (lease_owner = @owner AND id IN (SELECT value FROM json_each(@live)))`,
+        { now, owner, live },
+      );
+    },
+    /** Extends to `lease` the leases of `owner`'s rows in `live` (a JSON array of ids). */
+    renew(lease: string, owner: string, live: string): void {
+      sql.run(
+        "UPDATE outbox SET lease_expires_at = @lease WHERE lease_owner = @owner AND status = 'sending' AND id IN (SELECT value FROM json_each(@live))",
+        { lease, owner, live },
+      );
+    },
+    /** Up to `limit` rows of `lane` due at `now`, the longest waiting first; letters of paused campaigns are left out. */
+    candidates(lane: number, now: string, limit: number): Candidate[] {
+      return sql.all(
+        `SELECT o.id, o.kind, o.letter_id AS letterId, o.target_id AS targetId,
+           o.recipient_domain AS domain, json_extract(c.delivery, '$.perTargetPerHour') AS perHour
+         FROM outbox o LEFT JOIN campaigns c ON c.id = o.campaign_id
+         WHERE o.status = 'queued' AND o.lane = ? AND o.next_attempt_at <= ?
+           AND (o.lane = 0 OR c.status IS NULL OR c.status <> 'paused')
+         ORDER BY o.next_attempt_at LIMIT ?`,
+        [lane, now, limit],
+      );
+    },
+    /** Leases a queued row to `owner` until `lease` and counts the attempt; undefined when another worker took it. */
+    claim(id: string, owner: string, lease: string, now: string): Claimed | undefined {
+      return sql.get(
+        `UPDATE outbox SET status = 'sending', lease_owner = @owner, lease_expires_at = @lease, attempts = attempts + 1,
+           claimed_at = @now, first_attempt_at = coalesce(first_attempt_at, @now)
+         WHERE id = @id AND status = 'queued'
+         RETURNING attempts, first_attempt_at AS firstAttemptAt, payload`,
+        { id, owner, lease, now },
+      );
+    },
+    /** A queued row becomes due at `next`. */
+    defer(id: string, next: string): void {
+      sql.run("UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = 'queued'", [next, id]);
+    },
+    /** A queued letter waits for its throttle slot; `mark` (throttleMark and the limit) names the limit that set it. */
+    deferThrottled(id: string, next: string, mark: string): void {
+      sql.run("UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ? AND status = 'queued'", [next, mark, id]);
+    },
+    /** Whether any letter waits under a per-target limit that has since changed. */
+    hasStaleThrottle(now: string): boolean {
+      return sql.value(`SELECT 1 FROM outbox WHERE ${staleThrottle} LIMIT 1`, { now }) !== undefined;
+    },
+    /** Letters waiting under a changed limit are due at `now`. */
+    rethrottle(now: string): void {
+      sql.run(`UPDATE outbox SET next_attempt_at = @now WHERE ${staleThrottle}`, { now });
+    },
+    /** How many letters to `targetId` were claimed after `since` (sending or sent), and the first and last claim. */
+    claimWindow(targetId: string, since: string): ClaimWindow {
+      return sql.get<ClaimWindow>(
+        `SELECT count(*) AS n, min(claimed_at) AS first, max(claimed_at) AS last FROM outbox
+         WHERE target_id = ? AND claimed_at > ? AND kind = 'letter' AND status IN ('sending', 'sent')`,
+        [targetId, since],
+      )!;
+    },
+    /** A row whose letter was decided elsewhere takes `status` and leaves the queue. */
+    park(id: string, status: Outbox['status']): void {
+      sql.run('UPDATE outbox SET status = ?, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?', [status, id]);
+    },
+
+    // Outcomes: `attempts` grows with every claim, so a late answer to a send whose lease was lost
+    // (and claimed again) changes nothing. Each returns whether the outcome was recorded.
+    /** A late success also counts once its expired lease was released but before the row was claimed again. */
+    sent(claim: ClaimFence, now: string): boolean {
+      return (
+        sql.run(
+          `UPDATE outbox SET status = 'sent', sent_at = @now, lease_owner = NULL, lease_expires_at = NULL, last_error = NULL, payload = NULL
+           WHERE id = @id AND attempts = @attempts AND (status = 'sending' AND lease_owner = @owner OR status = 'queued' AND lease_owner IS NULL)`,
+          { ...claim, now },
+        ).changes > 0
+      );
+    },
+    /** Queued again, due at `next`. */
+    retry(claim: ClaimFence, next: string, error: string): boolean {
+      return (
+        sql.run(
+          `UPDATE outbox SET status = 'queued', next_attempt_at = @next, lease_owner = NULL, lease_expires_at = NULL, last_error = @error
+           WHERE id = @id AND status = 'sending' AND lease_owner = @owner AND attempts = @attempts`,
+          { ...claim, next, error },
+        ).changes > 0
+      );
+    },
+    /** Given up: `failed` or `held`, its payload wiped. */
+    finish(claim: ClaimFence, status: 'failed' | 'held', error: string): boolean {
+      return (
+        sql.run(
+          `UPDATE outbox SET status = @status, lease_owner = NULL, lease_expires_at = NULL, last_error = @error, payload = NULL
+           WHERE id = @id AND status = 'sending' AND lease_owner = @owner AND attempts = @attempts`,
+          { ...claim, status, error },
+        ).changes > 0
+      );
+    },
+
+    // The letter a row carries (letters' status moves only through the lifecycle).
+    letterToSend(letterId: string): LetterToSend | undefined {
+      return sql.get(
+        `SELECT l.id, l.campaign_id AS campaignId, l.target_id AS targetId, l.status, l.subject, l.body, l.signer_name AS signerName,
+           s.email AS supporterEmail, t.name AS targetName, t.email AS targetEmail, t.deleted_at AS targetDeletedAt
+         FROM letters l JOIN supporters s ON s.id = l.supporter_id JOIN targets t ON t.id = l.target_id WHERE l.id = ?`,
+        [letterId],
+      );
+    },
+    /** The letter as it is now, for the lifecycle to move. */
+    letterNow(letterId: string): Pick<Letter, 'id' | 'campaignId' | 'targetId' | 'status'> | undefined {
+      return sql.get('SELECT id, campaign_id AS campaignId, target_id AS targetId, status FROM letters WHERE id = ?', [letterId]);
+    },
+    countLetterAttempt(letterId: string): void {
+      sql.run('UPDATE letters SET attempts = attempts + 1 WHERE id = ?', [letterId]);
+    },
+  };
+}
