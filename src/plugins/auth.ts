@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Principal } from '../domain/keys.js';
 import { forbidden, unauthorized } from '../errors.js';
@@ -12,6 +12,11 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
   }
+}
+
+/** For what a route's body decides beyond its declared scope: a 403 unless the key also holds `scope`. */
+export function requireScope(request: FastifyRequest, scope: Scope): void {
+  if (!request.principal?.scopes.includes(scope)) throw forbidden(scope);
 }
 
 /**
