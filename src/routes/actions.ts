@@ -2,7 +2,6 @@ import type {} from '@fastify/sse';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { publicSubmissionLimit } from '../plugins/rate-limits.js';
 import { problems, SlugParams } from '../schemas/common.js';
 import { CountSchema, PublicCampaignSchema, SubmitLettersSchema, SubmitResultSchema, type Count } from '../schemas/letter.js';
 
@@ -22,7 +21,6 @@ const etagFor = (c: Count) => etags.get(c) ?? etags.set(c, etagOf(c)).get(c)!;
 
 export const actionRoutes: FastifyPluginAsyncZod = async (app) => {
   const { actions, confirmations, events } = app.services;
-  const limit = { rateLimit: publicSubmissionLimit(app) };
 
   app.get(
     '/api/v1/actions/:slug',
@@ -36,7 +34,7 @@ export const actionRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/api/v1/actions/:slug/letters',
     {
-      config: limit,
+      onRequest: app.publicLimits.submissions,
       schema: {
         tags,
         operationId: 'submitLetters',
@@ -101,7 +99,7 @@ export const actionRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.post(
     '/api/v1/confirmations/:token',
-    { config: limit, schema: { tags, operationId: 'confirmLetters', params: TokenParams, response: { 200: ConfirmResultSchema, ...problems(404, 429) } } },
+    { onRequest: app.publicLimits.confirmations, schema: { tags, operationId: 'confirmLetters', params: TokenParams, response: { 200: ConfirmResultSchema, ...problems(404, 429) } } },
     async (req) => confirm(req.params.token),
   );
 };

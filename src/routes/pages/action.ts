@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyReply } from 'fastify';
 import { createLetterPreviews } from '../../domain/letter-preview.js';
 import { DomainError, type FieldError } from '../../errors.js';
-import { publicSubmissionLimit } from '../../plugins/rate-limits.js';
 import { countryOptions } from '../../render/countries.js';
 import { translate } from '../../render/page-engine.js';
 import { SlugParams } from '../../schemas/common.js';
@@ -97,9 +96,8 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
     '/c/:slug',
     {
       schema: { params: SlugParams, hide: true },
-      config: { rateLimit: publicSubmissionLimit(app) },
       // No CSRF token: the page sets no cookie at all, and a form left open for hours still posts.
-      onRequest: crossOriginCheck(new URL(app.config.PUBLIC_URL).origin),
+      onRequest: [crossOriginCheck(new URL(app.config.PUBLIC_URL).origin), app.publicLimits.submissions],
     },
     async (req, reply) => {
       const { body, errors: notText } = formBody(req.body);

@@ -6,7 +6,7 @@ import { canMove } from '../../domain/campaigns.js';
 import { createDeliveryPanel } from '../../domain/dashboard.js';
 import type { Principal } from '../../domain/keys.js';
 import { DomainError } from '../../errors.js';
-import { publicSubmissionLimit } from '../../plugins/rate-limits.js';
+import { signInLimit } from '../../plugins/rate-limits.js';
 import { supportersChart, type ChartBucket } from '../../render/chart-svg.js';
 import { formatDay, formatNumber, translate } from '../../render/page-engine.js';
 import { campaignStatuses, CreateCampaignUpdateSchema, type Campaign } from '../../schemas/campaign.js';
@@ -85,7 +85,7 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
 
   app.post(
     '/admin/sign-in',
-    { schema: { hide: true }, config: { rateLimit: publicSubmissionLimit(app) }, preHandler: app.csrfProtection },
+    { schema: { hide: true }, config: { rateLimit: signInLimit(app) }, preHandler: app.csrfProtection },
     async (req, reply) => {
       const key = field(req.body, 'key').trim();
       const token = key ? adminSessions.open(key) : undefined;
