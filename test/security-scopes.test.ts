@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { authFailuresPerWindow } from '../src/plugins/auth-throttle.js';
 import { auth, buildTestApp, createCampaign, createTarget, type TestApp } from './helpers/build-app.js';
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
@@ -40,5 +41,56 @@ describe('scopes that guard where letters go and who holds keys', () => {
     const moved = await t.app.inject({ method: 'PATCH', url, headers: both, payload: { email: 'office@example.kz', postalAddress } });
     assert.equal(moved.statusCode, 200, moved.body);
     assert.equal(moved.json().email, 'office@example.kz');
+  });
+});
+
+describe('failed bearer authentication is throttled per client address', () => {
+  let t: TestApp;
+  let now = new Date('2026-12-01T10:00:00Z');
+  before(async () => {
+    t = await buildTestApp({}, { clock: { now: () => now } });
+  });
+  after(() => t.close());
+
+  const call = (headers: Record<string, string>, remoteAddress: string) => t.app.inject({ url: '/api/v1/campaigns', headers, remoteAddress });
+  const wrong = (n: number) => bearer(`chorus_wrong-guess-${String(n).padStart(20, '0')}`);
+
+  it(`answers 429 with Retry-After after ${authFailuresPerWindow} failures a minute, to every key, until the minute is over`, async () => {
+    const guesser = '198.51.100.30';
+    for (let i = 0; i < 50; i++) assert.equal((await call(auth, guesser)).statusCode, 200, 'successes are not counted');
+    for (let i = 0; i < authFailuresPerWindow; i++) {
+      assert.equal((await call(wrong(i), guesser)).statusCode, 401, `failure ${i + 1}`);
+      if (i === 0) assert.equal((await call(auth, guesser)).statusCode, 200);
+    }
+    for (const headers of [wrong(99), { authorization: 'Basic dXNlcjpwYXNz' }, auth]) {
+      const res = await call(headers, guesser);
+      assert.equal(res.statusCode, 429, JSON.stringify(headers));
+      assert.equal(res.headers['content-type'], 'application/problem+json');
+      assert.equal(res.json().status, 429);
+      assert.ok(Number(res.headers['retry-after']) > 0 && Number(res.headers['retry-after']) <= 60);
+    }
+    assert.equal((await call(auth, '198.51.100.31')).statusCode, 200, 'another client is not affected');
+    assert.equal((await call(wrong(1), '198.51.100.31')).statusCode, 401);
+
+    now = new Date(now.getTime() + 61_000);
+    assert.equal((await call(auth, guesser)).statusCode, 200, 'a new minute, a new allowance');
+    assert.equal((await call(wrong(100), guesser)).statusCode, 401);
+  });
+
+  it('counts failed dashboard sign-ins in the same allowance', async () => {
+    const guesser = '198.51.100.40';
+    for (let i = 0; i < authFailuresPerWindow; i++) assert.equal((await call(wrong(i), guesser)).statusCode, 401);
+    const page = await t.app.inject({ url: '/admin', remoteAddress: guesser });
+    const cookie = [page.headers['set-cookie'] ?? []].flat().map((c) => c.split(';')[0]).join('; ');
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
+    const signIn = await t.app.inject({
+      method: 'POST',
+      url: '/admin/sign-in',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+      payload: new URLSearchParams({ _csrf: csrf, key: 'chorus_yet-another-guess-000000000' }).toString(),
+      remoteAddress: guesser,
+    });
+    assert.equal(signIn.statusCode, 429);
+    assert.ok(Number(signIn.headers['retry-after']) > 0);
   });
 });

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import type { Principal } from '../domain/keys.js';
 import { forbidden, unauthorized } from '../errors.js';
 import type { Scope } from '../schemas/key.js';
+import { createAuthThrottle, type AuthThrottle } from './auth-throttle.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -11,6 +12,10 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     principal?: Principal;
+  }
+  interface FastifyInstance {
+    /** Failed key authentications per client, shared by the bearer check and the dashboard's sign-in. */
+    authThrottle: AuthThrottle;
   }
 }
 
@@ -25,13 +30,21 @@ export function requireScope(request: FastifyRequest, scope: Scope): void {
  */
 export const authPlugin = fp(
   async (app: FastifyInstance) => {
-    app.addHook('onRequest', async (request) => {
+    const throttle = createAuthThrottle(() => app.clock.now().getTime());
+    app.decorate('authThrottle', throttle);
+    app.addHook('onRequest', async (request, reply) => {
       const scope = request.routeOptions.config.scope;
       if (!scope) return;
-      const header = request.headers.authorization ?? '';
+      const header = request.headers.authorization;
+      // No key at all is no guess: only a presented key that fails is counted.
+      if (header === undefined) throw unauthorized();
+      throttle.refuseIfBlocked(request, reply);
       const match = /^Bearer\s+(\S{16,512})$/i.exec(header);
       const principal = match ? app.services.keys.authenticate(match[1]!) : undefined;
-      if (!principal) throw unauthorized();
+      if (!principal) {
+        throttle.failed(request);
+        throw unauthorized();
+      }
       if (!principal.scopes.includes(scope)) throw forbidden(scope);
       request.principal = principal;
     });
