@@ -42,6 +42,25 @@ describe('scopes that guard where letters go and who holds keys', () => {
     assert.equal(moved.statusCode, 200, moved.body);
     assert.equal(moved.json().email, 'office@example.kz');
   });
+
+  it('a key may revoke only keys whose scopes are all among its own', async () => {
+    const keysOnly = bearer((await keyWith('keys')).key);
+    const powerful = await keyWith('campaigns', 'letters', 'supporters', 'keys');
+    const lettersKey = await keyWith('letters');
+    const revoke = (id: string, headers: Record<string, string>) => t.app.inject({ method: 'DELETE', url: `/api/v1/keys/${id}`, headers });
+    for (const victim of [powerful, lettersKey]) {
+      const res = await revoke(victim.id, keysOnly);
+      assert.equal(res.statusCode, 403, res.body);
+      assert.equal(res.headers['content-type'], 'application/problem+json');
+    }
+    assert.equal((await t.app.inject({ url: '/api/v1/campaigns', headers: bearer(powerful.key) })).statusCode, 200, 'still valid');
+    const peer = await keyWith('keys');
+    assert.equal((await revoke(peer.id, keysOnly)).statusCode, 204, 'a key with the same scopes');
+    assert.equal((await t.app.inject({ method: 'POST', url: '/api/v1/keys', headers: bearer(peer.key), payload: { name: 'x', scopes: ['keys'] } })).statusCode, 401);
+    const lettersAndKeys = bearer((await keyWith('letters', 'keys')).key);
+    assert.equal((await revoke(lettersKey.id, lettersAndKeys)).statusCode, 204, 'a key holding every scope of the revoked one');
+    assert.equal((await revoke('key_unknown', keysOnly)).statusCode, 404);
+  });
 });
 
 describe('failed bearer authentication is throttled per client address', () => {
