@@ -11,6 +11,7 @@ import { counterNames, type Counters, type Deltas } from './counters.js';
 import type { CountEvents } from './events.js';
 import type { GroupCommit } from './group-commit.js';
 import { newId, newSecret, sha256 } from './ids.js';
+import { coarseIp } from './network.js';
 import { dataVersionOf } from './read-cache.js';
 import { renderLetter } from './render-letter.js';
 import { normalizeEmail, type SupporterMail } from './supporter-mail.js';
@@ -22,12 +23,6 @@ export const confirmationTtlMs = 7 * 24 * 60 * 60 * 1000;
 const publicStatuses = new Set<Campaign['status']>(['active', 'paused', 'won', 'closed']);
 /** Countries with fewer supporters than this are left out of public breakdowns. */
 export const publicCountryMinimum = 10;
-
-/** Keeps the network, not the host: enough to see abuse patterns, too coarse to identify a person. */
-export function coarseIp(ip: string): string {
-  if (ip.includes(':')) return `${ip.split(':').slice(0, 3).join(':')}::/48`;
-  return ip.replace(/\.\d+$/, '.0/24');
-}
 
 export interface ActionDeps {
   db: Db;
