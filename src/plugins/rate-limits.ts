@@ -2,6 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { isIPv6 } from 'node:net';
+import { DomainError } from '../errors.js';
 
 /**
  * One client per IPv4 address or per IPv6 /64 (a single host usually owns a whole /64, so
@@ -9,6 +10,9 @@ import { isIPv6 } from 'node:net';
  * TRUST_PROXY: X-Forwarded-For is believed only when configured.
  */
 export function clientKey(request: FastifyRequest): string {
+  // Typed as a string, but undefined once the socket is gone (Node gave up on a broken body):
+  // such a request cannot be limited nor answered, so it ends here as a client error.
+  if (request.ip === undefined) throw new DomainError(400, 'bad-request', 'The connection closed before the request could be read');
   const ip = request.ip.replace(/^::ffff:/, '');
   if (!isIPv6(ip)) return ip;
   const groups = expandIPv6(ip);
