@@ -8,12 +8,7 @@ import type { Clock } from './clock.js';
 import type { Counters } from './counters.js';
 import type { CountEvents } from './events.js';
 import { writeTx } from '../db/client.js';
-
-/** Spreadsheet programs run cells starting with these as formulas: prefix them so they stay text. */
-export function neutralizeCell(value: unknown): string {
-  const s = value === null || value === undefined ? '' : String(value);
-  return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
-}
+import { neutralizeCell } from '../render/csv-cell.js';
 
 type Row = {
   id: string;
