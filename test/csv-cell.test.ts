@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { neutralizeCell } from '../src/render/csv-cell.js';
-import { auth, buildTestApp, type TestApp } from './helpers/build-app.js';
+import { ADMIN_KEY, auth, buildTestApp, type TestApp } from './helpers/build-app.js';
+import { formSession, postForm } from './helpers/pages.js';
 import { readyCampaign, submit, supporter } from './helpers/supporters.js';
 
 /** Cells a spreadsheet would run as a formula: behind whitespace, or spelled in fullwidth forms. */
@@ -35,6 +36,21 @@ describe('CSV formula neutralization', () => {
         assert.ok(res.body.includes(`'${quoted}`), `${JSON.stringify(cell)} neutralized`);
         assert.ok(!res.body.includes(`,${quoted}`) && !res.body.includes(`"${quoted}`), `${JSON.stringify(cell)} never bare`);
       }
+    });
+
+    it('is never kept by a cache, from the API or from the dashboard', async () => {
+      const { campaign } = await readyCampaign(t.app, { confirmation: 'none' });
+      await submit(t.app, campaign.slug, supporter('cache'));
+      const api = await t.app.inject({ url: `/api/v1/campaigns/${campaign.id}/letters.csv`, headers: auth });
+      assert.equal(api.headers['cache-control'], 'no-store');
+
+      const { cookie, token } = await formSession(t.app, '/admin');
+      const signedIn = await postForm(t.app, '/admin/sign-in', [['_csrf', token], ['key', ADMIN_KEY]], cookie);
+      const session = [signedIn.headers['set-cookie'] ?? []].flat().find((c) => c.startsWith('chorus_admin='))!.split(';')[0];
+      const dashboard = await t.app.inject({ url: `/admin/campaigns/${campaign.id}/letters.csv`, headers: { cookie: `${cookie}; ${session}` } });
+      assert.equal(dashboard.statusCode, 200);
+      assert.match(dashboard.body, /supportercache@example\.org/);
+      assert.equal(dashboard.headers['cache-control'], 'no-store');
     });
   });
 });

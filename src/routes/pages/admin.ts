@@ -201,6 +201,8 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
       return reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="${campaign.slug}-letters.csv"`)
+        // Every supporter's name, address and note: no browser or proxy cache may keep a copy.
+        .header('cache-control', 'no-store')
         .send(letters.csv(campaign.id));
     },
   );
