@@ -6,6 +6,7 @@ import type { Db } from './db/client.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { loggerOptions } from './logging.js';
 import { authPlugin } from './plugins/auth.js';
+import { clientErrorHandler, frameworkErrors } from './plugins/client-errors.js';
 import { dbPlugin } from './plugins/db.js';
 import { deliveryPlugin } from './plugins/delivery.js';
 import { idempotencyPlugin } from './plugins/idempotency.js';
@@ -45,6 +46,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    // Refusals from the router and from Node's HTTP parser are problem documents like every other error.
+    frameworkErrors,
+    clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

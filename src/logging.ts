@@ -1,11 +1,34 @@
 import type { FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 
-/** Token-bearing paths and personal query values never reach the log. */
+/**
+ * Rounds of percent-decoding before redacting: `%2565mail` is `email` encoded twice, and a
+ * bound keeps a hostile URL from costing more than a few passes.
+ */
+const decodeRounds = 3;
+
+/** Percent-decoding that never throws: escapes that are not UTF-8 stay as sent, except ASCII ones, which always decode. */
+function safeDecode(s: string): string {
+  return s.replace(/(?:%[0-9a-f]{2})+/gi, (run) => {
+    try {
+      return decodeURIComponent(run);
+    } catch {
+      return run.replace(/%[0-7][0-9a-f]/gi, (e) => String.fromCharCode(parseInt(e.slice(1), 16)));
+    }
+  });
+}
+
+/**
+ * Token-bearing paths and personal query values never reach the log, however they are spelled:
+ * the URL is redacted (and logged) decoded, since `/%63onfirm/…` and `?%65mail=` reach the same
+ * routes and parameters as their plain forms.
+ */
 export function redactUrl(url: string): string {
-  return url
-    .replace(/\/(confirm|unsubscribe|confirmations)\/[^/?#]+/g, '/$1/[token]')
-    .replace(/([?&](email|token)=)[^&#]*/gi, '$1[redacted]');
+  let decoded = url;
+  for (let i = 0; i < decodeRounds && decoded.includes('%'); i++) decoded = safeDecode(decoded);
+  return decoded
+    .replace(/\/(confirm|unsubscribe|confirmations)\/[^?#]+/gi, '/$1/[token]')
+    .replace(/([?&][^=&#]*(?:email|token)[^=&#]*=)[^&#]*/gi, '$1[redacted]');
 }
 
 /**

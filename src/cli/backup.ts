@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../config.js';
+import { createPrivateFile } from '../private-file.js';
 
 /**
  * `npm run backup -- FILE`: a consistent copy of the live database, taken with SQLite's online
@@ -19,6 +20,9 @@ export async function backupDatabase(sourcePath: string, destPath: string): Prom
   const source = new Database(sourcePath, { fileMustExist: true });
   try {
     source.pragma('busy_timeout = 5000');
+    // A copy of every supporter's data: created 0600 before SQLite writes into it (rename keeps the mode).
+    rmSync(partial, { force: true });
+    createPrivateFile(partial);
     await source.backup(partial);
     const copy = new Database(partial, { fileMustExist: true });
     let pages: number;

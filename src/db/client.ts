@@ -4,6 +4,7 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createPrivateFile } from '../private-file.js';
 import * as schema from './schema.js';
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
@@ -23,7 +24,10 @@ export class DatabaseUnavailableError extends Error {
 export function openDatabase(path: string): Db {
   let client: Database.Database;
   try {
-    if (path !== ':memory:') makeDirs(dirname(path));
+    if (path !== ':memory:') {
+      makeDirs(dirname(path));
+      createPrivateFile(path);
+    }
     client = new Database(path);
     client.pragma('journal_mode = WAL');
     client.pragma('synchronous = FULL');

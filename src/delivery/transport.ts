@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import nodemailer, { type DKIMOptions, type SendMailOptions } from 'nodemailer';
+import { privateFileMode } from '../private-file.js';
 
 /** What the worker needs from a transport: send one message, close when done. */
 export interface Mailer {
@@ -86,7 +87,7 @@ export function createMailer(opts: TransportOptions): Mailer {
         // Temp file then rename: a reader (or a crash) never sees half a message.
         const name = `${Date.now()}-${messageId.replace(/[^\w.@-]/g, '')}`;
         const temp = join(dir, `.${name}.${randomBytes(4).toString('hex')}.tmp`);
-        await writeFile(temp, raw, { flag: 'wx' });
+        await writeFile(temp, raw, { flag: 'wx', mode: privateFileMode });
         await rename(temp, join(dir, `${name}.eml`));
       },
       close: () => composer.close(),

@@ -11,6 +11,7 @@ import type { GroupCommit } from './group-commit.js';
 import { newId, newSecret, sha256 } from './ids.js';
 import type { Store } from '../store/index.js';
 import type { LetterLifecycle } from './letter-lifecycle.js';
+import { coarseIp } from './network.js';
 import { renderLetter } from './render-letter.js';
 import { normalizeEmail, type SupporterMail } from './supporter-mail.js';
 import type { TargetService } from './targets.js';
@@ -21,12 +22,6 @@ export const confirmationTtlMs = 7 * 24 * 60 * 60 * 1000;
 const publicStatuses = new Set<Campaign['status']>(['active', 'paused', 'won', 'closed']);
 /** Countries with fewer supporters than this are left out of public breakdowns. */
 export const publicCountryMinimum = 10;
-
-/** Keeps the network, not the host: enough to see abuse patterns, too coarse to identify a person. */
-export function coarseIp(ip: string): string {
-  if (ip.includes(':')) return `${ip.split(':').slice(0, 3).join(':')}::/48`;
-  return ip.replace(/\.\d+$/, '.0/24');
-}
 
 export interface ActionDeps {
   store: Pick<Store, 'dataVersion' | 'totalChanges' | 'supporters' | 'submissions' | 'letters'>;

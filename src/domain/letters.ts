@@ -7,12 +7,7 @@ import { conflict, notFound } from '../errors.js';
 import type { Letter, LetterListQuery } from '../schemas/letter.js';
 import type { Clock } from './clock.js';
 import type { LetterLifecycle } from './letter-lifecycle.js';
-
-/** Spreadsheet programs run cells starting with these as formulas: prefix them so they stay text. */
-export function neutralizeCell(value: unknown): string {
-  const s = value === null || value === undefined ? '' : String(value);
-  return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
-}
+import { neutralizeCell } from '../render/csv-cell.js';
 
 /** Moderation moves an organizer may make: hold a letter before it goes, release it again. */
 const moderation: Record<'held' | 'queued', LetterStatus[]> = { held: ['queued'], queued: ['held'] };

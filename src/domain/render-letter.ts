@@ -1,4 +1,5 @@
 import { invalid } from '../errors.js';
+import { findForbiddenPhrase } from './content-rules.js';
 import { compileLetter, type LetterContext } from '../render/letter-engine.js';
 import type { Campaign } from '../schemas/campaign.js';
 import type { Target } from '../schemas/target.js';
@@ -84,13 +85,11 @@ export function enforceRules(campaign: Campaign, signer: Signer, rendered: { sub
   }
   if (forbiddenPhrases.length === 0) return;
   // The note counts even where the template does not print it: digests, exports and the dashboard show it.
-  const haystack = `${rendered.subject}\n${rendered.text}\n${note}`.toLocaleLowerCase();
-  for (const phrase of forbiddenPhrases) {
-    if (haystack.includes(phrase.toLocaleLowerCase())) {
-      throw invalid(`The letter contains "${phrase}", which this campaign's writing rules do not allow`, [
-        { path: note.toLocaleLowerCase().includes(phrase.toLocaleLowerCase()) ? 'note' : 'letter', message: `must not contain "${phrase}"` },
-      ]);
-    }
+  const found = findForbiddenPhrase(forbiddenPhrases, { note, subject: rendered.subject, text: rendered.text });
+  if (found) {
+    throw invalid(`The letter contains "${found.phrase}", which this campaign's writing rules do not allow`, [
+      { path: found.part === 'note' ? 'note' : 'letter', message: `must not contain "${found.phrase}"` },
+    ]);
   }
 }
 

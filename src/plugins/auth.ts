@@ -1,8 +1,9 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Principal } from '../domain/keys.js';
 import { forbidden, unauthorized } from '../errors.js';
 import type { Scope } from '../schemas/key.js';
+import { createAuthThrottle, type AuthThrottle } from './auth-throttle.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -12,6 +13,15 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
   }
+  interface FastifyInstance {
+    /** Failed key authentications per client, shared by the bearer check and the dashboard's sign-in. */
+    authThrottle: AuthThrottle;
+  }
+}
+
+/** For what a route's body decides beyond its declared scope: a 403 unless the key also holds `scope`. */
+export function requireScope(request: FastifyRequest, scope: Scope): void {
+  if (!request.principal?.scopes.includes(scope)) throw forbidden(scope);
 }
 
 /**
@@ -20,13 +30,21 @@ declare module 'fastify' {
  */
 export const authPlugin = fp(
   async (app: FastifyInstance) => {
-    app.addHook('onRequest', async (request) => {
+    const throttle = createAuthThrottle(() => app.clock.now().getTime());
+    app.decorate('authThrottle', throttle);
+    app.addHook('onRequest', async (request, reply) => {
       const scope = request.routeOptions.config.scope;
       if (!scope) return;
-      const header = request.headers.authorization ?? '';
+      const header = request.headers.authorization;
+      // No key at all is no guess: only a presented key that fails is counted.
+      if (header === undefined) throw unauthorized();
+      throttle.refuseIfBlocked(request, reply);
       const match = /^Bearer\s+(\S{16,512})$/i.exec(header);
       const principal = match ? app.services.keys.authenticate(match[1]!) : undefined;
-      if (!principal) throw unauthorized();
+      if (!principal) {
+        throttle.failed(request);
+        throw unauthorized();
+      }
       if (!principal.scopes.includes(scope)) throw forbidden(scope);
       request.principal = principal;
     });

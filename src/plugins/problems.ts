@@ -11,14 +11,18 @@ export interface Problem {
   errors?: FieldError[];
 }
 
-export function sendProblem(reply: FastifyReply, status: number, detail?: string, errors?: FieldError[], code?: string) {
-  const problem: Problem = {
+export function problemOf(status: number, detail?: string, errors?: FieldError[], code?: string): Problem {
+  return {
     type: code ? `urn:chorus:problem:${code}` : 'about:blank',
     title: problemTitles[status] ?? 'Error',
     status,
     ...(detail ? { detail } : {}),
     ...(errors && errors.length > 0 ? { errors } : {}),
   };
+}
+
+export function sendProblem(reply: FastifyReply, status: number, detail?: string, errors?: FieldError[], code?: string) {
+  const problem = problemOf(status, detail, errors, code);
   // The body is already a plain, schema-free object: bypass route response schemas.
   return reply.code(status).type('application/problem+json').serializer(JSON.stringify).send(problem);
 }

@@ -1,7 +1,8 @@
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { isIPv6 } from 'node:net';
+import { DomainError } from '../errors.js';
 
 /**
  * One client per IPv4 address or per IPv6 /64 (a single host usually owns a whole /64, so
@@ -9,6 +10,9 @@ import { isIPv6 } from 'node:net';
  * TRUST_PROXY: X-Forwarded-For is believed only when configured.
  */
 export function clientKey(request: FastifyRequest): string {
+  // Typed as a string, but undefined once the socket is gone (Node gave up on a broken body):
+  // such a request cannot be limited nor answered, so it ends here as a client error.
+  if (request.ip === undefined) throw new DomainError(400, 'bad-request', 'The connection closed before the request could be read');
   const ip = request.ip.replace(/^::ffff:/, '');
   if (!isIPv6(ip)) return ip;
   const groups = expandIPv6(ip);
@@ -24,10 +28,24 @@ function expandIPv6(ip: string): string[] {
 }
 
 /**
- * Named policy for public submissions (API POST letters, confirmations and the action form):
- * RATE_LIMIT_PER_MINUTE per client. Organizer calls are never limited (API.md).
+ * Public submissions (a supporter's letters, through the JSON API or the action form) and
+ * confirmations (the API's or the confirm page's post): RATE_LIMIT_PER_MINUTE per client for
+ * each, whichever door a request uses. Each is one onRequest hook with one bucket, put on every
+ * route of its kind: per-route limits would hand a client the limit once per door, and
+ * @fastify/rate-limit's `groupId` does not share a bucket between routes (fastify-rate-limit#463).
+ * Organizer calls are never limited (API.md).
  */
-export function publicSubmissionLimit(app: FastifyInstance) {
+declare module 'fastify' {
+  interface FastifyInstance {
+    publicLimits: { submissions: onRequestAsyncHookHandler; confirmations: onRequestAsyncHookHandler };
+  }
+}
+
+/**
+ * Named policy for the dashboard's sign-in form: a person typing a key, limited like a
+ * submission, in a bucket of its own.
+ */
+export function signInLimit(app: FastifyInstance) {
   return { max: app.config.RATE_LIMIT_PER_MINUTE, timeWindow: 60_000, keyGenerator: clientKey };
 }
 
@@ -42,6 +60,8 @@ export function publicPreviewLimit(app: FastifyInstance) {
 export const rateLimitsPlugin = fp(
   async (app: FastifyInstance) => {
     await app.register(rateLimit, { global: false, keyGenerator: clientKey });
+    const perMinute = { max: app.config.RATE_LIMIT_PER_MINUTE, timeWindow: 60_000, keyGenerator: clientKey };
+    app.decorate('publicLimits', { submissions: app.rateLimit(perMinute), confirmations: app.rateLimit(perMinute) });
   },
   { name: 'rate-limits', dependencies: ['services'] },
 );

@@ -2,7 +2,7 @@ import type {} from '@fastify/sse';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { publicSubmissionLimit } from '../plugins/rate-limits.js';
+import { createStreamSlots } from '../plugins/stream-limits.js';
 import { problems, SlugParams } from '../schemas/common.js';
 import { CountSchema, PublicCampaignSchema, SubmitLettersSchema, SubmitResultSchema, type Count } from '../schemas/letter.js';
 
@@ -22,7 +22,7 @@ const etagFor = (c: Count) => etags.get(c) ?? etags.set(c, etagOf(c)).get(c)!;
 
 export const actionRoutes: FastifyPluginAsyncZod = async (app) => {
   const { actions, confirmations, events } = app.services;
-  const limit = { rateLimit: publicSubmissionLimit(app) };
+  const streamSlots = createStreamSlots();
 
   app.get(
     '/api/v1/actions/:slug',
@@ -36,7 +36,7 @@ export const actionRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/api/v1/actions/:slug/letters',
     {
-      config: limit,
+      onRequest: app.publicLimits.submissions,
       schema: {
         tags,
         operationId: 'submitLetters',
@@ -80,6 +80,7 @@ export const actionRoutes: FastifyPluginAsyncZod = async (app) => {
       const first = actions.count(slug); // 404 before the stream opens for unknown or draft campaigns
       const campaignId = app.services.campaigns.getBySlug(slug)!.id;
       reply.header('access-control-allow-origin', '*');
+      reply.sse.onClose(streamSlots.take(req, reply));
       reply.sse.keepAlive();
       await reply.sse.send({ event: 'count', data: first });
       const stop = events.onCount(
@@ -91,6 +92,8 @@ export const actionRoutes: FastifyPluginAsyncZod = async (app) => {
         },
       );
       reply.sse.onClose(stop);
+      // Closed while the first event went out: the close callbacks have run already, without this one.
+      if (!reply.sse.isConnected) stop();
     },
   );
 
@@ -101,7 +104,7 @@ export const actionRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.post(
     '/api/v1/confirmations/:token',
-    { config: limit, schema: { tags, operationId: 'confirmLetters', params: TokenParams, response: { 200: ConfirmResultSchema, ...problems(404, 429) } } },
+    { onRequest: app.publicLimits.confirmations, schema: { tags, operationId: 'confirmLetters', params: TokenParams, response: { 200: ConfirmResultSchema, ...problems(404, 429) } } },
     async (req) => confirm(req.params.token),
   );
 };

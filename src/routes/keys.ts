@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { forbidden } from '../errors.js';
 import { problems } from '../schemas/common.js';
-import { CreateApiKeySchema, CreatedApiKeySchema } from '../schemas/key.js';
+import { CreateApiKeySchema, CreatedApiKeySchema, type Scope } from '../schemas/key.js';
 
 const tags = ['keys'];
 const security = [{ bearer: [] }];
@@ -24,8 +24,13 @@ export const keyRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.delete(
     '/api/v1/keys/:id',
-    { config, schema: { tags, security, operationId: 'revokeApiKey', params: z.strictObject({ id: z.string().min(1).max(64) }), response: { 204: z.null(), ...problems(404) } } },
+    { config, schema: { tags, security, operationId: 'revokeApiKey', params: z.strictObject({ id: z.string().min(1).max(64) }), response: { 204: z.null(), ...problems(403, 404) } } },
     async (req, reply) => {
+      // Nor is revoking a way to act beyond one's scopes: only keys holding nothing this key lacks.
+      // (An unknown or already revoked key is the 404 revoke gives.)
+      const victim = keys.list().find((k) => k.id === req.params.id && k.revokedAt === null);
+      const lacking = victim?.scopes.find((s) => !req.principal?.scopes.includes(s as Scope));
+      if (lacking) throw forbidden(lacking);
       keys.revoke(req.params.id);
       return reply.code(204).send(null);
     },

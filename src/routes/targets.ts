@@ -1,11 +1,14 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { requireScope } from '../plugins/auth.js';
 import { IdParams, problems } from '../schemas/common.js';
 import { CreateTargetSchema, TargetParams, TargetSchema, UpdateTargetSchema } from '../schemas/target.js';
 
 const tags = ['targets'];
 const security = [{ bearer: [] }];
 const config = { scope: 'campaigns' as const };
+/** These decide where supporters' letters (names, notes, Reply-To) go, queued ones included: changing them is the letters scope's too. */
+const addressFields = ['email', 'postalAddress'] as const;
 
 export const targetRoutes: FastifyPluginAsyncZod = async (app) => {
   const { targets } = app.services;
@@ -30,8 +33,11 @@ export const targetRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.patch(
     '/api/v1/campaigns/:id/targets/:targetId',
-    { config, schema: { tags, security, operationId: 'updateTarget', params: TargetParams, body: UpdateTargetSchema, response: { 200: TargetSchema, ...problems(404, 422) } } },
-    async (req) => targets.update(req.params.id, req.params.targetId, req.body),
+    { config, schema: { tags, security, operationId: 'updateTarget', params: TargetParams, body: UpdateTargetSchema, response: { 200: TargetSchema, ...problems(403, 404, 422) } } },
+    async (req) => {
+      if (addressFields.some((f) => f in req.body)) requireScope(req, 'letters');
+      return targets.update(req.params.id, req.params.targetId, req.body);
+    },
   );
 
   app.delete(

@@ -32,9 +32,19 @@ export const CountrySchema = z
 
 export const EmailSchema = z.string().trim().max(254).pipe(z.email());
 
+/** Intl's own check of a tag's structure: the pattern alone lets through tags (`en-GB-GB`) every Intl formatter throws on. */
+const intlKnows = (tag: string) => {
+  try {
+    return Intl.getCanonicalLocales(tag).length === 1;
+  } catch {
+    return false;
+  }
+};
+
 export const LocaleSchema = z
   .string()
-  .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 language tag such as en or kk-KZ');
+  .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, { message: 'must be a BCP 47 language tag such as en or kk-KZ', abort: true })
+  .refine(intlKnows, 'must be a BCP 47 language tag that Intl accepts (such as en or kk-KZ)');
 
 export const IsoDateTime = z.iso.datetime({ offset: true });
 

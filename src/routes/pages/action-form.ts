@@ -20,6 +20,27 @@ export interface FormValues {
 export const formFields = ['name', 'email', 'city', 'country', 'note', 'targetIds', 'templateId'] as const;
 type FormField = (typeof formFields)[number];
 
+/** What the form reads off a body; other fields are ignored, as a browser's extra inputs are. */
+const readFields = [...formFields, 'consentUpdates', 'website'] as const;
+
+/**
+ * The posted body as a form. A urlencoded body always is one, but the route parses JSON too,
+ * whose fields may be numbers, objects or null: those are left out and reported as field
+ * errors, so they get the form's 422 instead of reaching code that expects text.
+ */
+export function formBody(raw: unknown): { body: FormBody; errors: FieldError[] } {
+  const body: FormBody = {};
+  const errors: FieldError[] = [];
+  if (typeof raw !== 'object' || raw === null) return { body, errors };
+  for (const field of readFields) {
+    if (!Object.hasOwn(raw, field)) continue;
+    const v: unknown = (raw as Record<string, unknown>)[field];
+    if (typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string'))) body[field] = v as string | string[];
+    else errors.push({ path: field, message: 'must be text' });
+  }
+  return { body, errors };
+}
+
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) ?? '';
 // A checkbox without a value attribute posts "on"; "true" and "1" are what hand-written clients send.
 const ticked = new Set(['on', 'true', '1']);

@@ -2,13 +2,12 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyReply } from 'fastify';
 import { createLetterPreviews } from '../../domain/letter-preview.js';
 import { DomainError, type FieldError } from '../../errors.js';
-import { publicSubmissionLimit } from '../../plugins/rate-limits.js';
 import { countryOptions } from '../../render/countries.js';
 import { translate } from '../../render/page-engine.js';
 import { SlugParams } from '../../schemas/common.js';
 import type { Count, PublicCampaign } from '../../schemas/letter.js';
 import { crossOriginCheck } from './cross-origin.js';
-import { fieldMessages, formFields, formValues, parseForm, type FormBody, type FormValues } from './action-form.js';
+import { fieldMessages, formBody, formFields, formValues, parseForm, type FormValues } from './action-form.js';
 
 export function progressOf(count: Pick<Count, 'supporters' | 'goal'>) {
   if (!count.goal) return null;
@@ -97,18 +96,17 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
     '/c/:slug',
     {
       schema: { params: SlugParams, hide: true },
-      config: { rateLimit: publicSubmissionLimit(app) },
       // No CSRF token: the page sets no cookie at all, and a form left open for hours still posts.
-      onRequest: crossOriginCheck(new URL(app.config.PUBLIC_URL).origin),
+      onRequest: [crossOriginCheck(new URL(app.config.PUBLIC_URL).origin), app.publicLimits.submissions],
     },
     async (req, reply) => {
-      const body = (req.body ?? {}) as FormBody;
+      const { body, errors: notText } = formBody(req.body);
       const values = formValues(body);
       const view = actions.publicView(req.params.slug);
       reply.pageLocale = view.locale;
       const t = (key: string) => say(view.locale, key);
       const parsed = parseForm(body, values);
-      let errors: FieldError[] = parsed.ok ? [] : parsed.errors;
+      let errors: FieldError[] = [...notText, ...(parsed.ok ? [] : parsed.errors)];
       // Unticking every target means "no one", not "everyone" (which is what an absent list means to the API).
       if (view.targets.length > 1 && values.targetIds.length === 0) errors = [...errors, { path: 'targetIds', message: 'choose' }];
       if (!parsed.ok || errors.length > 0) return renderAction(view, reply, { values, errors: fieldMessages(errors, t) }, 422);

@@ -6,7 +6,7 @@ import { canMove } from '../../domain/campaigns.js';
 import { createDeliveryPanel } from '../../domain/dashboard.js';
 import type { Principal } from '../../domain/keys.js';
 import { DomainError } from '../../errors.js';
-import { publicSubmissionLimit } from '../../plugins/rate-limits.js';
+import { signInLimit } from '../../plugins/rate-limits.js';
 import { supportersChart, type ChartBucket } from '../../render/chart-svg.js';
 import { formatDay, formatNumber, translate } from '../../render/page-engine.js';
 import { campaignStatuses, CreateCampaignUpdateSchema, type Campaign } from '../../schemas/campaign.js';
@@ -85,11 +85,13 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
 
   app.post(
     '/admin/sign-in',
-    { schema: { hide: true }, config: { rateLimit: publicSubmissionLimit(app) }, preHandler: app.csrfProtection },
+    { schema: { hide: true }, config: { rateLimit: signInLimit(app) }, preHandler: app.csrfProtection },
     async (req, reply) => {
       const key = field(req.body, 'key').trim();
+      app.authThrottle.refuseIfBlocked(req, reply);
       const token = key ? adminSessions.open(key) : undefined;
       if (!token) {
+        if (key) app.authThrottle.failed(req);
         return reply.page('admin-sign-in', shell(req, reply, { pageTitle: say('admin.signIn'), error: say('admin.badKey') }), { status: 401 });
       }
       reply.setCookie(sessionCookie, token, { path: '/admin', httpOnly: true, sameSite: 'strict', secure, maxAge: adminSessionSeconds });
@@ -199,6 +201,8 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
       return reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="${campaign.slug}-letters.csv"`)
+        // Every supporter's name, address and note: no browser or proxy cache may keep a copy.
+        .header('cache-control', 'no-store')
         .send(letters.csv(campaign.id));
     },
   );

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { FastifyReply } from 'fastify';
-import { publicSubmissionLimit } from '../../plugins/rate-limits.js';
 import { translate } from '../../render/page-engine.js';
 import { progressOf } from './action.js';
 
@@ -47,7 +46,7 @@ export const tokenPages: FastifyPluginAsyncZod = async (app) => {
 
   app.post(
     '/confirm/:token',
-    { schema: { params: TokenParams, hide: true }, config: { rateLimit: publicSubmissionLimit(app) } },
+    { schema: { params: TokenParams, hide: true }, onRequest: app.publicLimits.confirmations },
     async (req, reply) => {
       // Answered with the page itself (200); confirming is idempotent, so posting again shows it again.
       const { campaign, alreadyConfirmed } = await confirmations.confirm(req.params.token);
