@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { campaignUpdates } from './db/schema.js';
 import { newId } from './domain/ids.js';
-import type { Db } from './db/client.js';
 import type { Services } from './services.js';
+import type { Store } from './store/index.js';
 
 const lettersDir = fileURLToPath(new URL('../templates/letters/', import.meta.url));
 
@@ -19,7 +18,7 @@ export const demoSlugs = { makset: 'stop-makset-extradition', bakhytzhan: 'lette
  * The two real campaigns of ../shared/seeds as demo data, only into an empty database.
  * Every address is on a reserved example domain: demo mail never reaches a real person.
  */
-export function seedDemo(db: Db, services: Services): boolean {
+export function seedDemo(store: Pick<Store, 'campaigns'>, services: Services): boolean {
   if (services.campaigns.list(1).items.length > 0) return false;
   const { campaigns, targets, templates } = services;
 
@@ -54,7 +53,7 @@ export function seedDemo(db: Db, services: Services): boolean {
     salutation: 'Your Excellency',
   });
   templates.create(makset.id, { name: 'Article 33 appeal', locale: 'en', ...readLetterTemplate('article-33-appeal.hbs') });
-  insertUpdates(db, makset.id, [
+  insertUpdates(store, makset.id, [
     ['2012-09-05T12:00:00.000Z', 'Arrested at home in Almaty', 'Police arrested Pastor Makset at noon in the family home, "just for his fingerprints". For six days his wife heard nothing from him.'],
     ['2012-10-01T09:00:00.000Z', 'Extradition request pending', 'Uzbekistan has raised the charges to terrorism and demands his return. The Extradition Division of the Prosecutor General\'s Office is deciding.'],
   ]);
@@ -86,7 +85,7 @@ export function seedDemo(db: Db, services: Services): boolean {
     salutation: 'Dear Pastor Bakhytzhan',
   });
   templates.create(bakhytzhan.id, { name: 'Letter of encouragement', locale: 'en', ...readLetterTemplate('encouragement.hbs') });
-  insertUpdates(db, bakhytzhan.id, [
+  insertUpdates(store, bakhytzhan.id, [
     ['2014-02-01T12:00:00.000Z', 'Re-arrested at the prison gate', 'Released to await trial under house arrest on 8 October 2013, he was arrested again by police waiting at the prison entrance.'],
     ['2014-02-05T12:00:00.000Z', 'Two charges dropped', 'On 29 January two charges were dropped; "intentional damage of the health" and inciting sectarian strife remain.'],
   ]);
@@ -94,8 +93,6 @@ export function seedDemo(db: Db, services: Services): boolean {
 }
 
 /** Timeline entries carry their historical dates, so they are written directly. */
-function insertUpdates(db: Db, campaignId: string, entries: [string, string, string][]) {
-  for (const [createdAt, title, body] of entries) {
-    db.insert(campaignUpdates).values({ id: newId('upd'), campaignId, title, body, notify: false, createdAt }).run();
-  }
+function insertUpdates(store: Pick<Store, 'campaigns'>, campaignId: string, entries: [string, string, string][]) {
+  for (const [createdAt, title, body] of entries) store.campaigns.insertUpdate({ id: newId('upd'), campaignId, title, body, notify: false, createdAt });
 }

@@ -9,7 +9,7 @@ import { demoSlugs, seedDemo } from './demo.js';
 async function main() {
   const config = loadConfig(process.env);
   const app = await buildApp(config);
-  if (config.DEMO && seedDemo(app.db, app.services)) app.log.info('seeded the demo campaigns');
+  if (config.DEMO && seedDemo(app.store, app.services)) app.log.info('seeded the demo campaigns');
 
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'closing after an error');

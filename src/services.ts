@@ -9,7 +9,7 @@ import type { Clock } from './domain/clock.js';
 import { createConfirmationService } from './domain/confirmations.js';
 import { createCounters } from './domain/counters.js';
 import { createCountEvents } from './domain/events.js';
-import { createGroupCommit } from './domain/group-commit.js';
+import { createGroupCommit } from './store/group-commit.js';
 import { createKeyService } from './domain/keys.js';
 import { createLetterLifecycle } from './domain/letter-lifecycle.js';
 import { createLetterService } from './domain/letters.js';
@@ -40,7 +40,6 @@ export function createServices(deps: { db: Db; store: Store; clock: Clock; confi
   const actions = createActionService({ store, clock, campaigns, targets, templates, counters, lifecycle, outbox, mail, groupCommit });
   const confirmations = createConfirmationService({ store, clock, campaigns, lifecycle, outbox, mail, groupCommit });
   const supporters = createSupporterService({
-    db,
     store,
     clock,
     lifecycle,

@@ -86,7 +86,7 @@ describe('per-target throttle', () => {
   it('the dashboard counts as throttled the letters the worker deferred under the limit', async () => {
     const delivery = { mode: 'email', perTargetPerHour: 10 } as const;
     const { target } = await queuedLetters(t.app, 12, { campaign: { delivery }, supporter: (i) => ({ email: `panel${i}@example.org` }) });
-    const panel = createDeliveryPanel({ db: t.app.db, clock });
+    const panel = createDeliveryPanel({ store: t.app.store, clock });
     assert.equal(panel.throttled({ delivery }, target.id, 12), 0, 'the worker has deferred nothing yet');
 
     // One goes; the other eleven get slots six minutes apart, although the hour has room for nine more.

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { openDatabase, runMigrations, type Db } from '../src/db/client.js';
 import { createStore } from '../src/store/index.js';
 import { createCounters, type Counters } from '../src/domain/counters.js';
-import { createGroupCommit } from '../src/domain/group-commit.js';
+import { createGroupCommit } from '../src/store/group-commit.js';
 import type { LetterMove } from '../src/domain/letter-lifecycle.js';
 
 let dir: string;

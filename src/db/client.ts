@@ -54,7 +54,8 @@ function makeDirs(dir: string): void {
   }
 }
 
-function probeWritable(client: Database.Database): void {
+/** Throws unless the database takes a write. */
+export function probeWritable(client: Database.Database): void {
   client.exec('CREATE TABLE IF NOT EXISTS _write_probe (at TEXT); DELETE FROM _write_probe; INSERT INTO _write_probe VALUES (CURRENT_TIMESTAMP)');
 }
 

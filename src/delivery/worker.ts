@@ -13,7 +13,7 @@ import { lanes } from './outbox.js';
 import type { Mailer } from './transport.js';
 
 export interface WorkerOptions {
-  store: Pick<Store, 'transaction' | 'outbox' | 'pausedDomains' | 'digests'>;
+  store: Pick<Store, 'transaction' | 'outbox' | 'pausedDomains' | 'digests' | 'letters'>;
   mailer: Mailer;
   clock: Clock;
   /** Moves letters with their counters; announces the moves once they commit. */
@@ -95,7 +95,7 @@ export function createWorker(opts: WorkerOptions) {
 
   /** Moves a letter, as it is now, to `to` with its counters, in the caller's transaction. */
   function moveLetter(scope: MoveScope, letterId: string, to: LetterStatus, at: string, error: string | null): void {
-    const l = outbox.letterNow(letterId);
+    const l = store.letters.state(letterId);
     if (l) lifecycle.move(scope, l, to, at, error);
   }
 
@@ -215,7 +215,7 @@ export function createWorker(opts: WorkerOptions) {
       outbox.park(row.id, letter?.status === 'held' ? 'held' : letter?.status === 'sent' ? 'sent' : 'failed');
       return null;
     }
-    outbox.countLetterAttempt(letter.id);
+    store.letters.countAttempt(letter.id);
     // Already `sending` when claimed again after a crash.
     if (letter.status !== 'sending') lifecycle.move(scope, letter, 'sending', at, null);
     return {

@@ -7,7 +7,7 @@ import type { Target } from '../schemas/target.js';
 import type { CampaignService } from './campaigns.js';
 import type { Clock } from './clock.js';
 import { counterNames, type Counters, type Deltas } from './counters.js';
-import type { GroupCommit } from './group-commit.js';
+import type { GroupCommit } from '../store/group-commit.js';
 import { newId, newSecret, sha256 } from './ids.js';
 import type { Store } from '../store/index.js';
 import type { LetterLifecycle } from './letter-lifecycle.js';

@@ -4,7 +4,7 @@ import { countedDeltas } from './actions.js';
 import type { CampaignService } from './campaigns.js';
 import type { Clock } from './clock.js';
 import { counterNames, type Deltas } from './counters.js';
-import type { GroupCommit } from './group-commit.js';
+import type { GroupCommit } from '../store/group-commit.js';
 import { newSecret, sha256 } from './ids.js';
 import type { LetterLifecycle } from './letter-lifecycle.js';
 import type { Store } from '../store/index.js';

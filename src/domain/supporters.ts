@@ -1,4 +1,3 @@
-import type { Db } from '../db/client.js';
 import type { LetterStatus } from '../db/schema.js';
 import type { Store } from '../store/index.js';
 import { notFound } from '../errors.js';
@@ -19,24 +18,15 @@ const undelivered: LetterStatus[] = ['pending_confirmation', 'queued', 'sending'
  * Erasure removes names, addresses, notes, IPs and rendered letters everywhere, but never lowers a count.
  */
 export function createSupporterService(deps: {
-  db: Db;
-  store: Pick<Store, 'supporters' | 'submissions' | 'letters'>;
+  store: Pick<Store, 'supporters' | 'submissions' | 'letters' | 'outbox'>;
   clock: Clock;
   lifecycle: LetterLifecycle;
   mail: SupporterMail;
   unsubscribeKey: Buffer;
   retention: { bodyDays: number; contactDays: number };
 }) {
-  const { db, store, clock, lifecycle, mail, unsubscribeKey } = deps;
-  const { supporters, submissions, letters } = store;
-  const sql = db.$client;
-  // Erasure's outbox statements; they move to the outbox repository with the rest of delivery's SQL.
-  const stmt = {
-    failOutbox: sql.prepare("UPDATE outbox SET status = 'failed', last_error = ?, lease_owner = NULL WHERE letter_id = ? AND status IN ('queued', 'sending', 'held')"),
-    // Rows in flight too: deleted, the worker's outcome (sent, retry, fail) matches no row and is dropped.
-    pendingMailTo: sql.prepare("SELECT id, payload FROM outbox WHERE lane = 0 AND status IN ('queued', 'sending', 'held', 'failed') AND payload IS NOT NULL"),
-    deleteOutbox: sql.prepare('DELETE FROM outbox WHERE id = ?'),
-  };
+  const { store, clock, lifecycle, mail, unsubscribeKey } = deps;
+  const { supporters, submissions, letters, outbox } = store;
 
   /** Derives (and records the hash of) the supporter's unsubscribe token. */
   function unsubscribeTokenFor(supporterId: string): string {
@@ -103,7 +93,7 @@ export function createSupporterService(deps: {
   function eraseSupporter(scope: MoveScope, id: string, campaignId: string, at: string) {
     for (const l of letters.ofSupporterIn(id, undelivered)) {
       lifecycle.move(scope, { ...l, campaignId }, 'failed', at, erasedReason);
-      stmt.failOutbox.run(erasedReason, l.id);
+      outbox.failForLetter(l.id, erasedReason);
     }
     letters.scrubOfSupporter(id, at);
     submissions.forgetTokensOf(id);
@@ -112,9 +102,9 @@ export function createSupporterService(deps: {
 
   /** Supporter mail still waiting (or in flight) carries the address in its payload: drop it, so it is never sent or retried. */
   function dropQueuedMailTo(emailKey: string) {
-    for (const row of stmt.pendingMailTo.all() as { id: string; payload: string }[]) {
+    for (const row of outbox.pendingSupporterMail()) {
       const to = (JSON.parse(row.payload) as { to: { address: string } }).to.address;
-      if (normalizeEmail(to) === emailKey) stmt.deleteOutbox.run(row.id);
+      if (normalizeEmail(to) === emailKey) outbox.remove(row.id);
     }
   }
 

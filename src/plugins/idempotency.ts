@@ -1,7 +1,5 @@
-import { and, eq, lt } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { idempotencyKeys } from '../db/schema.js';
 import { sha256 } from '../domain/ids.js';
 import { conflict, invalid } from '../errors.js';
 
@@ -29,9 +27,8 @@ const inFlight = 0;
  */
 export const idempotencyPlugin = fp(
   async (app: FastifyInstance) => {
-    const { db } = app;
-    const byKey = (scope: string, key: string) => and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key));
-    const release = (p: { scope: string; key: string }) => db.delete(idempotencyKeys).where(byKey(p.scope, p.key)).run();
+    const repo = app.store.idempotency;
+    const release = (p: { scope: string; key: string }) => repo.release(p.scope, p.key);
 
     app.addHook('preHandler', async (request, reply) => {
       if (request.method !== 'POST') return;
@@ -45,15 +42,10 @@ export const idempotencyPlugin = fp(
       const scope = `${request.principal?.keyId ?? `ip:${request.ip}`} ${request.url}`;
       const requestHash = sha256(JSON.stringify(request.body ?? null));
       const now = Date.now();
-      const reserve = () =>
-        db
-          .insert(idempotencyKeys)
-          .values({ scope, key, requestHash, statusCode: inFlight, responseBody: '', createdAt: new Date(now).toISOString() })
-          .onConflictDoNothing()
-          .run().changes === 1;
+      const reserve = () => repo.reserve({ scope, key, requestHash, statusCode: inFlight, responseBody: '', createdAt: new Date(now).toISOString() });
 
       if (!reserve()) {
-        const stored = db.select().from(idempotencyKeys).where(byKey(scope, key)).get();
+        const stored = repo.get(scope, key);
         if (stored && stored.requestHash !== requestHash) {
           throw invalid('This Idempotency-Key was already used with a different request body', [
             { path: 'headers.idempotency-key', message: 'already used with a different body' },
@@ -79,15 +71,11 @@ export const idempotencyPlugin = fp(
         release(pending);
         return payload;
       }
-      db.update(idempotencyKeys)
-        .set({ statusCode: reply.statusCode, responseBody: payload, contentType: String(reply.getHeader('content-type') ?? '') })
-        .where(byKey(pending.scope, pending.key))
-        .run();
+      repo.complete(pending.scope, pending.key, { statusCode: reply.statusCode, responseBody: payload, contentType: String(reply.getHeader('content-type') ?? '') });
       return payload;
     });
 
-    const sweep = () =>
-      db.delete(idempotencyKeys).where(lt(idempotencyKeys.createdAt, new Date(Date.now() - retentionMs).toISOString())).run();
+    const sweep = () => repo.sweep(new Date(Date.now() - retentionMs).toISOString());
     const timer = setInterval(sweep, 60 * 60 * 1000).unref();
     app.addHook('onClose', async () => clearInterval(timer));
   },

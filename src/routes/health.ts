@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { isMigrated } from '../db/client.js';
 import { sendProblem } from '../plugins/problems.js';
 
 const Health = z.object({ status: z.literal('ok') });
@@ -13,8 +12,7 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
   /** Ready when the database is open, migrated and takes a write. */
   app.get('/readyz', { schema: { tags: ['health'], operationId: 'readiness', response: { 200: Health } } }, async (_req, reply) => {
     try {
-      if (!isMigrated(app.db)) return sendProblem(reply, 503, 'database is not migrated');
-      app.db.$client.exec('DELETE FROM _write_probe; INSERT INTO _write_probe VALUES (CURRENT_TIMESTAMP)');
+      if (app.store.ready() !== 'ok') return sendProblem(reply, 503, 'database is not migrated');
       return { status: 'ok' as const };
     } catch {
       return sendProblem(reply, 503, 'database is not writable');

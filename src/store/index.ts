@@ -1,8 +1,9 @@
 import type Database from 'better-sqlite3';
-import { writeTx, type Db } from '../db/client.js';
+import { isMigrated, probeWritable, writeTx, type Db } from '../db/client.js';
 import { createCampaignRepo } from './campaigns.js';
 import { createCounterRepo } from './counters.js';
 import { createDigestRepo } from './digests.js';
+import { createIdempotencyRepo } from './idempotency.js';
 import { createKeyRepo, createSessionRepo, createSettingRepo } from './keys.js';
 import { createLetterRepo } from './letters.js';
 import { createOutboxRepo } from './outbox.js';
@@ -25,6 +26,12 @@ export function createStore(db: Db) {
     transaction: <T>(fn: () => T): T => writeTx(db, fn),
     /** Changes when any other connection or process commits: what in-memory caches are checked against. */
     dataVersion: dataVersionOf(db.$client),
+    /** Ready when every migration is applied and the database takes a write. */
+    ready(): 'ok' | 'not migrated' {
+      if (!isMigrated(db)) return 'not migrated';
+      probeWritable(db.$client);
+      return 'ok';
+    },
     /** Rows this connection has changed since it opened: with dataVersion, whether anything changed at all. */
     totalChanges: () => sql.value<number>('SELECT total_changes()')!,
     campaigns: createCampaignRepo(db, sql),
@@ -38,6 +45,7 @@ export function createStore(db: Db) {
     keys: createKeyRepo(db),
     sessions: createSessionRepo(db),
     settings: createSettingRepo(db),
+    idempotency: createIdempotencyRepo(db),
     outbox: createOutboxRepo(sql),
     digests: createDigestRepo(sql),
     pausedDomains: createPausedDomainRepo(sql),

@@ -47,6 +47,7 @@ export function createLetterRepo(sql: Sql) {
          WHERE id = @id AND status = @from`,
         { ...m, setError: m.setError ? 1 : 0 },
       ).changes === 1,
+    countAttempt: (id: string) => void sql.run('UPDATE letters SET attempts = attempts + 1 WHERE id = ?', [id]),
     /** Targets a supporter has already written to (one letter per supporter per target). */
     targetsWrittenBy: (supporterId: string) => sql.all<Pick<Letter, 'targetId'>>('SELECT target_id AS targetId FROM letters WHERE supporter_id = ?', [supporterId]),
     /** The letters of one submission with their targets, in id order. */

@@ -166,12 +166,27 @@ export function createOutboxRepo(sql: Sql) {
         [letterId],
       );
     },
-    /** The letter as it is now, for the lifecycle to move. */
-    letterNow(letterId: string): Pick<Letter, 'id' | 'campaignId' | 'targetId' | 'status'> | undefined {
-      return sql.get('SELECT id, campaign_id AS campaignId, target_id AS targetId, status FROM letters WHERE id = ?', [letterId]);
+    /** Erasure: the undelivered outbox row of a letter fails with `reason`. */
+    failForLetter(letterId: string, reason: string): void {
+      sql.run("UPDATE outbox SET status = 'failed', last_error = ?, lease_owner = NULL WHERE letter_id = ? AND status IN ('queued', 'sending', 'held')", [reason, letterId]);
     },
-    countLetterAttempt(letterId: string): void {
-      sql.run('UPDATE letters SET attempts = attempts + 1 WHERE id = ?', [letterId]);
+    /** Supporter mail not yet sent (in flight too), with its payload (MailPayload as JSON text). */
+    pendingSupporterMail(): { id: string; payload: string }[] {
+      return sql.all("SELECT id, payload FROM outbox WHERE lane = 0 AND status IN ('queued', 'sending', 'held', 'failed') AND payload IS NOT NULL");
+    },
+    /** Deleted: a worker's outcome for it (sent, retry, fail) matches no row and is dropped. */
+    remove(id: string): void {
+      sql.run('DELETE FROM outbox WHERE id = ?', [id]);
+    },
+    /** Queued letters to a target that the worker deferred under its hourly limit (they carry the marker). */
+    throttledFor(targetId: string, now: string): number {
+      return (
+        sql.value<number>(
+          `SELECT count(*) FROM outbox WHERE status = 'queued' AND lane = 1 AND next_attempt_at > ? AND target_id = ?
+             AND kind = 'letter' AND last_error LIKE ? || '%'`,
+          [now, targetId, throttleMark],
+        ) ?? 0
+      );
     },
   };
 }

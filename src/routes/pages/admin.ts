@@ -36,7 +36,7 @@ declare module 'fastify' {
  */
 export const adminPages: FastifyPluginAsyncZod = async (app) => {
   const { adminSessions, campaigns, stats, letters } = app.services;
-  const panel = createDeliveryPanel({ db: app.db, clock: app.clock });
+  const panel = createDeliveryPanel({ store: app.store, clock: app.clock });
   const secure = app.config.PUBLIC_URL.startsWith('https:');
   const locale = 'en';
   const say = (key: string, values?: Record<string, unknown>) => translate(app.pageStrings(locale), locale, key, values);

@@ -1,6 +1,6 @@
 import type { Db } from '../db/client.js';
-import type { Counters, Deltas } from './counters.js';
-import type { LetterMove, MoveScope } from './letter-lifecycle.js';
+import type { Counters, Deltas } from '../domain/counters.js';
+import type { LetterMove, MoveScope } from '../domain/letter-lifecycle.js';
 
 /**
  * What a write may do besides running statements: counter changes (summed over the batch and
