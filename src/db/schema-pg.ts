@@ -221,6 +221,7 @@ export const outbox = pgTable(
     claimedAt: text('claimed_at'),
     digestId: text('digest_id'),
     sentAt: text('sent_at'),
+    throttleLimit: integer('throttle_limit'),
   },
   (t) => [
     index('outbox_due').on(t.status, t.lane, t.nextAttemptAt),

@@ -247,6 +247,11 @@ export const outbox = sqliteTable(
     /** A digest member (lane 2): the digest mail (an outbox row of its own) that carries this letter. */
     digestId: text('digest_id'),
     sentAt: text('sent_at'),
+    /**
+     * A letter the worker deferred under its target's hourly limit: that limit (letters per hour).
+     * A campaign whose limit has since changed gets its letters re-slotted; cleared when claimed.
+     */
+    throttleLimit: integer('throttle_limit'),
   },
   (t) => [
     index('outbox_due').on(t.status, t.lane, t.nextAttemptAt),

@@ -5,7 +5,7 @@ import type { LetterStatus, MailPayload } from '../db/schema.js';
 import type { Clock } from '../domain/clock.js';
 import type { LetterLifecycle, MoveScope } from '../domain/letter-lifecycle.js';
 import type { Store } from '../store/index.js';
-import { throttleMark, type Candidate, type Claimed, type ClaimFence } from '../store/outbox.js';
+import type { Candidate, Claimed, ClaimFence } from '../store/outbox.js';
 import { createDigestJob, removedTarget } from './digest.js';
 import { backoffMs, classify } from './failures.js';
 import { letterMessage, parseSender, supporterMessage, UnsendableError } from './messages.js';
@@ -66,8 +66,6 @@ const environmental = (err: unknown) => /^SQLITE_(BUSY|LOCKED|FULL|IOERR|READONL
 const maxRecordTries = 20;
 
 const hour = 3_600_000;
-/** Also read by the dashboard, which counts the letters waiting for their target's limit. */
-export { throttleMark };
 
 /**
  * The delivery worker: claims due outbox rows with a lease (lane 0 before lane 1), sends them
@@ -152,7 +150,7 @@ export function createWorker(opts: WorkerOptions) {
             if (row.kind === 'letter' && row.targetId && row.perHour) {
               const slot = nextSlot(slots, row.targetId, row.perHour, now);
               if (slot > now.getTime()) {
-                outbox.deferThrottled(row.id, new Date(slot).toISOString(), `${throttleMark}${row.perHour}`);
+                outbox.deferThrottled(row.id, new Date(slot).toISOString(), row.perHour);
                 continue;
               }
             }

@@ -40,12 +40,9 @@ export type LetterToSend = Pick<Letter, 'id' | 'campaignId' | 'targetId' | 'stat
 /** A claim's identity: an outcome is recorded only while the row is still that claim. */
 export type ClaimFence = { id: string; owner: string; attempts: number };
 
-/** outbox.last_error of a letter waiting for its target's hourly limit, followed by that limit. */
-export const throttleMark = 'throttled at per-hour limit ';
-
 /** Letters deferred under a per-target limit that has since changed (raised, lowered or removed). */
-const staleThrottle = `status = 'queued' AND lane = 1 AND next_attempt_at > @now AND last_error LIKE '${throttleMark}%'
-  AND last_error IS NOT (SELECT '${throttleMark}' || json_extract(c.delivery, '$.perTargetPerHour') FROM campaigns c WHERE c.id = outbox.campaign_id)`;
+const staleThrottle = `status = 'queued' AND lane = 1 AND next_attempt_at > @now AND throttle_limit IS NOT NULL
+  AND throttle_limit IS NOT (SELECT json_extract(c.delivery, '$.perTargetPerHour') FROM campaigns c WHERE c.id = outbox.campaign_id)`;
 
 /** The outbox queue: rows written, claimed with a lease, deferred, and their outcomes recorded. */
 export function createOutboxRepo(sql: Sql) {
@@ -89,7 +86,7 @@ export function createOutboxRepo(sql: Sql) {
     claim(id: string, owner: string, lease: string, now: string): Claimed | undefined {
       return sql.get(
         `UPDATE outbox SET status = 'sending', lease_owner = @owner, lease_expires_at = @lease, attempts = attempts + 1,
-           claimed_at = @now, first_attempt_at = coalesce(first_attempt_at, @now)
+           claimed_at = @now, first_attempt_at = coalesce(first_attempt_at, @now), throttle_limit = NULL
          WHERE id = @id AND status = 'queued'
          RETURNING attempts, first_attempt_at AS firstAttemptAt, payload`,
         { id, owner, lease, now },
@@ -99,9 +96,9 @@ export function createOutboxRepo(sql: Sql) {
     defer(id: string, next: string): void {
       sql.run("UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = 'queued'", [next, id]);
     },
-    /** A queued letter waits for its throttle slot; `mark` (throttleMark and the limit) names the limit that set it. */
-    deferThrottled(id: string, next: string, mark: string): void {
-      sql.run("UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ? AND status = 'queued'", [next, mark, id]);
+    /** A queued letter waits for its throttle slot; `limit` is the hourly limit that set it (so a changed one can be told). */
+    deferThrottled(id: string, next: string, limit: number): void {
+      sql.run("UPDATE outbox SET next_attempt_at = ?, throttle_limit = ? WHERE id = ? AND status = 'queued'", [next, limit, id]);
     },
     /** Whether any letter waits under a per-target limit that has since changed. */
     hasStaleThrottle(now: string): boolean {
@@ -178,13 +175,13 @@ export function createOutboxRepo(sql: Sql) {
     remove(id: string): void {
       sql.run('DELETE FROM outbox WHERE id = ?', [id]);
     },
-    /** Queued letters to a target that the worker deferred under its hourly limit (they carry the marker). */
+    /** Queued letters to a target that the worker deferred under its hourly limit. */
     throttledFor(targetId: string, now: string): number {
       return (
         sql.value<number>(
           `SELECT count(*) FROM outbox WHERE status = 'queued' AND lane = 1 AND next_attempt_at > ? AND target_id = ?
-             AND kind = 'letter' AND last_error LIKE ? || '%'`,
-          [now, targetId, throttleMark],
+             AND kind = 'letter' AND throttle_limit IS NOT NULL`,
+          [now, targetId],
         ) ?? 0
       );
     },

@@ -1,0 +1,1 @@
+ALTER TABLE "outbox" ADD COLUMN "throttle_limit" integer;
