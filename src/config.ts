@@ -36,8 +36,8 @@ export const EnvSchema = z.object({
   MAX_DELIVERY_AGE_HOURS: z.coerce.number().positive().default(120),
   /** Messages the delivery worker has in flight at once (also the most a crash can send twice). */
   DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(20),
-  /** A claimed message not finished within this time (a crashed worker) is claimed again. */
-  DELIVERY_LEASE_SECONDS: z.coerce.number().int().min(1).default(300),
+  /** A claimed message whose worker stopped renewing its lease (it crashed) is claimed again after this. */
+  DELIVERY_LEASE_SECONDS: z.coerce.number().int().min(1).default(30),
   /** Longest the worker waits for one send; a send past it is claimed again only once its lease runs out. */
   DELIVERY_SEND_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(60),
   /** A message failing for reasons other than SMTP or the network is held after this many attempts. */

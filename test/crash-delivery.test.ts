@@ -100,6 +100,23 @@ describe('delivery worker processes', { timeout: 240_000 }, () => {
     assert.equal(recount(t.app.store).drift, 0);
   });
 
+  it('a send slower than the lease is never claimed by another live worker: its lease is renewed while it runs', async () => {
+    smtp.raw.length = 0;
+    // Each message takes 3 s to be accepted; leases last 2 s and are renewed every third of a second.
+    smtp.reply(() => ({ delayMs: 3000 }));
+    const campaign = await queue(t, 3);
+    const a = startWorkerProcess(env({ DELIVERY_CONCURRENCY: '8', DELIVERY_LEASE_SECONDS: '2' }));
+    const b = startWorkerProcess(env({ DELIVERY_CONCURRENCY: '8', DELIVERY_LEASE_SECONDS: '2' }));
+    workers.push(a, b);
+    await until(() => (letterStates(t.dbPath, campaign.id).byStatus.sent ?? 0) === 6, 'all 6 recorded as sent', 60_000);
+    assert.equal(await a.stop(), 0, a.output());
+    assert.equal(await b.stop(), 0, b.output());
+    const ids = messageIds(smtp);
+    assert.equal(ids.length, 6, 'each letter arrived once');
+    assert.equal(new Set(ids).size, 6);
+    assert.equal(recount(t.app.store).drift, 0);
+  });
+
   it('SIGKILL mid-delivery, restart on the same database: every letter arrives, duplicates stay within the in-flight window, counters unchanged', async (ctx) => {
     smtp.raw.length = 0;
     // A slow server: each message takes 20 ms to be accepted.

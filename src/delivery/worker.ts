@@ -77,7 +77,7 @@ export function createWorker(opts: WorkerOptions) {
   const { outbox, pausedDomains } = store;
   const sender = parseSender(opts.mailFrom);
   const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-  const leaseMs = opts.leaseMs ?? 5 * 60_000;
+  const leaseMs = opts.leaseMs ?? 30_000;
   const retryCapMs = opts.retryCapMs ?? 4 * hour;
   const holdAfter = opts.holdAfter ?? 5;
   const pauseAfter = opts.pauseAfter ?? 10;
@@ -464,7 +464,8 @@ export function createWorker(opts: WorkerOptions) {
     start(): void {
       if (running) return;
       running = true;
-      renewTimer = setInterval(renewLeases, leaseMs / 3);
+      // The heartbeat: several renewals fit in a lease, so a late timer on a busy machine never lets a live send's lease run out.
+      renewTimer = setInterval(renewLeases, leaseMs / 6);
       loopDone = loop();
     },
     /**
