@@ -125,7 +125,7 @@ describe('organizer API: campaigns', () => {
 
   describe('status machine (API.md): allowed moves 200, every other move 409', () => {
     const statuses = ['draft', 'active', 'paused', 'won', 'closed'] as const;
-    const allowed = new Set(['draft>active', 'active>paused', 'paused>active', 'active>won', 'active>closed', 'paused>won', 'paused>closed']);
+    const allowed = new Set(['draft>active', 'active>paused', 'paused>active', 'active>won', 'active>closed', 'paused>won', 'paused>closed', 'won>closed']);
     /** The shortest allowed path from draft to each status. */
     const pathTo: Record<(typeof statuses)[number], string[]> = {
       draft: [],

@@ -4,7 +4,7 @@ import { conflict, invalid, notFound } from '../errors.js';
 import type { Campaign } from '../schemas/campaign.js';
 import type { Count, PublicCampaign, SubmitLetters, SubmitResult } from '../schemas/letter.js';
 import type { Target } from '../schemas/target.js';
-import type { CampaignService } from './campaigns.js';
+import { pastClosing, type CampaignService } from './campaigns.js';
 import type { Clock } from './clock.js';
 import { counterNames, type Counters, type Deltas } from './counters.js';
 import type { GroupCommit } from '../store/group-commit.js';
@@ -111,10 +111,11 @@ export function createActionService(deps: ActionDeps) {
   async function submit(slug: string, input: SubmitLetters, meta: { ip: string }): Promise<SubmitResult> {
     const campaign = publicCampaign(slug);
     if (campaign.status !== 'active') throw conflict(`This campaign is ${campaign.status} and takes no new letters`);
+    const now = clock.now();
+    if (pastClosing(campaign, now)) throw conflict(`This campaign closed on ${campaign.closesAt} and takes no new letters`);
     if (input.website) return resultFor(campaign); // a bot filled the honeypot: look successful, store nothing
     const chosen = chooseTargets(campaign, input.targetIds);
     const template = templates.choose(campaign.id, campaign.locale, input.templateId);
-    const now = clock.now();
     const letters = chosen.map((target) => ({ target, ...renderLetter(campaign, template, target, input, now) }));
     const at = now.toISOString();
     const emailKey = normalizeEmail(input.email);

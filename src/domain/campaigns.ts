@@ -19,12 +19,18 @@ const moves: Record<Status, readonly Status[]> = {
   draft: ['active'],
   active: ['paused', 'won', 'closed'],
   paused: ['active', 'won', 'closed'],
-  won: [],
+  // A campaign that succeeded can still be closed once its follow-up ends.
+  won: ['closed'],
   closed: [],
 };
 
 export function canMove(from: Status, to: Status): boolean {
   return from === to || moves[from].includes(to);
+}
+
+/** Past its `closesAt`, a campaign takes no new letter, whatever its status says; it stays visible. */
+export function pastClosing(c: Pick<Campaign, 'closesAt'>, now: Date): boolean {
+  return c.closesAt !== null && c.closesAt !== undefined && Date.parse(c.closesAt) <= now.getTime();
 }
 
 export interface CampaignHooks {

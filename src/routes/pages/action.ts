@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyReply } from 'fastify';
+import { pastClosing } from '../../domain/campaigns.js';
 import { createLetterPreviews } from '../../domain/letter-preview.js';
 import { DomainError, type FieldError } from '../../errors.js';
 import { countryOptions } from '../../render/countries.js';
@@ -53,6 +54,7 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
     const values = state.values ?? {};
     const errors = state.errors ?? {};
     const multipleTargets = view.targets.length > 1;
+    const ended = pastClosing(view, app.clock.now());
     const chosen = values.targetIds ?? view.targets.map((t) => t.id);
     return reply.page(
       'action',
@@ -61,8 +63,8 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
         description: view.summary,
         campaign: view,
         progress: progressOf(view.counts),
-        open: view.status === 'active',
-        statusNotice: view.status === 'active' ? null : say(locale, `action.status.${view.status}`),
+        open: view.status === 'active' && !ended,
+        statusNotice: view.status !== 'active' ? say(locale, `action.status.${view.status}`) : ended ? say(locale, 'action.status.ended') : null,
         preview: preview(view, values),
         multipleTargets,
         targetChoices: view.targets.map((t) => ({ ...t, checked: chosen.includes(t.id) })),
