@@ -1,0 +1,131 @@
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import type { AsyncSql, Params } from './async-sql.js';
+import { bindValues, numberPlaceholders, type Numbered } from './placeholders.js';
+import { createScopes, type Frame, type Tx } from './scope.js';
+
+interface Prepared extends Numbered {
+  /** pg's statement name: the client parses a named statement once per connection and reuses it. */
+  name: string;
+}
+
+/**
+ * AsyncSql over a pg pool. A statement outside any transaction goes to the pool; a transaction
+ * takes one client for BEGIN … COMMIT and every statement issued in its async context goes to
+ * that client. Several transactions run at once on several clients, with PostgreSQL's own
+ * isolation (READ COMMITTED): a statement outside sees only what has committed.
+ *
+ * Every text is translated to `$n` placeholders once and run as a named prepared statement,
+ * parsed once per connection. The name is a hash of the text, so executors sharing a pool
+ * agree on it. (A prepared `SELECT *` must be re-run after its table changes shape: PostgreSQL
+ * refuses a cached plan whose result type changed; schema changes happen at start, before.)
+ *
+ * The executor owns the pool: close() ends it.
+ */
+export function createPgAsyncSql(pool: pg.Pool): AsyncSql {
+  const scopes = createScopes<pg.PoolClient>();
+  const cache = new Map<string, Prepared>();
+
+  function prepared(text: string): Prepared {
+    let p = cache.get(text);
+    if (!p) {
+      const numbered = numberPlaceholders(text);
+      const name = `chorus_${createHash('sha256').update(numbered.text).digest('base64url').slice(0, 24)}`;
+      cache.set(text, (p = { ...numbered, name }));
+    }
+    return p;
+  }
+
+  /** The open transaction's client, or the pool outside any transaction. */
+  function target(): { tx?: Tx<pg.PoolClient>; on: pg.Pool | pg.PoolClient } {
+    const frame = scopes.current();
+    return frame ? { tx: frame.tx, on: frame.tx.conn } : { on: pool };
+  }
+
+  async function query<R extends pg.QueryResultRow>(text: string, params: Params | undefined) {
+    const p = prepared(text);
+    const { tx, on } = target();
+    const result = await on.query<R>({ name: p.name, text: p.text, values: bindValues(p, params) });
+    return { result, tx };
+  }
+
+  const inSavepoint = <T>(frame: Frame<pg.PoolClient>, fn: () => Promise<T>) => scopes.savepoint(frame, (text) => frame.tx.conn.query(text), fn);
+
+  async function transaction<T>(fn: () => Promise<T>): Promise<T> {
+    const frame = scopes.current();
+    if (frame) return inSavepoint(frame, fn);
+    const client = await pool.connect();
+    // Set when the connection broke or BEGIN, COMMIT or ROLLBACK failed, so it may be gone or
+    // still inside the transaction: the pool then destroys the client (and PostgreSQL rolls back
+    // whatever the closed session held) instead of handing it to the next caller.
+    let broken: Error | undefined;
+    // pg reports a connection lost while a client is checked out (a server restart, an
+    // administrator's pg_terminate_backend) as an 'error' event, which with no listener ends the
+    // process; the statements waiting on the client fail on their own.
+    const lost = (err: Error) => (broken = err);
+    client.on('error', lost);
+    const control = async (text: string) => {
+      try {
+        return await client.query(text);
+      } catch (err) {
+        broken = err as Error;
+        throw err;
+      }
+    };
+    try {
+      await control('BEGIN');
+      const tx = scopes.begin(client);
+      let result: T;
+      try {
+        result = await scopes.within(tx, fn);
+      } catch (err) {
+        tx.open = false;
+        // A failed ROLLBACK is settled by destroying the client; fn's error is the one to report.
+        await control('ROLLBACK').catch(() => {});
+        throw err;
+      }
+      tx.open = false;
+      const committed = await control('COMMIT');
+      // COMMIT of a transaction that an earlier error aborted succeeds with the tag ROLLBACK:
+      // the body caught a statement's error and went on. Nothing was written; say so.
+      if (committed.command === 'ROLLBACK') {
+        throw new Error('the transaction was rolled back: a statement in it failed and its error was caught; catch statement errors around a savepoint');
+      }
+      return result;
+    } finally {
+      client.off('error', lost);
+      client.release(broken);
+    }
+  }
+
+  let ended: Promise<void> | undefined;
+  return {
+    dialect: 'postgres',
+    all: async <T>(text: string, params?: Params) => (await query(text, params)).result.rows as T[],
+    get: async <T>(text: string, params?: Params) => (await query(text, params)).result.rows[0] as T | undefined,
+    value: async <T>(text: string, params?: Params) => {
+      const p = prepared(text);
+      const { on } = target();
+      // rowMode array: the first column by position, whatever its name (or a duplicate name).
+      const { rows } = await on.query<unknown[]>({ name: p.name, text: p.text, values: bindValues(p, params), rowMode: 'array' });
+      return rows[0]?.[0] as T | undefined;
+    },
+    run: async (text: string, params?: Params) => {
+      const { result, tx } = await query(text, params);
+      const changes = result.rowCount ?? 0;
+      if (tx) tx.changes += changes;
+      return { changes };
+    },
+    exec: async (text: string) => {
+      // Unnamed and without values: pg sends it as a simple query, which may hold several statements.
+      await target().on.query(text);
+    },
+    transaction,
+    savepoint: async (fn) => {
+      const frame = scopes.current();
+      return frame ? inSavepoint(frame, fn) : transaction(fn);
+    },
+    changes: () => scopes.current()?.tx.changes ?? 0,
+    close: () => (ended ??= pool.end()),
+  };
+}

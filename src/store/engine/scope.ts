@@ -1,0 +1,89 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** An open transaction, as the executor that began it tracks it. */
+export interface Tx<C> {
+  /** What its statements go to: the pool client on PostgreSQL; the one connection on SQLite. */
+  readonly conn: C;
+  /** False from the moment COMMIT or ROLLBACK is issued. */
+  open: boolean;
+  /** The innermost open frame: the transaction's own, or its deepest savepoint's. */
+  top: Frame<C>;
+  /** See AsyncSql.changes. */
+  changes: number;
+}
+
+/** What an async context is inside of: a transaction (depth 0) or one of its savepoints. */
+export interface Frame<C> {
+  readonly tx: Tx<C>;
+  readonly depth: number;
+}
+
+/** Runs one engine's SQL on the transaction's connection, bypassing the scope checks. */
+export type RawExec = (text: string) => unknown;
+
+/**
+ * Which transaction each async context belongs to. The store of the AsyncLocalStorage is the
+ * frame a body runs in; a statement is placed by the frame of the context it was issued from.
+ */
+export function createScopes<C>() {
+  const als = new AsyncLocalStorage<Frame<C>>();
+
+  /** The frame this context's statements go to, or undefined outside any transaction; throws where they must not run. */
+  function current(): Frame<C> | undefined {
+    const frame = als.getStore();
+    if (!frame) return undefined;
+    if (!frame.tx.open) throw new Error('statement issued after its transaction ended: await every statement inside the transaction body');
+    if (frame.tx.top !== frame) throw new Error('statement issued beside an open savepoint, not inside it: await the savepoint first');
+    return frame;
+  }
+
+  return {
+    current,
+
+    /** A new open transaction on conn. */
+    begin(conn: C): Tx<C> {
+      const tx = { conn, open: true, changes: 0 } as Tx<C>;
+      tx.top = { tx, depth: 0 };
+      return tx;
+    },
+
+    /** Runs fn with every statement it issues placed in tx. */
+    within<T>(tx: Tx<C>, fn: () => Promise<T>): Promise<T> {
+      return als.run(tx.top, fn);
+    },
+
+    /**
+     * SAVEPOINT … RELEASE around fn, ROLLBACK TO when it throws (then RELEASE, which pops the
+     * savepoint that ROLLBACK TO leaves in place). Names are by depth: unique along the chain
+     * of nested savepoints, and a finished one's name is free for its next sibling.
+     */
+    async savepoint<T>(parent: Frame<C>, exec: RawExec, fn: () => Promise<T>): Promise<T> {
+      const { tx } = parent;
+      const frame: Frame<C> = { tx, depth: parent.depth + 1 };
+      const name = `chorus_sp${frame.depth}`;
+      const changesBefore = tx.changes;
+      // The frame is on top from the moment SAVEPOINT is issued: a sibling statement the
+      // parent issues before awaiting the savepoint would otherwise land inside it unseen.
+      tx.top = frame;
+      try {
+        await exec(`SAVEPOINT ${name}`);
+      } catch (err) {
+        tx.top = parent;
+        throw err;
+      }
+      let result: T;
+      try {
+        result = await als.run(frame, fn);
+      } catch (err) {
+        tx.top = parent;
+        await exec(`ROLLBACK TO SAVEPOINT ${name}`);
+        await exec(`RELEASE SAVEPOINT ${name}`);
+        tx.changes = changesBefore;
+        throw err;
+      }
+      tx.top = parent;
+      await exec(`RELEASE SAVEPOINT ${name}`);
+      return result;
+    },
+  };
+}
