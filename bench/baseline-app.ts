@@ -24,7 +24,16 @@ app.setValidatorCompiler(validatorCompiler);
 app.setSerializerCompiler(serializerCompiler);
 
 const SlugParams = z.strictObject({ slug: z.string().min(1).max(64) });
-const count = { supporters: 3800, letters: 3800, delivered: 3800, goal: 5000, updatedAt: '2012-10-01T09:00:00.000Z' };
+// The same shape as the service's count, so serializing it costs the same.
+const count = {
+  supporters: 3800,
+  letters: 3800,
+  delivered: 3800,
+  goal: 5000,
+  updatedAt: '2012-10-01T09:00:00.000Z',
+  online: { supporters: 3800, letters: 3800 },
+  offline: { supporters: 0, letters: 0 },
+};
 
 app.post(
   '/api/v1/actions/:slug/letters',

@@ -22,6 +22,7 @@ import { campaignRoutes } from './routes/campaigns.js';
 import { healthRoutes } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
 import { letterRoutes } from './routes/letters.js';
+import { offlineCountRoutes } from './routes/offline-counts.js';
 import { postalRoutes } from './routes/postal.js';
 import { supporterRoutes } from './routes/supporters.js';
 import { targetRoutes } from './routes/targets.js';
@@ -75,6 +76,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await app.register(actionRoutes);
   await app.register(actionPreviewRoutes);
   await app.register(letterRoutes);
+  await app.register(offlineCountRoutes);
   await app.register(postalRoutes);
   await app.register(supporterRoutes);
   // Pages last, in their own context: cookies, CSRF, helmet and HTML errors stay theirs.

@@ -83,7 +83,7 @@ describe('counting the way the real campaign did', () => {
     const { campaign } = await readyCampaign(t.app, { confirmation: 'none' });
     const res = await t.app.inject({ url: `/api/v1/actions/${campaign.slug}/count` });
     assert.equal(res.statusCode, 200);
-    assert.deepEqual(Object.keys(res.json()).sort(), ['delivered', 'goal', 'letters', 'supporters', 'updatedAt']);
+    assert.deepEqual(Object.keys(res.json()).sort(), ['delivered', 'goal', 'letters', 'offline', 'online', 'supporters', 'updatedAt']);
     const etag = res.headers.etag as string;
     assert.ok(etag);
     assert.match(res.headers['cache-control'] as string, /public, max-age=\d+, stale-while-revalidate=\d+/);

@@ -276,6 +276,21 @@ export const counters = pgTable(
   (t) => [primaryKey({ columns: [t.campaignId, t.name] })],
 );
 
+
+export const offlineCounts = pgTable(
+  'offline_counts',
+  {
+    id: text('id').primaryKey(),
+    campaignId: text('campaign_id').notNull().references(() => campaigns.id),
+    supporters: integer('supporters').notNull(),
+    letters: integer('letters').notNull(),
+    source: text('source').notNull(),
+    note: text('note'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('offline_counts_campaign').on(t.campaignId, t.createdAt)],
+);
+
 export const idempotencyKeys = pgTable(
   'idempotency_keys',
   {

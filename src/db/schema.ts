@@ -336,6 +336,25 @@ export const counters = sqliteTable(
   (t) => [primaryKey({ columns: [t.campaignId, t.name] })],
 );
 
+/**
+ * Supporters and letters counted outside Chorus (petition sheets signed in a church, letters
+ * posted by hand), entered by the organizer with their source. Their sums are kept in the
+ * counters `offline.supporters` and `offline.letters`, changed in the same transaction.
+ */
+export const offlineCounts = sqliteTable(
+  'offline_counts',
+  {
+    id: text('id').primaryKey(),
+    campaignId: text('campaign_id').notNull().references(() => campaigns.id),
+    supporters: integer('supporters').notNull(),
+    letters: integer('letters').notNull(),
+    source: text('source').notNull(),
+    note: text('note'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('offline_counts_campaign').on(t.campaignId, t.createdAt)],
+);
+
 /** Replays of POSTs carrying an Idempotency-Key. */
 export const idempotencyKeys = sqliteTable(
   'idempotency_keys',

@@ -51,7 +51,17 @@ export function createActionService(deps: ActionDeps) {
     const rows = counters.publicCount(campaign.id);
     const value = (n: string) => rows.find((r) => r.name === n)?.value ?? 0;
     const updatedAt = rows.reduce<string | null>((max, r) => (max === null || r.updatedAt > max ? r.updatedAt : max), null);
-    return { supporters: value('supporters'), letters: value('letters'), delivered: value('letters.sent'), goal: campaign.goal, updatedAt };
+    const online = { supporters: value(counterNames.supporters), letters: value(counterNames.letters) };
+    const offline = { supporters: value(counterNames.offlineSupporters), letters: value(counterNames.offlineLetters) };
+    return {
+      supporters: online.supporters + offline.supporters,
+      letters: online.letters + offline.letters,
+      delivered: value(counterNames.status('sent')),
+      goal: campaign.goal,
+      updatedAt,
+      online,
+      offline,
+    };
   }
 
   /** Dashboards and supporters poll the count constantly: it is read again only after a write. */

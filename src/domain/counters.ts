@@ -16,6 +16,8 @@ export const counterNames = {
   targetStatus: (targetId: string, s: LetterStatus) => `target.${targetId}.${s}`,
   country: (iso: string) => `country.${iso}`,
   hour: (at: string) => `hour.${at.slice(0, 13)}`,
+  offlineSupporters: 'offline.supporters',
+  offlineLetters: 'offline.letters',
 };
 
 export function createCounters(repo: Store['counters']) {

@@ -21,6 +21,9 @@ export type SubmitLetters = z.infer<typeof SubmitLettersSchema>;
 export const SubmitResultSchema = z.object({ status: z.enum(['pending_confirmation', 'queued']) }).meta({ id: 'SubmitResult' });
 export type SubmitResult = z.infer<typeof SubmitResultSchema>;
 
+const Tally = z.object({ supporters: z.number().int(), letters: z.number().int() });
+
+/** `supporters` and `letters` are online plus offline; `delivered` counts online letters only. */
 export const CountSchema = z
   .object({
     supporters: z.number().int(),
@@ -28,6 +31,8 @@ export const CountSchema = z
     delivered: z.number().int(),
     goal: z.number().int().nullable(),
     updatedAt: z.string().nullable(),
+    online: Tally,
+    offline: Tally,
   })
   .meta({ id: 'Count' });
 export type Count = z.infer<typeof CountSchema>;

@@ -33,10 +33,11 @@ export function createCounterRepo(sql: Sql) {
         [campaignId, prefix, prefix],
       );
     },
-    /** The three counters of the public count. */
+    /** The counters of the public count: online supporters, letters and deliveries, and what was counted offline. */
     publicCount(campaignId: string): CounterRow[] {
       return sql.all(
-        "SELECT name, value, updated_at AS updatedAt FROM counters WHERE campaign_id = ? AND name IN ('supporters', 'letters', 'letters.sent')",
+        `SELECT name, value, updated_at AS updatedAt FROM counters WHERE campaign_id = ?
+           AND name IN ('supporters', 'letters', 'letters.sent', 'offline.supporters', 'offline.letters')`,
         [campaignId],
       );
     },
@@ -53,6 +54,8 @@ export function createCounterRepo(sql: Sql) {
         ...q(
           "SELECT campaign_id AS campaignId, 'hour.' || substr(counted_at, 1, 13) AS name, count(*) AS value FROM supporters WHERE counted_at IS NOT NULL GROUP BY 1, 2",
         ),
+        ...q("SELECT campaign_id AS campaignId, 'offline.supporters' AS name, sum(supporters) AS value FROM offline_counts GROUP BY 1"),
+        ...q("SELECT campaign_id AS campaignId, 'offline.letters' AS name, sum(letters) AS value FROM offline_counts GROUP BY 1"),
       ];
     },
     /** Every counter of every campaign (recount). */

@@ -6,6 +6,7 @@ import { createDigestRepo } from './digests.js';
 import { createIdempotencyRepo } from './idempotency.js';
 import { createKeyRepo, createSessionRepo, createSettingRepo } from './keys.js';
 import { createLetterRepo } from './letters.js';
+import { createOfflineCountRepo } from './offline-counts.js';
 import { createOutboxRepo } from './outbox.js';
 import { createPausedDomainRepo } from './paused-domains.js';
 import { createPrintRunRepo } from './print-runs.js';
@@ -42,6 +43,7 @@ export function createStore(db: Db) {
     letters: createLetterRepo(sql),
     mailCaps: createMailCapRepo(sql),
     counters: createCounterRepo(sql),
+    offlineCounts: createOfflineCountRepo(sql),
     keys: createKeyRepo(db),
     sessions: createSessionRepo(db),
     settings: createSettingRepo(db),

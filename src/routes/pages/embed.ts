@@ -33,7 +33,10 @@ export const embedPages: FastifyPluginAsyncZod = async (app) => {
 
   app.get('/embed/:slug/badge.svg', { schema: { params: SlugParams, hide: true }, helmet: embeddable }, async (req, reply) => {
     const view = actions.publicView(req.params.slug);
-    const label = translate(app.pageStrings(view.locale), view.locale, 'badge.label', { supporters: view.counts.supporters });
+    const { supporters, offline } = view.counts;
+    const label = offline.supporters > 0
+      ? translate(app.pageStrings(view.locale), view.locale, 'badge.offline', { supporters, offline: offline.supporters })
+      : translate(app.pageStrings(view.locale), view.locale, 'badge.label', { supporters });
     const name = translate(app.pageStrings(view.locale), view.locale, 'site.name');
     const left = textWidth(name);
     const right = textWidth(label);
