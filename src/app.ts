@@ -24,6 +24,7 @@ import { keyRoutes } from './routes/keys.js';
 import { letterRoutes } from './routes/letters.js';
 import { offlineCountRoutes } from './routes/offline-counts.js';
 import { postalRoutes } from './routes/postal.js';
+import { responseRoutes } from './routes/responses.js';
 import { supporterRoutes } from './routes/supporters.js';
 import { targetRoutes } from './routes/targets.js';
 import { templateRoutes } from './routes/templates.js';
@@ -77,6 +78,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await app.register(actionPreviewRoutes);
   await app.register(letterRoutes);
   await app.register(offlineCountRoutes);
+  await app.register(responseRoutes);
   await app.register(postalRoutes);
   await app.register(supporterRoutes);
   // Pages last, in their own context: cookies, CSRF, helmet and HTML errors stay theirs.

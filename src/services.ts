@@ -13,6 +13,7 @@ import { createGroupCommit } from './store/group-commit.js';
 import { createKeyService } from './domain/keys.js';
 import { createLetterLifecycle } from './domain/letter-lifecycle.js';
 import { createOfflineCountService } from './domain/offline-counts.js';
+import { createResponseService } from './domain/responses.js';
 import { createLetterService } from './domain/letters.js';
 import { loadSecret } from './domain/secrets.js';
 import { createStatsService } from './domain/stats.js';
@@ -50,9 +51,10 @@ export function createServices(deps: { db: Db; store: Store; clock: Clock; confi
   });
   hooks.onNotifyUpdate = (campaign, update) => supporters.notifyUpdate(campaign, update);
   const letters = createLetterService({ store, clock, lifecycle });
+  const responses = createResponseService({ store, clock, campaigns, targets, supporters });
   const offlineCounts = createOfflineCountService({ store, clock, campaigns, counters, events });
   const stats = createStatsService({ store, campaigns, targets, counters });
-  return { keys, adminSessions, campaigns, targets, templates, counters, lifecycle, outbox, events, groupCommit, actions, confirmations, supporters, letters, offlineCounts, stats };
+  return { keys, adminSessions, campaigns, targets, templates, counters, lifecycle, outbox, events, groupCommit, actions, confirmations, supporters, letters, offlineCounts, responses, stats };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -6,6 +6,7 @@ import {
   letterStatuses,
   outboxKinds,
   outboxStatuses,
+  responseChannels,
   type ContentRules,
   type DeliverySettings,
   type MailPayload,
@@ -276,6 +277,21 @@ export const counters = pgTable(
   (t) => [primaryKey({ columns: [t.campaignId, t.name] })],
 );
 
+
+export const targetResponses = pgTable(
+  'target_responses',
+  {
+    id: text('id').primaryKey(),
+    campaignId: text('campaign_id').notNull().references(() => campaigns.id),
+    targetId: text('target_id').notNull().references(() => targets.id),
+    receivedAt: text('received_at').notNull(),
+    channel: text('channel', { enum: responseChannels }).notNull(),
+    summary: text('summary').notNull(),
+    public: falseByDefault('public'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('target_responses_campaign').on(t.campaignId, t.receivedAt)],
+);
 
 export const offlineCounts = pgTable(
   'offline_counts',

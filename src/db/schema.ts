@@ -336,6 +336,24 @@ export const counters = sqliteTable(
   (t) => [primaryKey({ columns: [t.campaignId, t.name] })],
 );
 
+export const responseChannels = ['email', 'letter', 'meeting', 'statement', 'other'] as const;
+
+/** What an official did: a reply, a meeting, a statement. Public ones are shown on the action page. */
+export const targetResponses = sqliteTable(
+  'target_responses',
+  {
+    id: text('id').primaryKey(),
+    campaignId: text('campaign_id').notNull().references(() => campaigns.id),
+    targetId: text('target_id').notNull().references(() => targets.id),
+    receivedAt: text('received_at').notNull(),
+    channel: text('channel', { enum: responseChannels }).notNull(),
+    summary: text('summary').notNull(),
+    public: integer('public', { mode: 'boolean' }).notNull().default(false),
+    createdAt: createdAt(),
+  },
+  (t) => [index('target_responses_campaign').on(t.campaignId, t.receivedAt)],
+);
+
 /**
  * Supporters and letters counted outside Chorus (petition sheets signed in a church, letters
  * posted by hand), entered by the organizer with their source. Their sums are kept in the

@@ -24,7 +24,7 @@ const publicStatuses = new Set<Campaign['status']>(['active', 'paused', 'won', '
 export const publicCountryMinimum = 10;
 
 export interface ActionDeps {
-  store: Pick<Store, 'dataVersion' | 'totalChanges' | 'supporters' | 'submissions' | 'letters'>;
+  store: Pick<Store, 'dataVersion' | 'totalChanges' | 'supporters' | 'submissions' | 'letters' | 'responses'>;
   clock: Clock;
   campaigns: CampaignService;
   targets: TargetService;
@@ -78,6 +78,7 @@ export function createActionService(deps: ActionDeps) {
 
   function publicView(slug: string): PublicCampaign {
     const c = publicCampaign(slug);
+    const responses = store.responses.publicOfCampaign(c.id);
     const countries = Object.fromEntries(
       counters
         .byPrefix(c.id, 'country.')
@@ -88,7 +89,14 @@ export function createActionService(deps: ActionDeps) {
       ...c,
       rules: { noteMaxLength: c.rules.noteMaxLength, guidance: c.rules.guidance },
       // Public fields only, even for in-process callers such as the pages: never a target's address.
-      targets: targets.list(c.id).map(({ id, name, title, organization }) => ({ id, name, title, organization })),
+      targets: targets.list(c.id).map(({ id, name, title, organization }) => ({
+        id,
+        name,
+        title,
+        organization,
+        respondedAt: responses.find((r) => r.targetId === id)?.receivedAt ?? null,
+      })),
+      responses,
       templates: templates.list(c.id).map(({ id, name, locale, subject, body }) => ({ id, name, locale, subject, body })),
       updates: campaigns.listUpdates(c.id),
       counts: countOf(c),

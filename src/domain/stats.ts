@@ -15,7 +15,7 @@ const statusKeys: [LetterStatus, keyof Stats['letters']][] = [
 ];
 
 /** The organizer's figures, read from the maintained counters (plus one indexed lookup per target for its last error). */
-export function createStatsService(deps: { store: Pick<Store, 'letters'>; campaigns: CampaignService; targets: TargetService; counters: Counters }) {
+export function createStatsService(deps: { store: Pick<Store, 'letters' | 'responses'>; campaigns: CampaignService; targets: TargetService; counters: Counters }) {
   const { store, campaigns, targets, counters } = deps;
 
   function byStatus(read: (s: LetterStatus) => number) {
@@ -27,6 +27,7 @@ export function createStatsService(deps: { store: Pick<Store, 'letters'>; campai
     const all = new Map(counters.byPrefix(campaign.id, '').map((r) => [r.name, r.value]));
     const value = (name: string) => all.get(name) ?? 0;
     const letters = byStatus((s) => value(`letters.${s}`));
+    const responses = new Map(store.responses.countsByTarget(campaign.id).map((r) => [r.targetId, r.n]));
     return {
       supporters: { total: value('supporters'), pending: value('pending') },
       letters: { total: Object.values(letters).reduce((a, b) => a + b, 0), ...letters },
@@ -36,6 +37,7 @@ export function createStatsService(deps: { store: Pick<Store, 'letters'>; campai
         title: t.title,
         ...byStatus((s) => value(`target.${t.id}.${s}`)),
         lastError: store.letters.lastErrorOf(t.id),
+        responses: responses.get(t.id) ?? 0,
       })),
       byCountry: Object.fromEntries(counters.byPrefix(campaign.id, 'country.').map((r) => [r.name, r.value])),
       hourly: counters

@@ -50,23 +50,32 @@ export function createSupporterService(deps: {
     return { campaignTitle: row.campaignTitle };
   }
 
-  /** Called inside the transaction that stores an update with `notify`: one mail per consenting supporter. */
-  function notifyUpdate(campaign: Campaign, update: CampaignUpdate): number {
+  /** One update mail to each of `people`, queued in the caller's transaction. */
+  function mailEach(campaign: Campaign, people: { id: string; name: string; email: string }[], title: string, body: string): number {
     const at = clock.now().toISOString();
-    const people = supporters.consenting(campaign.id);
     for (const p of people) {
       mail.update({
         campaignId: campaign.id,
         campaignTitle: campaign.title,
         name: p.name,
         email: p.email,
-        title: update.title,
-        body: update.body,
+        title,
+        body,
         unsubscribeToken: unsubscribeTokenFor(p.id),
         at,
       });
     }
     return people.length;
+  }
+
+  /** Called inside the transaction that stores an update with `notify`: one mail per consenting supporter. */
+  function notifyUpdate(campaign: Campaign, update: CampaignUpdate): number {
+    return mailEach(campaign, supporters.consenting(campaign.id), update.title, update.body);
+  }
+
+  /** Called inside the transaction that stores a target's response with `notify`: the consenting supporters who wrote to that target. */
+  function notifyWriters(campaign: Campaign, targetId: string, title: string, body: string): number {
+    return mailEach(campaign, supporters.consentingWritersTo(campaign.id, targetId), title, body);
   }
 
   /** Everything stored about an address (data subject access). */
@@ -132,7 +141,7 @@ export function createSupporterService(deps: {
     });
   }
 
-  return { subscription, unsubscribe, notifyUpdate, exportData, erase, applyRetention, unsubscribeTokenFor };
+  return { subscription, unsubscribe, notifyUpdate, notifyWriters, exportData, erase, applyRetention, unsubscribeTokenFor };
 }
 
 export type SupporterService = ReturnType<typeof createSupporterService>;

@@ -4,6 +4,7 @@ import { letterStatuses, letters } from '../db/schema.js';
 import { CursorSchema, EmailSchema } from './common.js';
 import { SupporterInputSchema } from './supporter.js';
 import { CampaignSchema, CampaignUpdateSchema } from './campaign.js';
+import { PublicResponseSchema } from './response.js';
 import { PublicTargetSchema } from './target.js';
 import { PublicTemplateSchema } from './template.js';
 
@@ -55,6 +56,8 @@ export const PublicCampaignSchema = CampaignSchema.pick({
     templates: z.array(PublicTemplateSchema),
     updates: z.array(CampaignUpdateSchema.pick({ id: true, title: true, body: true, createdAt: true })),
     counts: CountSchema,
+    /** Public responses of the targets, latest first. */
+    responses: z.array(PublicResponseSchema),
     /** Supporters per country, only for countries with at least 10: small groups could identify people. */
     countries: z.record(z.string(), z.number().int()),
   })
@@ -94,7 +97,7 @@ export const StatsSchema = z
     supporters: z.object({ total: z.number().int(), pending: z.number().int() }),
     letters: z.object({ total: z.number().int(), ...StatusCounts }),
     byTarget: z.array(
-      z.object({ targetId: z.string(), name: z.string(), title: z.string(), ...StatusCounts, lastError: z.string().nullable() }),
+      z.object({ targetId: z.string(), name: z.string(), title: z.string(), ...StatusCounts, lastError: z.string().nullable(), responses: z.number().int() }),
     ),
     byCountry: z.record(z.string(), z.number().int()),
     hourly: z.array(z.object({ hour: z.string(), supporters: z.number().int() })),

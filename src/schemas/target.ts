@@ -10,7 +10,10 @@ export const TargetSchema = createSelectSchema(targets, { postalAddress: PostalA
 export type Target = z.infer<typeof TargetSchema>;
 
 /** What the public sees of a target: never an address. */
-export const PublicTargetSchema = TargetSchema.pick({ id: true, name: true, title: true, organization: true });
+export const PublicTargetSchema = TargetSchema.pick({ id: true, name: true, title: true, organization: true }).extend({
+  /** The latest public response of this target, or null. */
+  respondedAt: z.string().nullable(),
+});
 
 export const CreateTargetSchema = z.strictObject({
   name: nonEmptyLine(200),

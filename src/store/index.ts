@@ -10,6 +10,7 @@ import { createOfflineCountRepo } from './offline-counts.js';
 import { createOutboxRepo } from './outbox.js';
 import { createPausedDomainRepo } from './paused-domains.js';
 import { createPrintRunRepo } from './print-runs.js';
+import { createResponseRepo } from './responses.js';
 import { createSqliteSql } from './sql.js';
 import { createMailCapRepo, createSubmissionRepo, createSupporterRepo } from './supporters.js';
 import { createTargetRepo } from './targets.js';
@@ -44,6 +45,7 @@ export function createStore(db: Db) {
     mailCaps: createMailCapRepo(sql),
     counters: createCounterRepo(sql),
     offlineCounts: createOfflineCountRepo(sql),
+    responses: createResponseRepo(sql),
     keys: createKeyRepo(db),
     sessions: createSessionRepo(db),
     settings: createSettingRepo(db),

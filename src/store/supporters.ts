@@ -52,6 +52,14 @@ export function createSupporterRepo(sql: Sql) {
            AND unsubscribed_at IS NULL AND erased_at IS NULL AND email IS NOT NULL`,
         [campaignId],
       ),
+    /** Counted supporters who asked for updates, can still be mailed, and wrote to `targetId`. */
+    consentingWritersTo: (campaignId: string, targetId: string) =>
+      sql.all<Pick<Supporter, 'id'> & { name: string; email: string }>(
+        `SELECT s.id, s.name, s.email FROM supporters s WHERE s.campaign_id = ? AND s.consent_updates = 1 AND s.counted_at IS NOT NULL
+           AND s.unsubscribed_at IS NULL AND s.erased_at IS NULL AND s.email IS NOT NULL
+           AND EXISTS (SELECT 1 FROM letters l WHERE l.supporter_id = s.id AND l.target_id = ?)`,
+        [campaignId, targetId],
+      ),
     /** Removes the person's contact data; the row stays, so counts stay. */
     erase: (id: string, at: string) =>
       void sql.run(

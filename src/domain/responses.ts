@@ -1,0 +1,60 @@
+import { notFound } from '../errors.js';
+import type { CreateResponse, TargetResponse } from '../schemas/response.js';
+import type { Store } from '../store/index.js';
+import type { CampaignService } from './campaigns.js';
+import type { Clock } from './clock.js';
+import { newId } from './ids.js';
+import type { SupporterService } from './supporters.js';
+import type { TargetService } from './targets.js';
+
+/** A date alone is read as that day at noon UTC, so it shows as the same day in every time zone a page may use. */
+const asInstant = (receivedAt: string) => (/^\d{4}-\d\d-\d\d$/.test(receivedAt) ? `${receivedAt}T12:00:00.000Z` : new Date(receivedAt).toISOString());
+
+/** What officials answered: recorded per target, public or not, optionally mailed to the people who wrote to them. */
+export function createResponseService(deps: {
+  store: Pick<Store, 'responses' | 'transaction'>;
+  clock: Clock;
+  campaigns: CampaignService;
+  targets: Pick<TargetService, 'get'>;
+  supporters: Pick<SupporterService, 'notifyWriters'>;
+}) {
+  const { store, clock, campaigns, targets, supporters } = deps;
+  const repo = store.responses;
+  const visible = ({ campaignId: _c, ...r }: TargetResponse & { campaignId: string }): TargetResponse => r;
+
+  function record(campaignId: string, targetId: string, input: CreateResponse): TargetResponse {
+    const campaign = campaigns.get(campaignId);
+    const target = targets.get(campaignId, targetId);
+    const response = {
+      id: newId('rsp'),
+      campaignId,
+      targetId,
+      receivedAt: asInstant(input.receivedAt),
+      channel: input.channel,
+      summary: input.summary,
+      public: input.public,
+      createdAt: clock.now().toISOString(),
+    };
+    // The mails are queued in the same transaction: a response is never announced without being stored.
+    store.transaction(() => {
+      repo.insert(response);
+      if (input.notify) supporters.notifyWriters(campaign, target.id, `${target.name} responded`, input.summary);
+    });
+    return visible(response);
+  }
+
+  function list(campaignId: string, targetId: string): TargetResponse[] {
+    targets.get(campaignId, targetId);
+    return repo.ofTarget(campaignId, targetId).map(visible);
+  }
+
+  function remove(campaignId: string, targetId: string, responseId: string): void {
+    const response = repo.get(campaignId, responseId);
+    if (!response || response.targetId !== targetId) throw notFound('Response');
+    repo.remove(response.id);
+  }
+
+  return { record, list, remove };
+}
+
+export type ResponseService = ReturnType<typeof createResponseService>;
