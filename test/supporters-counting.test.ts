@@ -105,6 +105,6 @@ describe('counting the way the real campaign did', () => {
     const view = (await t.app.inject({ url: `/api/v1/actions/${campaign.slug}` })).json();
     assert.deepEqual(view.countries, { KZ: 10 });
     assert.equal(view.counts.supporters, 13);
-    for (const target of view.targets) assert.deepEqual(Object.keys(target).sort(), ['id', 'name', 'organization', 'respondedAt', 'title']);
+    for (const target of view.targets) assert.deepEqual(Object.keys(target).sort(), ['countries', 'id', 'name', 'organization', 'respondedAt', 'title']);
   });
 });

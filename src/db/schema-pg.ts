@@ -103,6 +103,7 @@ export const targets = pgTable(
     organization: text('organization').notNull(),
     email: text('email'),
     postalAddress: jsonText<PostalAddress>('postal_address'),
+    countries: jsonText<string[]>('countries'),
     salutation: text('salutation'),
     locale: text('locale'),
     createdAt: createdAt(),

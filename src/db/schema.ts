@@ -100,6 +100,8 @@ export const targets = sqliteTable(
     organization: text('organization').notNull(),
     email: text('email'),
     postalAddress: text('postal_address', { mode: 'json' }).$type<PostalAddress>(),
+    /** ISO 3166-1 alpha-2 codes: only supporters in these countries write to this target (null: everyone). */
+    countries: text('countries', { mode: 'json' }).$type<string[]>(),
     salutation: text('salutation'),
     locale: text('locale'),
     createdAt: createdAt(),

@@ -89,11 +89,12 @@ export function createActionService(deps: ActionDeps) {
       ...c,
       rules: { noteMaxLength: c.rules.noteMaxLength, guidance: c.rules.guidance },
       // Public fields only, even for in-process callers such as the pages: never a target's address.
-      targets: targets.list(c.id).map(({ id, name, title, organization }) => ({
+      targets: targets.list(c.id).map(({ id, name, title, organization, countries }) => ({
         id,
         name,
         title,
         organization,
+        countries,
         respondedAt: responses.find((r) => r.targetId === id)?.receivedAt ?? null,
       })),
       responses,
@@ -109,17 +110,23 @@ export function createActionService(deps: ActionDeps) {
     return { status: campaign.confirmation === 'none' ? 'queued' : 'pending_confirmation' };
   }
 
-  function chooseTargets(campaign: Campaign, ids?: string[]): Target[] {
+  /**
+   * The targets a supporter in `country` writes to: those they chose (all by default), less those
+   * that take letters only from other countries. None left is a 422 saying so.
+   */
+  function chooseTargets(campaign: Campaign, country: string, ids?: string[]): Target[] {
     const live = targets.list(campaign.id);
-    if (!ids) {
-      if (live.length === 0) throw invalid('This campaign has no one to write to yet');
-      return live;
-    }
-    const unknown = ids.filter((id) => !live.some((t) => t.id === id));
+    if (live.length === 0) throw invalid('This campaign has no one to write to yet');
+    const unknown = (ids ?? []).filter((id) => !live.some((t) => t.id === id));
     if (unknown.length > 0) {
       throw invalid('Unknown target', unknown.map((id) => ({ path: 'targetIds', message: `no target ${id} in this campaign` })));
     }
-    return live.filter((t) => ids.includes(t.id));
+    const chosen = ids ? live.filter((t) => ids.includes(t.id)) : live;
+    const reachable = chosen.filter((t) => writesTo(t, country));
+    if (reachable.length === 0) {
+      throw invalid('No one to write to from your country', [{ path: ids ? 'targetIds' : 'country', message: `no chosen target takes letters from ${country}` }]);
+    }
+    return reachable;
   }
 
   /**
@@ -132,7 +139,7 @@ export function createActionService(deps: ActionDeps) {
     const now = clock.now();
     if (pastClosing(campaign, now)) throw conflict(`This campaign closed on ${campaign.closesAt} and takes no new letters`);
     if (input.website) return resultFor(campaign); // a bot filled the honeypot: look successful, store nothing
-    const chosen = chooseTargets(campaign, input.targetIds);
+    const chosen = chooseTargets(campaign, input.country, input.targetIds);
     const template = templates.choose(campaign.id, campaign.locale, input.templateId);
     const letters = chosen.map((target) => ({ target, ...renderLetter(campaign, template, target, input, now) }));
     const at = now.toISOString();
@@ -233,6 +240,11 @@ export function createActionService(deps: ActionDeps) {
   }
 
   return { publicView, count, countOf, submit };
+}
+
+/** Whether a supporter in `country` writes to `target`: a target with `countries` takes letters only from those. */
+export function writesTo(target: Pick<Target, 'countries'>, country: string): boolean {
+  return !target.countries || target.countries.includes(country);
 }
 
 /** The counters a supporter moves when first counted. */

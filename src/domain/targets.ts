@@ -58,6 +58,7 @@ export function createTargetService(deps: { store: Pick<Store, 'targets' | 'data
         postalAddress: input.postalAddress ?? null,
         salutation: input.salutation ?? null,
         locale: input.locale ?? null,
+        countries: input.countries ?? null,
         createdAt: at,
         updatedAt: at,
     });

@@ -1,16 +1,16 @@
 import { createSelectSchema } from 'drizzle-zod';
 import { z } from 'zod';
 import { targets } from '../db/schema.js';
-import { EmailSchema, LocaleSchema, line, nonEmptyLine } from './common.js';
+import { CountrySchema, EmailSchema, LocaleSchema, line, nonEmptyLine } from './common.js';
 import { PostalAddressSchema } from './campaign.js';
 
-export const TargetSchema = createSelectSchema(targets, { postalAddress: PostalAddressSchema.nullable() })
+export const TargetSchema = createSelectSchema(targets, { postalAddress: PostalAddressSchema.nullable(), countries: z.array(z.string()).nullable() })
   .omit({ deletedAt: true })
   .meta({ id: 'Target' });
 export type Target = z.infer<typeof TargetSchema>;
 
 /** What the public sees of a target: never an address. */
-export const PublicTargetSchema = TargetSchema.pick({ id: true, name: true, title: true, organization: true }).extend({
+export const PublicTargetSchema = TargetSchema.pick({ id: true, name: true, title: true, organization: true, countries: true }).extend({
   /** The latest public response of this target, or null. */
   respondedAt: z.string().nullable(),
 });
@@ -23,6 +23,8 @@ export const CreateTargetSchema = z.strictObject({
   postalAddress: PostalAddressSchema.nullable().optional(),
   salutation: line(200).nullable().optional(),
   locale: LocaleSchema.nullable().optional(),
+  /** "Write to the Kazakh ambassador in your country": only supporters in these countries write to this target. */
+  countries: z.array(CountrySchema).min(1).max(250).nullable().optional(),
 });
 export type CreateTarget = z.infer<typeof CreateTargetSchema>;
 

@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyReply } from 'fastify';
 import { pastClosing } from '../../domain/campaigns.js';
+import { writesTo } from '../../domain/actions.js';
 import { createLetterPreviews } from '../../domain/letter-preview.js';
+import { countryName } from '../../domain/render-letter.js';
 import { DomainError, type FieldError } from '../../errors.js';
 import { countryOptions } from '../../render/countries.js';
 import { translate } from '../../render/page-engine.js';
@@ -62,6 +64,8 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
         pageTitle: view.title,
         description: view.summary,
         campaign: view,
+        // A target for some countries says which: "for supporters in Germany".
+        recipients: view.targets.map((t) => ({ ...t, countryNames: t.countries?.map((c) => countryName(c, locale)).join(', ') ?? null })),
         progress: progressOf(view.counts),
         open: view.status === 'active' && !ended,
         statusNotice: view.status !== 'active' ? say(locale, `action.status.${view.status}`) : ended ? say(locale, 'action.status.ended') : null,
@@ -82,12 +86,14 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
   }
 
   /** "Check your inbox" (or "on its way"), answered to the post itself: there is no page to come back to. */
-  function signedPage(view: PublicCampaign, reply: FastifyReply, queued: boolean) {
+  /** "Check your inbox", naming whom the letter goes to (the targets chosen that take letters from the supporter's country). */
+  function signedPage(view: PublicCampaign, reply: FastifyReply, queued: boolean, input: { country: string; targetIds?: string[] }) {
     // A letter sent without confirmation has just moved the count: the view read before it has not.
     const counts = actions.count(view.slug);
+    const recipients = view.targets.filter((t) => (!input.targetIds || input.targetIds.includes(t.id)) && writesTo(t, input.country));
     return reply.page(
       'signed',
-      { pageTitle: view.title, campaign: view, counts, progress: progressOf(counts), queued, noindex: true },
+      { pageTitle: view.title, campaign: view, counts, progress: progressOf(counts), queued, recipients, noindex: true },
       { locale: view.locale },
     );
   }
@@ -114,7 +120,7 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
       if (!parsed.ok || errors.length > 0) return renderAction(view, reply, { values, errors: fieldMessages(errors, t) }, 422);
       try {
         const result = await actions.submit(req.params.slug, parsed.input, { ip: req.ip });
-        return signedPage(view, reply, result.status === 'queued');
+        return signedPage(view, reply, result.status === 'queued', parsed.input);
       } catch (err) {
         if (err instanceof DomainError && err.status === 422) {
           return renderAction(view, reply, { values, errors: fieldMessages(err.errors ?? [{ path: 'note', message: err.message }], t, err.message) }, 422);
