@@ -9,6 +9,9 @@ declare module 'fastify' {
   }
 }
 
+/** Caller and path, as the one value that is stored: a hash, so no token from a path and no client address is kept. */
+const scopeOf = (caller: string, url: string) => sha256(`${caller} ${url}`);
+
 const keyPattern = /^[\x21-\x7e]{1,255}$/;
 const retentionMs = 24 * 60 * 60 * 1000;
 /** A reservation older than this belongs to a request that never finished (a crash): a retry may take it over. */
@@ -20,6 +23,8 @@ const inFlight = 0;
  * `Idempotency-Key` on any POST: a retry with the same key and body replays the stored
  * response and runs nothing; the same key with another body is a 422. Keys are scoped to
  * the caller (API key, or client IP for public posts) and the path, and kept for 24 hours.
+ * The scope is stored only as a hash: the path of a confirmation or unsubscribe post is its
+ * token, and a public caller is a full client address, neither of which may be kept.
  *
  * The key is reserved before the handler runs, so two concurrent requests with one key can
  * never both run: the second gets a 409 until the first has answered. Responses that say
@@ -39,7 +44,7 @@ export const idempotencyPlugin = fp(
           { path: 'headers.idempotency-key', message: 'invalid' },
         ]);
       }
-      const scope = `${request.principal?.keyId ?? `ip:${request.ip}`} ${request.url}`;
+      const scope = scopeOf(request.principal?.keyId ?? `ip:${request.ip}`, request.url);
       const requestHash = sha256(JSON.stringify(request.body ?? null));
       const now = Date.now();
       const reserve = () => repo.reserve({ scope, key, requestHash, statusCode: inFlight, responseBody: '', createdAt: new Date(now).toISOString() });
