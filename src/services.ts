@@ -32,7 +32,7 @@ export function createServices(deps: { db: Db; store: Store; clock: Clock; confi
   const counters = createCounters(store.counters);
   const lifecycle = createLetterLifecycle({ store, counters });
   const outbox = createOutboxWriter(store);
-  const mail = createSupporterMail({ mailCaps: store.mailCaps, outbox, publicUrl: config.PUBLIC_URL });
+  const mail = createSupporterMail({ mailCaps: store.mailCaps, outbox, publicUrl: config.PUBLIC_URL, capKey: loadSecret(store.settings, 'mail-cap-key') });
   const groupCommit = createGroupCommit(db, counters, lifecycle.announce);
   // The ticker reads counts through the action service; every committed letter move marks its campaign.
   const events = createCountEvents({ readCount: (campaignId) => actions.countOf(campaigns.get(campaignId)), foreignCommits: store.dataVersion });

@@ -18,7 +18,7 @@ const undelivered: LetterStatus[] = ['pending_confirmation', 'queued', 'sending'
  * Erasure removes names, addresses, notes, IPs and rendered letters everywhere, but never lowers a count.
  */
 export function createSupporterService(deps: {
-  store: Pick<Store, 'supporters' | 'submissions' | 'letters' | 'outbox'>;
+  store: Pick<Store, 'supporters' | 'submissions' | 'letters' | 'outbox' | 'checkpoint'>;
   clock: Clock;
   lifecycle: LetterLifecycle;
   mail: SupporterMail;
@@ -108,18 +108,23 @@ export function createSupporterService(deps: {
     }
   }
 
-  /** Erases the person everywhere; supporter and letter counts stay as they were. */
+  /**
+   * Erases the person everywhere; supporter and letter counts stay as they were. Once committed,
+   * the WAL is checkpointed: its frames still held the rows as they were before.
+   */
   function erase(email: string): void {
     const key = normalizeEmail(email);
     const at = clock.now().toISOString();
     lifecycle.transaction((scope) => {
       for (const s of supporters.byEmailKey(key)) eraseSupporter(scope, s.id, s.campaignId, at);
       dropQueuedMailTo(key);
+      mail.forget(key);
     });
+    store.checkpoint();
   }
 
-  /** Scrubs letter bodies after delivery + bodyDays, and contact data after contactDays of silence. */
-  function applyRetention(): { bodies: number; supporters: number } {
+  /** Scrubs letter bodies after delivery + bodyDays, contact data after contactDays of silence, and old mail caps. */
+  function applyRetention(): { bodies: number; supporters: number; mailCaps: number } {
     const now = clock.now();
     const at = now.toISOString();
     const day = 24 * 60 * 60 * 1000;
@@ -128,7 +133,7 @@ export function createSupporterService(deps: {
       const cutoff = new Date(now.getTime() - deps.retention.contactDays * day).toISOString();
       const stale = supporters.silentSince(cutoff);
       for (const s of stale) eraseSupporter(scope, s.id, s.campaignId, at);
-      return { bodies, supporters: stale.length };
+      return { bodies, supporters: stale.length, mailCaps: mail.sweepCaps(now) };
     });
   }
 

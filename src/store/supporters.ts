@@ -105,9 +105,16 @@ export function createSubmissionRepo(sql: Sql) {
   };
 }
 
-/** Per-address mail counts per bucket (kind and day): keyed by a hash, so the table holds no address. */
+/**
+ * Per-address mail counts per bucket (kind, maybe campaign, and day): keyed by a keyed hash, so the
+ * table holds no address. Every bucket name ends with its day (YYYY-MM-DD).
+ */
 export function createMailCapRepo(sql: Sql) {
   return {
+    /** Every bucket of one address (erasure). */
+    forget: (addressKey: string) => void sql.run('DELETE FROM mail_caps WHERE address_key = ?', [addressKey]),
+    /** Deletes the buckets of days before `day` (YYYY-MM-DD); returns how many. */
+    sweepBefore: (day: string) => sql.run('DELETE FROM mail_caps WHERE substr(bucket, length(bucket) - 9) < ?', [day]).changes,
     /** Counts one more mail in the bucket unless it already holds `max`; true if counted. */
     take: (addressKey: string, bucket: string, max: number) =>
       sql.run(
