@@ -7,6 +7,19 @@ import { keyedHash } from './secrets.js';
 /** Normalized address: trimmed and lower-cased. `+tags` and dots are kept (see README, "Supporters and counting"). */
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
+/**
+ * The mailbox a mail reaches, for caps only: the local part without its `+tag` and the domain
+ * case-folded (normalizeEmail folds the whole address). Identity never folds tags; a cap must,
+ * or `jane+1@`, `jane+2@`, … would each get the full allowance in one inbox.
+ */
+export function mailboxOf(email: string): string {
+  const address = normalizeEmail(email);
+  const at = address.lastIndexOf('@');
+  const local = address.slice(0, at);
+  const tag = local.indexOf('+');
+  return `${tag > 0 ? local.slice(0, tag) : local}${address.slice(at)}`;
+}
+
 /** At most this many confirmation mails reach one address per day, across all campaigns. */
 export const confirmationsPerAddressPerDay = 5;
 
@@ -22,17 +35,17 @@ export function createSupporterMail(deps: { mailCaps: Store['mailCaps']; outbox:
   const { mailCaps, outbox, publicUrl } = deps;
 
   /**
-   * The cap table's name for an address: an HMAC under the installation's secret, so the table
-   * holds no address and no plain hash that a list of known addresses could be matched against.
+   * The cap table's name for the mailbox an address reaches: an HMAC under the installation's secret,
+   * so the table holds no address and no plain hash that a list of known addresses could be matched against.
    */
-  const capKeyOf = (email: string) => keyedHash(deps.capKey, `mail-cap:${normalizeEmail(email)}`);
+  const capKeyOf = (email: string) => keyedHash(deps.capKey, `mail-cap:${mailboxOf(email)}`);
 
-  /** True if the address may get one more mail in this bucket (and counts it). */
+  /** True if the address's mailbox may get one more mail in this bucket (and counts it). */
   function allowed(email: string, bucket: string, max: number): boolean {
     return mailCaps.take(capKeyOf(email), bucket, max);
   }
 
-  /** Erasure: the address's buckets go too (inside the erasing transaction). */
+  /** Erasure: the buckets of the address's mailbox go too (inside the erasing transaction). */
   function forget(email: string): void {
     mailCaps.forget(capKeyOf(email));
   }
@@ -69,7 +82,7 @@ export function createSupporterMail(deps: { mailCaps: Store['mailCaps']; outbox:
     outbox.enqueueMail('reminder', p.campaignId, payload, p.at);
   }
 
-  /** The neutral notice a duplicate submission triggers: at most one per address per campaign per day. */
+  /** The neutral notice a duplicate submission triggers: at most one per mailbox per campaign per day. */
   function notice(p: { campaignId: string; campaignTitle: string; email: string; at: string }) {
     if (!allowed(p.email, `notice:${p.campaignId}:${day(p.at)}`, 1)) return;
     const payload: MailPayload = {
