@@ -17,6 +17,8 @@ export class DomainError extends Error {
 }
 
 export const notFound = (what: string) => new DomainError(404, 'not-found', `${what} not found`);
+/** A link that existed but is no longer valid: still a 404 (as an unknown one), with its own problem type and words. */
+export const linkExpired = (what: string) => new DomainError(404, 'link-expired', `This ${what} has expired`);
 export const conflict = (message: string) => new DomainError(409, 'conflict', message);
 export const invalid = (message: string, errors?: FieldError[]) =>
   new DomainError(422, 'unprocessable', message, errors);

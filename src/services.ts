@@ -34,10 +34,14 @@ export function createServices(deps: { db: Db; store: Store; clock: Clock; confi
   const counters = createCounters(store.counters);
   const lifecycle = createLetterLifecycle({ store, counters });
   const outbox = createOutboxWriter(store);
-  const mail = createSupporterMail({ mailCaps: store.mailCaps, outbox, publicUrl: config.PUBLIC_URL });
+  const mail = createSupporterMail({ mailCaps: store.mailCaps, outbox, publicUrl: config.PUBLIC_URL, capKey: loadSecret(store.settings, 'mail-cap-key') });
   const groupCommit = createGroupCommit(db, counters, lifecycle.announce);
-  // The ticker reads counts through the action service; every committed letter move marks its campaign.
-  const events = createCountEvents({ readCount: (campaignId) => actions.countOf(campaigns.get(campaignId)), foreignCommits: store.dataVersion });
+  // The ticker reads the published counts through the action service; every committed letter move marks its campaign.
+  const events = createCountEvents({
+    readCount: (campaignId) => actions.publishedCount(campaigns.get(campaignId)),
+    lagging: (campaignId) => actions.lags(campaigns.get(campaignId)),
+    foreignCommits: store.dataVersion,
+  });
   lifecycle.onMoved(({ campaignId }) => events.changed(campaignId));
   const actions = createActionService({ store, clock, campaigns, targets, templates, counters, lifecycle, outbox, mail, groupCommit });
   const confirmations = createConfirmationService({ store, clock, campaigns, lifecycle, outbox, mail, groupCommit });

@@ -9,7 +9,7 @@ import { createCounters } from '../src/domain/counters.js';
 import { createLetterLifecycle } from '../src/domain/letter-lifecycle.js';
 import type { Count } from '../src/schemas/letter.js';
 import { buildTestApp, type TestApp } from './helpers/build-app.js';
-import { hour, queuedLetters } from './helpers/delivery.js';
+import { hour, manualClock, minute, queuedLetters } from './helpers/delivery.js';
 import { startSmtp, type TestSmtp } from './helpers/smtp-server.js';
 
 /** `npm run worker` beside a server at WORKER=off: its commits come from another connection. */
@@ -17,8 +17,9 @@ describe('a separate delivery worker', () => {
   let t: TestApp;
   let smtp: TestSmtp;
   let other: Db;
+  const clock = manualClock();
   before(async () => {
-    t = await buildTestApp({ RATE_LIMIT_PER_MINUTE: '1000' });
+    t = await buildTestApp({ RATE_LIMIT_PER_MINUTE: '1000' }, { clock });
     smtp = await startSmtp();
     other = openDatabase(t.dbPath);
   });
@@ -53,6 +54,10 @@ describe('a separate delivery worker', () => {
     mailer.close();
     assert.equal(smtp.raw.length, 3);
 
+    // Without confirmation the public count is published at most once a minute.
+    events.tick();
+    assert.equal(heard.length, 0, 'not before the next publication');
+    clock.advance(minute);
     events.tick();
     assert.deepEqual(heard.map((c) => c.delivered), [3]);
     events.tick();

@@ -19,7 +19,8 @@ export class DatabaseUnavailableError extends Error {
 /**
  * Opens (creating if needed) the SQLite file with the pragmas every connection needs:
  * WAL, synchronous=FULL (better-sqlite3 only keeps FULL on the connection that enabled WAL,
- * so it is set on each), foreign keys, and a busy timeout so a second process waits instead of failing.
+ * so it is set on each), foreign keys, secure_delete, and a busy timeout so a second process
+ * waits instead of failing.
  */
 export function openDatabase(path: string): Db {
   let client: Database.Database;
@@ -32,6 +33,8 @@ export function openDatabase(path: string): Db {
     client.pragma('journal_mode = WAL');
     client.pragma('synchronous = FULL');
     client.pragma('foreign_keys = ON');
+    // Deleted and overwritten content is zeroed, not left in free pages and cells: erasure must leave no copy.
+    client.pragma('secure_delete = ON');
     client.pragma('busy_timeout = 5000');
     probeWritable(client);
   } catch (err) {

@@ -379,6 +379,7 @@ export const offlineCounts = sqliteTable(
 export const idempotencyKeys = sqliteTable(
   'idempotency_keys',
   {
+    /** SHA-256 of the caller (key id or client address) and the path: never the path's token or the address itself. */
     scope: text('scope').notNull(),
     key: text('key').notNull(),
     requestHash: text('request_hash').notNull(),

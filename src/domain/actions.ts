@@ -22,6 +22,20 @@ export const confirmationTtlMs = 7 * 24 * 60 * 60 * 1000;
 const publicStatuses = new Set<Campaign['status']>(['active', 'paused', 'won', 'closed']);
 /** Countries with fewer supporters than this are left out of public breakdowns. */
 export const publicCountryMinimum = 10;
+/** A `confirmation: none` campaign publishes its public figures at most this often (see `figures`). */
+export const quietCountMs = 60 * 1000;
+
+/** What the public sees of a campaign's standing: the count and the per-country breakdown. */
+interface Figures {
+  count: Count;
+  countries: Record<string, number>;
+}
+
+/** The figures as published: `updatedAt` cut to the minute, so it cannot time one signature either. */
+function quiet(f: Figures): Figures {
+  const updatedAt = f.count.updatedAt === null ? null : `${f.count.updatedAt.slice(0, 16)}:00.000Z`;
+  return { count: Object.freeze({ ...f.count, updatedAt }), countries: Object.freeze({ ...f.countries }) };
+}
 
 export interface ActionDeps {
   store: Pick<Store, 'dataVersion' | 'totalChanges' | 'supporters' | 'submissions' | 'letters' | 'responses'>;
@@ -66,41 +80,87 @@ export function createActionService(deps: ActionDeps) {
 
   /** Dashboards and supporters poll the count constantly: it is read again only after a write. */
   const counts = new Map<string, { version: string; count: Count }>();
-  function count(slug: string): Count {
+  function liveCount(campaign: Pick<Campaign, 'id' | 'goal'>): Count {
     // Changes by this connection, and commits by any other: while both stand still, no count has changed.
     const version = `${store.totalChanges()}:${String(store.dataVersion())}`;
-    const hit = counts.get(slug);
-    if (hit?.version === version) return hit.count;
-    const fresh = Object.freeze(countOf(publicCampaign(slug)));
-    counts.set(slug, { version, count: fresh });
+    const hit = counts.get(campaign.id);
+    if (hit?.version === version && hit.count.goal === campaign.goal) return hit.count;
+    const fresh = Object.freeze(countOf(campaign));
+    counts.set(campaign.id, { version, count: fresh });
     return fresh;
+  }
+
+  function liveFigures(campaign: Campaign): Figures {
+    const countries = Object.fromEntries(
+      counters
+        .byPrefix(campaign.id, 'country.')
+        .filter((r) => r.value >= publicCountryMinimum)
+        .map((r) => [r.name, r.value]),
+    );
+    return { count: liveCount(campaign), countries };
+  }
+
+  /**
+   * The figures every public reader gets (the count and its ETag, SSE events, the pages). Without
+   * confirmation a submission moves the counters at once, or not at all when the address had
+   * signed before, so watching them would tell whether an address took part: such a campaign
+   * publishes its figures at most once a minute (by the app's clock), the same to every reader.
+   * With email confirmation only the owner of the address can move them, so they stay live.
+   */
+  const published = new Map<string, Figures & { at: number }>();
+  function figures(campaign: Campaign): Figures {
+    if (campaign.confirmation !== 'none') return liveFigures(campaign);
+    const now = clock.now().getTime();
+    let p = published.get(campaign.id);
+    if (!p || now - p.at >= quietCountMs) {
+      p = { at: now, ...quiet(liveFigures(campaign)) };
+      published.set(campaign.id, p);
+    } else {
+      // The goal and the offline counts are the organizer's, not a trace of anyone's signature:
+      // they show at once, over the online figures as last published.
+      const { offline } = liveCount(campaign);
+      if (p.count.goal !== campaign.goal || p.count.offline.supporters !== offline.supporters || p.count.offline.letters !== offline.letters) {
+        const { online } = p.count;
+        const count = { ...p.count, goal: campaign.goal, offline, supporters: online.supporters + offline.supporters, letters: online.letters + offline.letters };
+        p = { ...p, count: Object.freeze(count) };
+        published.set(campaign.id, p);
+      }
+    }
+    return p;
+  }
+
+  /** Whether the live figures have moved past the published ones (which the next publication will show). */
+  function lags(campaign: Campaign): boolean {
+    const p = published.get(campaign.id);
+    if (campaign.confirmation !== 'none' || !p) return false;
+    return JSON.stringify(quiet(liveFigures(campaign))) !== JSON.stringify({ count: p.count, countries: p.countries });
+  }
+
+  /** The public count as published (see `figures`). */
+  function count(slug: string): Count {
+    return figures(publicCampaign(slug)).count;
   }
 
   function publicView(slug: string): PublicCampaign {
     const c = publicCampaign(slug);
     const responses = store.responses.publicOfCampaign(c.id);
-    const countries = Object.fromEntries(
-      counters
-        .byPrefix(c.id, 'country.')
-        .filter((r) => r.value >= publicCountryMinimum)
-        .map((r) => [r.name, r.value]),
-    );
+    const { count: counts, countries } = figures(c);
     return {
       ...c,
       rules: { noteMaxLength: c.rules.noteMaxLength, guidance: c.rules.guidance },
       // Public fields only, even for in-process callers such as the pages: never a target's address.
-      targets: targets.list(c.id).map(({ id, name, title, organization, countries }) => ({
+      targets: targets.list(c.id).map(({ id, name, title, organization, countries: forCountries }) => ({
         id,
         name,
         title,
         organization,
-        countries,
+        countries: forCountries,
         respondedAt: responses.find((r) => r.targetId === id)?.receivedAt ?? null,
       })),
       responses,
       templates: templates.list(c.id).map(({ id, name, locale, subject, body }) => ({ id, name, locale, subject, body })),
       updates: campaigns.listUpdates(c.id),
-      counts: countOf(c),
+      counts,
       countries,
     };
   }
@@ -239,7 +299,7 @@ export function createActionService(deps: ActionDeps) {
     return resultFor(campaign);
   }
 
-  return { publicView, count, countOf, submit };
+  return { publicView, count, publishedCount: (campaign: Campaign) => figures(campaign).count, lags, submit };
 }
 
 /** Whether a supporter in `country` writes to `target`: a target with `countries` takes letters only from those. */

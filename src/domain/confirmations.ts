@@ -1,5 +1,5 @@
 import type { OutboxWriter } from '../delivery/outbox.js';
-import { notFound } from '../errors.js';
+import { linkExpired, notFound } from '../errors.js';
 import { countedDeltas } from './actions.js';
 import type { CampaignService } from './campaigns.js';
 import type { Clock } from './clock.js';
@@ -29,11 +29,15 @@ export function createConfirmationService(deps: {
   const { store, clock, campaigns, lifecycle, outbox, mail, groupCommit } = deps;
   const { submissions, supporters, letters } = store;
 
+  /**
+   * The submission a link belongs to, while the link is valid. An expired link shows nothing,
+   * confirmed or not: whoever finds an old mail later (a shared or seized inbox) must not read
+   * the letter through it. Every link is made with an expiry; one without (none exists) would not expire.
+   */
   function find(token: string) {
     const sub = submissions.byTokenHash(sha256(token));
     if (!sub) throw notFound('Confirmation link');
-    // Every link is made with an expiry; one without (none exists) would not expire.
-    if (!sub.confirmedAt && sub.expiresAt !== null && sub.expiresAt <= clock.now().toISOString()) throw notFound('Confirmation link');
+    if (sub.expiresAt !== null && sub.expiresAt <= clock.now().toISOString()) throw linkExpired('confirmation link');
     return sub;
   }
 

@@ -10,6 +10,11 @@ type Listener = (count: Count) => void;
  */
 export function createCountEvents(deps: {
   readCount(campaignId: string): Count;
+  /**
+   * True while a campaign's live count has moved past the one it publishes (published at most
+   * once a minute): it stays dirty, so its listeners get the figure as soon as it is published.
+   */
+  lagging?(campaignId: string): boolean;
   foreignCommits?: () => unknown;
   tickMs?: number;
   heartbeatMs?: number;
@@ -31,10 +36,12 @@ export function createCountEvents(deps: {
         for (const campaignId of listeners.keys()) dirty.add(campaignId);
       }
     }
+    const waiting: string[] = [];
     for (const campaignId of dirty) {
       const set = listeners.get(campaignId);
       if (set && set.size > 0) {
         const count = deps.readCount(campaignId);
+        if (deps.lagging?.(campaignId)) waiting.push(campaignId);
         const body = JSON.stringify(count);
         if (lastSent.get(campaignId) === body) continue;
         lastSent.set(campaignId, body);
@@ -42,6 +49,7 @@ export function createCountEvents(deps: {
       }
     }
     dirty.clear();
+    for (const campaignId of waiting) dirty.add(campaignId);
     if (Date.now() - lastHeartbeat >= (deps.heartbeatMs ?? 15_000)) {
       lastHeartbeat = Date.now();
       for (const fn of heartbeats) fn();
@@ -57,9 +65,14 @@ export function createCountEvents(deps: {
     changed(campaignId: string): void {
       if (listeners.has(campaignId)) dirty.add(campaignId);
     },
-    onCount(campaignId: string, listener: Listener, heartbeat?: () => void): () => void {
+    /**
+     * `sent` is the count the listener already has: a first listener's becomes the last one sent,
+     * so an unchanged count is never sent again (a repeat would tell that something moved).
+     */
+    onCount(campaignId: string, listener: Listener, heartbeat?: () => void, sent?: Count): () => void {
       let set = listeners.get(campaignId);
       if (!set) listeners.set(campaignId, (set = new Set()));
+      if (sent && !lastSent.has(campaignId)) lastSent.set(campaignId, JSON.stringify(sent));
       set.add(listener);
       if (heartbeat) heartbeats.add(heartbeat);
       ensureTicker();

@@ -10,6 +10,14 @@ export function loadSecret(settings: Store['settings'], name: string): Buffer {
 }
 
 /**
+ * A hash keyed with an installation secret: the same value hashes alike within one installation
+ * (so it can be looked up) but cannot be matched against a table of hashed addresses made elsewhere.
+ */
+export function keyedHash(key: Buffer, value: string): string {
+  return createHmac('sha256', key).update(value).digest('hex');
+}
+
+/**
  * Unsubscribe links must keep working in every mail a supporter ever got, so the token is
  * derived (HMAC of the supporter id) rather than random; only its hash is stored for lookup.
  */

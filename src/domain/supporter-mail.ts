@@ -2,27 +2,57 @@ import type { MailPayload } from '../db/schema.js';
 import type { OutboxWriter } from '../delivery/outbox.js';
 import { renderSystemMail } from '../render/system-mail.js';
 import type { Store } from '../store/index.js';
-import { sha256 } from './ids.js';
+import { keyedHash } from './secrets.js';
 
 /** Normalized address: trimmed and lower-cased. `+tags` and dots are kept (see README, "Supporters and counting"). */
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
-/** Mail caps are keyed by a hash of the address, so the cap table holds no address. */
-export const addressKey = (email: string) => sha256(`addr:${normalizeEmail(email)}`);
+/**
+ * The mailbox a mail reaches, for caps only: the local part without its `+tag` and the domain
+ * case-folded (normalizeEmail folds the whole address). Identity never folds tags; a cap must,
+ * or `jane+1@`, `jane+2@`, … would each get the full allowance in one inbox.
+ */
+export function mailboxOf(email: string): string {
+  const address = normalizeEmail(email);
+  const at = address.lastIndexOf('@');
+  const local = address.slice(0, at);
+  const tag = local.indexOf('+');
+  return `${tag > 0 ? local.slice(0, tag) : local}${address.slice(at)}`;
+}
 
 /** At most this many confirmation mails reach one address per day, across all campaigns. */
 export const confirmationsPerAddressPerDay = 5;
+
+/** Buckets are per day and only today's cap anything; these days before today are kept too, then swept. */
+const capDaysKept = 2;
+const dayMs = 24 * 60 * 60 * 1000;
 
 /**
  * Mail from Chorus to supporters: rendered now, queued in the priority lane of the outbox, and
  * capped per address so nobody can use Chorus to flood someone else's inbox.
  */
-export function createSupporterMail(deps: { mailCaps: Store['mailCaps']; outbox: OutboxWriter; publicUrl: string }) {
+export function createSupporterMail(deps: { mailCaps: Store['mailCaps']; outbox: OutboxWriter; publicUrl: string; capKey: Buffer }) {
   const { mailCaps, outbox, publicUrl } = deps;
 
-  /** True if the address may get one more mail in this bucket (and counts it). */
+  /**
+   * The cap table's name for the mailbox an address reaches: an HMAC under the installation's secret,
+   * so the table holds no address and no plain hash that a list of known addresses could be matched against.
+   */
+  const capKeyOf = (email: string) => keyedHash(deps.capKey, `mail-cap:${mailboxOf(email)}`);
+
+  /** True if the address's mailbox may get one more mail in this bucket (and counts it). */
   function allowed(email: string, bucket: string, max: number): boolean {
-    return mailCaps.take(addressKey(email), bucket, max);
+    return mailCaps.take(capKeyOf(email), bucket, max);
+  }
+
+  /** Erasure: the buckets of the address's mailbox go too (inside the erasing transaction). */
+  function forget(email: string): void {
+    mailCaps.forget(capKeyOf(email));
+  }
+
+  /** The hourly job: buckets of days that can no longer cap anything are deleted; returns how many. */
+  function sweepCaps(now: Date): number {
+    return mailCaps.sweepBefore(day(new Date(now.getTime() - capDaysKept * dayMs).toISOString()));
   }
 
   const day = (at: string) => at.slice(0, 10);
@@ -52,7 +82,7 @@ export function createSupporterMail(deps: { mailCaps: Store['mailCaps']; outbox:
     outbox.enqueueMail('reminder', p.campaignId, payload, p.at);
   }
 
-  /** The neutral notice a duplicate submission triggers: at most one per address per campaign per day. */
+  /** The neutral notice a duplicate submission triggers: at most one per mailbox per campaign per day. */
   function notice(p: { campaignId: string; campaignTitle: string; email: string; at: string }) {
     if (!allowed(p.email, `notice:${p.campaignId}:${day(p.at)}`, 1)) return;
     const payload: MailPayload = {
@@ -74,7 +104,7 @@ export function createSupporterMail(deps: { mailCaps: Store['mailCaps']; outbox:
     outbox.enqueueMail('update', p.campaignId, payload, p.at);
   }
 
-  return { confirmation, reminder, notice, update };
+  return { confirmation, reminder, notice, update, forget, sweepCaps };
 }
 
 export type SupporterMail = ReturnType<typeof createSupporterMail>;

@@ -3,22 +3,31 @@ import type { Store } from '../store/index.js';
 import { notFound } from '../errors.js';
 import type { Campaign, CampaignUpdate } from '../schemas/campaign.js';
 import type { Clock } from './clock.js';
+import { counterNames } from './counters.js';
 import { sha256 } from './ids.js';
 import type { LetterLifecycle, MoveScope } from './letter-lifecycle.js';
 import { unsubscribeToken } from './secrets.js';
 import { normalizeEmail, type SupporterMail } from './supporter-mail.js';
 
 export const erasedReason = "erased at the supporter's request";
+/** Why retention failed a letter its writer never confirmed. */
+export const unconfirmedReason = 'never confirmed: erased 7 days after its link expired';
+/** Why retention failed a held letter: its writer's contact data was due for deletion. */
+export const retainedReason = "its writer's data was erased by retention";
+
+/** Unconfirmed submissions (and their never-counted supporters) are erased this long after their link expired. */
+const unconfirmedGraceMs = 7 * 24 * 60 * 60 * 1000;
 
 /** Letters not yet delivered when their writer is erased can never be sent: nobody may sign them any more. */
 const undelivered: LetterStatus[] = ['pending_confirmation', 'queued', 'sending', 'held'];
 
 /**
  * The people side: consent and unsubscribe, data subject access and erasure, retention.
- * Erasure removes names, addresses, notes, IPs and rendered letters everywhere, but never lowers a count.
+ * Erasure removes names, addresses, notes, IPs and rendered letters everywhere, but never lowers a count
+ * of people or letters; `pending` (people who may still confirm) drops for a supporter never counted.
  */
 export function createSupporterService(deps: {
-  store: Pick<Store, 'supporters' | 'submissions' | 'letters' | 'outbox'>;
+  store: Pick<Store, 'supporters' | 'submissions' | 'letters' | 'outbox' | 'checkpoint'>;
   clock: Clock;
   lifecycle: LetterLifecycle;
   mail: SupporterMail;
@@ -99,14 +108,16 @@ export function createSupporterService(deps: {
     };
   }
 
-  function eraseSupporter(scope: MoveScope, id: string, campaignId: string, at: string) {
-    for (const l of letters.ofSupporterIn(id, undelivered)) {
-      lifecycle.move(scope, { ...l, campaignId }, 'failed', at, erasedReason);
-      outbox.failForLetter(l.id, erasedReason);
+  function eraseSupporter(scope: MoveScope, s: { id: string; campaignId: string; countedAt: string | null }, at: string, reason: string) {
+    for (const l of letters.ofSupporterIn(s.id, undelivered)) {
+      lifecycle.move(scope, { ...l, campaignId: s.campaignId }, 'failed', at, reason);
+      outbox.failForLetter(l.id, reason);
     }
-    letters.scrubOfSupporter(id, at);
-    submissions.forgetTokensOf(id);
-    supporters.erase(id, at);
+    letters.scrubOfSupporter(s.id, at);
+    submissions.forgetTokensOf(s.id);
+    supporters.erase(s.id, at);
+    // Never counted and now erased, they can never confirm: pending says how many still may.
+    if (s.countedAt === null) scope.count(s.campaignId, { [counterNames.pending]: -1 }, at);
   }
 
   /** Supporter mail still waiting (or in flight) carries the address in its payload: drop it, so it is never sent or retried. */
@@ -117,28 +128,59 @@ export function createSupporterService(deps: {
     }
   }
 
-  /** Erases the person everywhere; supporter and letter counts stay as they were. */
+  /**
+   * Erases the person everywhere; supporter and letter counts stay as they were. Once committed,
+   * the WAL is checkpointed: its frames still held the rows as they were before.
+   */
   function erase(email: string): void {
     const key = normalizeEmail(email);
     const at = clock.now().toISOString();
     lifecycle.transaction((scope) => {
-      for (const s of supporters.byEmailKey(key)) eraseSupporter(scope, s.id, s.campaignId, at);
+      for (const s of supporters.byEmailKey(key)) eraseSupporter(scope, s, at, erasedReason);
       dropQueuedMailTo(key);
+      mail.forget(key);
     });
+    store.checkpoint();
   }
 
-  /** Scrubs letter bodies after delivery + bodyDays, and contact data after contactDays of silence. */
-  function applyRetention(): { bodies: number; supporters: number } {
+  /**
+   * An unconfirmed submission whose supporter stays (counted, or with another link still in its
+   * window): its letters fail and lose their words, and its links stop working.
+   */
+  function eraseSubmission(scope: MoveScope, sub: { id: string; campaignId: string }, at: string) {
+    for (const l of letters.ofSubmission(sub.id)) {
+      if (l.status !== 'pending_confirmation') continue;
+      lifecycle.move(scope, { id: l.id, campaignId: sub.campaignId, targetId: l.targetId, status: l.status }, 'failed', at, unconfirmedReason);
+    }
+    letters.scrubOfSubmission(sub.id, at);
+    submissions.forgetTokens(sub.id);
+  }
+
+  /**
+   * The hourly job: scrubs letter bodies after delivery + bodyDays; erases contact data after
+   * contactDays of silence (held letters included); erases unconfirmed submissions, and their
+   * supporters if never counted, 7 days after their link expired; sweeps old mail caps.
+   */
+  function applyRetention(): { bodies: number; supporters: number; submissions: number; mailCaps: number } {
     const now = clock.now();
     const at = now.toISOString();
     const day = 24 * 60 * 60 * 1000;
-    return lifecycle.transaction((scope) => {
+    const result = lifecycle.transaction((scope) => {
       const bodies = letters.scrubDelivered(new Date(now.getTime() - deps.retention.bodyDays * day).toISOString(), at);
       const cutoff = new Date(now.getTime() - deps.retention.contactDays * day).toISOString();
       const stale = supporters.silentSince(cutoff);
-      for (const s of stale) eraseSupporter(scope, s.id, s.campaignId, at);
-      return { bodies, supporters: stale.length };
+      for (const s of stale) eraseSupporter(scope, s, at, retainedReason);
+      const expiredBefore = new Date(now.getTime() - unconfirmedGraceMs).toISOString();
+      const never = supporters.neverConfirmed(expiredBefore);
+      for (const s of never) eraseSupporter(scope, s, at, unconfirmedReason);
+      // What is left: unconfirmed submissions of supporters who stay.
+      const subs = submissions.expiredUnconfirmed(expiredBefore);
+      for (const sub of subs) eraseSubmission(scope, sub, at);
+      return { bodies, supporters: stale.length + never.length, submissions: subs.length, mailCaps: mail.sweepCaps(now) };
     });
+    // Erased rows' old pages are still in the WAL until it is checkpointed.
+    if (result.supporters + result.submissions > 0) store.checkpoint();
+    return result;
   }
 
   return { subscription, unsubscribe, notifyUpdate, notifyWriters, exportData, erase, applyRetention, unsubscribeTokenFor };

@@ -1,13 +1,30 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { sha256 } from '../domain/ids.js';
 import { conflict, invalid } from '../errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    idempotency?: { scope: string; key: string };
+    idempotency?: { scope: string; key: string; echoesPersonalData?: boolean };
+  }
+  interface FastifyContextConfig {
+    /** Every response of this route echoes what a person typed: none is stored for replay (see echoesPersonalData). */
+    echoesPersonalData?: boolean;
   }
 }
+
+/**
+ * Marks this request's response as echoing what a person typed (name, address, note): it is
+ * never stored for replay, so no stored response can outlive that person's erasure. Only
+ * responses of requests that changed nothing (previews, a refused form shown again with its
+ * input) are marked, so a retry with the same key simply runs again, with the same effect.
+ */
+export function echoesPersonalData(request: FastifyRequest): void {
+  if (request.idempotency) request.idempotency.echoesPersonalData = true;
+}
+
+/** Caller and path, as the one value that is stored: a hash, so no token from a path and no client address is kept. */
+const scopeOf = (caller: string, url: string) => sha256(`${caller} ${url}`);
 
 const keyPattern = /^[\x21-\x7e]{1,255}$/;
 const retentionMs = 24 * 60 * 60 * 1000;
@@ -20,10 +37,13 @@ const inFlight = 0;
  * `Idempotency-Key` on any POST: a retry with the same key and body replays the stored
  * response and runs nothing; the same key with another body is a 422. Keys are scoped to
  * the caller (API key, or client IP for public posts) and the path, and kept for 24 hours.
+ * The scope is stored only as a hash: the path of a confirmation or unsubscribe post is its
+ * token, and a public caller is a full client address, neither of which may be kept.
  *
  * The key is reserved before the handler runs, so two concurrent requests with one key can
  * never both run: the second gets a 409 until the first has answered. Responses that say
- * "try again" (429, 5xx) are not kept, so a retry really runs again.
+ * "try again" (429, 5xx) are not kept, so a retry really runs again; nor are responses that
+ * echo personal data (`echoesPersonalData`).
  */
 export const idempotencyPlugin = fp(
   async (app: FastifyInstance) => {
@@ -39,7 +59,7 @@ export const idempotencyPlugin = fp(
           { path: 'headers.idempotency-key', message: 'invalid' },
         ]);
       }
-      const scope = `${request.principal?.keyId ?? `ip:${request.ip}`} ${request.url}`;
+      const scope = scopeOf(request.principal?.keyId ?? `ip:${request.ip}`, request.url);
       const requestHash = sha256(JSON.stringify(request.body ?? null));
       const now = Date.now();
       const reserve = () => repo.reserve({ scope, key, requestHash, statusCode: inFlight, responseBody: '', createdAt: new Date(now).toISOString() });
@@ -67,7 +87,8 @@ export const idempotencyPlugin = fp(
       const pending = request.idempotency;
       if (!pending) return payload;
       request.idempotency = undefined;
-      if (reply.statusCode >= 500 || reply.statusCode === 429 || typeof payload !== 'string') {
+      const personal = pending.echoesPersonalData === true || request.routeOptions.config.echoesPersonalData === true;
+      if (reply.statusCode >= 500 || reply.statusCode === 429 || typeof payload !== 'string' || personal) {
         release(pending);
         return payload;
       }

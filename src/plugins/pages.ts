@@ -126,8 +126,19 @@ export async function pagesPlugin(app: FastifyInstance) {
     const say = (key: string, values?: Record<string, unknown>) => translate(strings, locale, key, values);
     if (status >= 500) request.log.error({ err }, 'page failed');
     // These have words of their own; any other refusal (a conflict, a missing scope) says what the domain said.
+    const expired = err instanceof DomainError && err.code === 'link-expired';
     const known =
-      status >= 500 ? '500' : csrf ? '403' : err instanceof CrossOriginError ? 'crossOrigin' : status === 404 || status === 429 ? String(status) : null;
+      status >= 500
+        ? '500'
+        : csrf
+          ? '403'
+          : err instanceof CrossOriginError
+            ? 'crossOrigin'
+            : expired
+              ? 'expired'
+              : status === 404 || status === 429
+                ? String(status)
+                : null;
     const heading = say(`error.${known ?? 409}.title`);
     const message = known === '500' ? say('error.500.text', { id: request.id }) : known ? say(`error.${known}.text`) : err.message;
     return reply.page('error', { pageTitle: heading, heading, message, noindex: true }, { locale, status: status >= 500 ? 500 : status });

@@ -26,7 +26,8 @@ export const actionPreviewRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/api/v1/actions/:slug/preview',
     {
-      config: { rateLimit: publicPreviewLimit(app) },
+      // The letter is rendered with the name and note typed: never kept for an Idempotency-Key replay.
+      config: { rateLimit: publicPreviewLimit(app), echoesPersonalData: true },
       schema: {
         tags: ['actions'],
         operationId: 'previewActionLetter',

@@ -90,6 +90,7 @@ export const actionRoutes: FastifyPluginAsyncZod = async (app) => {
         () => {
           if (reply.sse.isConnected) reply.raw.write(': heartbeat\n\n');
         },
+        first,
       );
       reply.sse.onClose(stop);
       // Closed while the first event went out: the close callbacks have run already, without this one.

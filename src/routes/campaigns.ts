@@ -71,7 +71,8 @@ export const campaignRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/api/v1/campaigns/:id/preview',
     {
-      config,
+      // Rendered with whatever supporter the organizer typed (perhaps a real one): never kept for a replay.
+      config: { ...config, echoesPersonalData: true },
       schema: { tags, security, operationId: 'previewLetter', params: IdParams, body: PreviewRequestSchema, response: { 200: RenderedLetterSchema, ...problems(404, 422) } },
     },
     async (req) => templates.preview(req.params.id, req.body),

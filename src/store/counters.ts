@@ -46,7 +46,8 @@ export function createCounterRepo(sql: Sql) {
       const q = (text: string) => sql.all<{ campaignId: string; name: string; value: number }>(text);
       return [
         ...q("SELECT campaign_id AS campaignId, 'supporters' AS name, count(*) AS value FROM supporters WHERE counted_at IS NOT NULL GROUP BY 1"),
-        ...q("SELECT campaign_id AS campaignId, 'pending' AS name, count(*) AS value FROM supporters WHERE counted_at IS NULL GROUP BY 1"),
+        // An erased supporter who was never counted can never be: no longer pending.
+        ...q("SELECT campaign_id AS campaignId, 'pending' AS name, count(*) AS value FROM supporters WHERE counted_at IS NULL AND erased_at IS NULL GROUP BY 1"),
         ...q("SELECT campaign_id AS campaignId, 'letters' AS name, count(*) AS value FROM letters WHERE confirmed_at IS NOT NULL GROUP BY 1"),
         ...q("SELECT campaign_id AS campaignId, 'letters.' || status AS name, count(*) AS value FROM letters GROUP BY 1, 2"),
         ...q("SELECT campaign_id AS campaignId, 'target.' || target_id || '.' || status AS name, count(*) AS value FROM letters GROUP BY 1, 2"),

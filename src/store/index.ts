@@ -34,6 +34,11 @@ export function createStore(db: Db) {
       probeWritable(db.$client);
       return 'ok';
     },
+    /**
+     * Copies the WAL into the database file and truncates it to nothing (erasure: the WAL still
+     * holds the erased rows' old pages). False when a reader elsewhere kept it from finishing.
+     */
+    checkpoint: () => sql.get<{ busy: number }>('PRAGMA wal_checkpoint(TRUNCATE)')?.busy === 0,
     /** Rows this connection has changed since it opened: with dataVersion, whether anything changed at all. */
     totalChanges: () => sql.value<number>('SELECT total_changes()')!,
     campaigns: createCampaignRepo(db, sql),

@@ -107,6 +107,12 @@ export function createLetterRepo(sql: Sql) {
         'UPDATE letters SET signer_name = NULL, signer_city = NULL, note = NULL, subject = NULL, body = NULL, scrubbed_at = coalesce(scrubbed_at, ?) WHERE supporter_id = ?',
         [at, supporterId],
       ),
+    /** Removes the signer's words and name from the letters of one submission (retention of unconfirmed ones). */
+    scrubOfSubmission: (submissionId: string, at: string) =>
+      void sql.run(
+        'UPDATE letters SET signer_name = NULL, signer_city = NULL, note = NULL, subject = NULL, body = NULL, scrubbed_at = coalesce(scrubbed_at, ?) WHERE submission_id = ?',
+        [at, submissionId],
+      ),
     /** Scrubs the text of letters delivered before `before` (retention); returns how many. */
     scrubDelivered: (before: string, at: string) =>
       sql.run(

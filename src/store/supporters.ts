@@ -67,13 +67,25 @@ export function createSupporterRepo(sql: Sql) {
            unsubscribe_token_hash = NULL, erased_at = ? WHERE id = ?`,
         [at, id],
       ),
-    /** Supporters silent since `cutoff`: every letter delivered or failed before it (retention). */
+    /**
+     * Supporters silent since `cutoff` (retention): every letter delivered, failed or held before it.
+     * A held letter is not delivered, so it may not keep its writer forever: it counts from its confirmation.
+     */
     silentSince: (cutoff: string) =>
-      sql.all<Pick<Supporter, 'id' | 'campaignId'>>(
-        `SELECT s.id, s.campaign_id AS campaignId FROM supporters s WHERE s.erased_at IS NULL AND s.email IS NOT NULL
-           AND NOT EXISTS (SELECT 1 FROM letters l WHERE l.supporter_id = s.id AND (l.status NOT IN ('sent', 'failed') OR coalesce(l.sent_at, l.created_at) >= ?))
+      sql.all<Pick<Supporter, 'id' | 'campaignId' | 'countedAt'>>(
+        `SELECT s.id, s.campaign_id AS campaignId, s.counted_at AS countedAt FROM supporters s WHERE s.erased_at IS NULL AND s.email IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM letters l WHERE l.supporter_id = s.id
+             AND (l.status NOT IN ('sent', 'failed', 'held') OR coalesce(l.sent_at, l.confirmed_at, l.created_at) >= ?))
            AND s.created_at < ? LIMIT 1000`,
         [cutoff, cutoff],
+      ),
+    /** Supporters never counted whose every confirmation link expired before `expiredBefore` (retention). */
+    neverConfirmed: (expiredBefore: string) =>
+      sql.all<Pick<Supporter, 'id' | 'campaignId' | 'countedAt'>>(
+        `SELECT p.id, p.campaign_id AS campaignId, p.counted_at AS countedAt FROM supporters p WHERE p.counted_at IS NULL AND p.erased_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.supporter_id = p.id AND (s.expires_at IS NULL OR s.expires_at > ?))
+         LIMIT 1000`,
+        [expiredBefore],
       ),
   };
 }
@@ -107,15 +119,33 @@ export function createSubmissionRepo(sql: Sql) {
       ),
     setReminder: (id: string, tokenHash: string, at: string) =>
       void sql.run('UPDATE submissions SET reminder_token_hash = ?, reminded_at = ? WHERE id = ?', [tokenHash, at, id]),
+    /** Unconfirmed submissions whose link expired before `expiredBefore`, not yet erased (retention). */
+    expiredUnconfirmed: (expiredBefore: string) =>
+      sql.all<Pick<Submission, 'id' | 'campaignId'>>(
+        `SELECT s.id, s.campaign_id AS campaignId FROM submissions s WHERE s.confirmed_at IS NULL AND s.expires_at <= ?
+           AND (s.token_hash IS NOT NULL OR s.reminder_token_hash IS NOT NULL
+             OR EXISTS (SELECT 1 FROM letters l WHERE l.submission_id = s.id AND l.scrubbed_at IS NULL))
+         LIMIT 1000`,
+        [expiredBefore],
+      ),
+    /** Makes the links of one submission worthless. */
+    forgetTokens: (id: string) => void sql.run('UPDATE submissions SET token_hash = NULL, reminder_token_hash = NULL WHERE id = ?', [id]),
     /** Makes every link of a supporter worthless (erasure). */
     forgetTokensOf: (supporterId: string) =>
       void sql.run('UPDATE submissions SET token_hash = NULL, reminder_token_hash = NULL WHERE supporter_id = ?', [supporterId]),
   };
 }
 
-/** Per-address mail counts per bucket (kind and day): keyed by a hash, so the table holds no address. */
+/**
+ * Per-address mail counts per bucket (kind, maybe campaign, and day): keyed by a keyed hash, so the
+ * table holds no address. Every bucket name ends with its day (YYYY-MM-DD).
+ */
 export function createMailCapRepo(sql: Sql) {
   return {
+    /** Every bucket of one address (erasure). */
+    forget: (addressKey: string) => void sql.run('DELETE FROM mail_caps WHERE address_key = ?', [addressKey]),
+    /** Deletes the buckets of days before `day` (YYYY-MM-DD); returns how many. */
+    sweepBefore: (day: string) => sql.run('DELETE FROM mail_caps WHERE substr(bucket, length(bucket) - 9) < ?', [day]).changes,
     /** Counts one more mail in the bucket unless it already holds `max`; true if counted. */
     take: (addressKey: string, bucket: string, max: number) =>
       sql.run(

@@ -5,6 +5,7 @@ import { writesTo } from '../../domain/actions.js';
 import { createLetterPreviews } from '../../domain/letter-preview.js';
 import { countryName } from '../../domain/render-letter.js';
 import { DomainError, type FieldError } from '../../errors.js';
+import { echoesPersonalData } from '../../plugins/idempotency.js';
 import { countryOptions } from '../../render/countries.js';
 import { translate } from '../../render/page-engine.js';
 import { SlugParams } from '../../schemas/common.js';
@@ -55,6 +56,8 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
     reply.pageLocale = locale;
     const values = state.values ?? {};
     const errors = state.errors ?? {};
+    // A form shown again keeps what was typed (name, address, note): an Idempotency-Key must not store it.
+    if (state.values) echoesPersonalData(reply.request);
     const multipleTargets = view.targets.length > 1;
     const ended = pastClosing(view, app.clock.now());
     const chosen = values.targetIds ?? view.targets.map((t) => t.id);

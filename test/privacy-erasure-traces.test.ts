@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { auth, buildTestApp, type TestApp } from './helpers/build-app.js';
+import { hour, manualClock } from './helpers/delivery.js';
+import { postForm } from './helpers/pages.js';
+import { confirmationTokens, readyCampaign, submit } from './helpers/supporters.js';
+
+// Red-team finding 4: after erasure the mail caps kept an unsalted hash of the address (never
+// swept), the WAL and free pages kept copies of name, address and note, and stored idempotent
+// responses kept name and note.
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+const day = 24 * hour;
+
+const person = {
+  name: 'Zhanar Erasova-Qx',
+  email: 'zhanar.erasova@example.org',
+  city: 'Zhanakorgan',
+  country: 'KZ',
+  note: 'Pomegranate lighthouse 7731 remembers Pastor Makset.',
+};
+const needles = [person.name, person.email, person.city, 'Pomegranate lighthouse 7731'];
+
+/** Every needle found in the bytes of the database file and its WAL, and in every row of every table. */
+function traces(t: TestApp): string[] {
+  const found: string[] = [];
+  for (const file of [t.dbPath, `${t.dbPath}-wal`]) {
+    if (!existsSync(file)) continue;
+    const bytes = readFileSync(file);
+    for (const n of needles) if (bytes.includes(Buffer.from(n, 'utf8'))) found.push(`${n} in ${file.slice(t.dir.length)}`);
+  }
+  const tables = t.app.db.$client.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
+  for (const table of tables) {
+    const rows = JSON.stringify(t.app.db.$client.prepare(`SELECT * FROM "${table}"`).all());
+    for (const n of needles) if (rows.includes(n)) found.push(`${n} in table ${table}`);
+  }
+  return found;
+}
+
+describe('erasure leaves no trace', () => {
+  let t: TestApp;
+  const clock = manualClock();
+  before(async () => {
+    t = await buildTestApp({ RATE_LIMIT_PER_MINUTE: '1000' }, { clock });
+  });
+  after(() => t.close());
+
+  it('after DELETE /api/v1/supporters, no table, stored response, mail cap, WAL or free page holds the name, address or note', async () => {
+    const { campaign } = await readyCampaign(t.app, { rules: { forbiddenPhrases: ['Open Doors'], noteMaxLength: 1000 } });
+    const other = await readyCampaign(t.app, { confirmation: 'none' });
+    const key = (k: string) => ({ 'idempotency-key': k });
+
+    assert.equal((await submit(t.app, campaign.slug, person, key('sign'))).statusCode, 202);
+    // The form keeps what was typed next to the refusal; the preview echoes name and note.
+    const refused = await postForm(t.app, `/c/${campaign.slug}`, [...Object.entries(person), ['note', `${person.note} Open Doors`]], '', key('form'));
+    assert.equal(refused.statusCode, 422);
+    assert.ok(refused.body.includes(person.name));
+    const preview = await t.app.inject({ method: 'POST', url: `/api/v1/actions/${campaign.slug}/preview`, headers: key('preview'), payload: { supporter: { name: person.name, city: person.city, country: person.country, note: person.note } } });
+    assert.equal(preview.statusCode, 200);
+    assert.ok(preview.body.includes(person.note));
+    const token = confirmationTokens(t.app).get(person.email)!;
+    assert.equal((await t.app.inject({ method: 'POST', url: `/confirm/${token}`, headers: key('confirm') })).statusCode, 200);
+    assert.equal((await submit(t.app, other.campaign.slug, person)).statusCode, 202);
+    assert.equal((await submit(t.app, other.campaign.slug, person)).statusCode, 202, 'a duplicate: a notice mail, capped');
+    await t.app.delivery.worker.drain();
+
+    const caps = t.app.db.$client.prepare('SELECT address_key FROM mail_caps').pluck().all() as string[];
+    assert.ok(caps.length >= 2, 'a confirmation bucket and a notice bucket');
+    for (const plain of [sha256(person.email), sha256(`addr:${person.email}`)]) assert.ok(!caps.includes(plain), 'caps are keyed, not a bare hash of the address');
+    assert.ok(traces(t).length > 0, 'the person is in the database before erasure');
+
+    const erased = await t.app.inject({ method: 'DELETE', url: `/api/v1/supporters?email=${encodeURIComponent(person.email)}`, headers: auth });
+    assert.equal(erased.statusCode, 204);
+    assert.deepEqual(traces(t), []);
+    assert.equal(t.app.db.$client.prepare('SELECT count(*) FROM mail_caps').pluck().get(), 0, "the address's buckets are gone");
+    // Replays of what stayed stored still work; what echoed the person is simply run again.
+    assert.equal((await submit(t.app, campaign.slug, person, key('sign'))).headers['idempotent-replayed'], 'true');
+    const again = await t.app.inject({ method: 'POST', url: `/api/v1/actions/${campaign.slug}/preview`, headers: key('preview'), payload: { supporter: { name: 'Someone' } } });
+    assert.equal(again.statusCode, 200, 'a preview is not stored, so its key holds no body to compare');
+    assert.equal(again.headers['idempotent-replayed'], undefined);
+  });
+
+  it('sweeps mail-cap buckets older than two days in the hourly job', async () => {
+    const { campaign } = await readyCampaign(t.app);
+    await submit(t.app, campaign.slug, { ...person, email: 'sweep@example.org' });
+    const buckets = () => t.app.db.$client.prepare('SELECT count(*) FROM mail_caps').pluck().get() as number;
+    assert.equal(buckets(), 1);
+    clock.advance(2 * day);
+    t.app.services.supporters.applyRetention();
+    assert.equal(buckets(), 1, "yesterday's and the day before's buckets still cap");
+    clock.advance(day);
+    t.app.services.supporters.applyRetention();
+    assert.equal(buckets(), 0);
+  });
+
+  it('keys mail caps per installation: the same address gets another key elsewhere', async () => {
+    const elsewhere = await buildTestApp({ RATE_LIMIT_PER_MINUTE: '1000' }, { clock });
+    try {
+      const keyOf = async (app: TestApp) => {
+        const { campaign } = await readyCampaign(app.app);
+        await submit(app.app, campaign.slug, { ...person, email: 'twice@example.org' });
+        return app.app.db.$client.prepare("SELECT address_key FROM mail_caps WHERE bucket LIKE 'confirm:%'").pluck().get() as string;
+      };
+      assert.notEqual(await keyOf(t), await keyOf(elsewhere));
+    } finally {
+      await elsewhere.close();
+    }
+  });
+});
