@@ -39,7 +39,7 @@ describe('forbidden phrases, however they are typed', () => {
   });
   after(() => t.close());
 
-  it('finds the phrase through line breaks, spacing, invisible characters, fullwidth letters and case', async () => {
+  it('finds the phrase through line breaks, spacing, invisible characters, fullwidth letters, homoglyphs and case', async () => {
     const campaign = await createCampaign(t.app, { rules: { forbiddenPhrases: ['Open Doors', 'Straße'], noteMaxLength: 1000 } });
     await createTarget(t.app, campaign.id);
     await createTemplate(t.app, campaign.id);
@@ -56,6 +56,8 @@ describe('forbidden phrases, however they are typed', () => {
       BOM: 'Open \ufeffDoors',
       'soft hyphen': 'Open Do\u00adors',
       fullwidth: 'Ｏｐｅｎ　Ｄｏｏｒｓ',
+      'Cyrillic homoglyphs': '\u041epen D\u043e\u043ers',
+      'Greek homoglyphs': '\u039fpen D\u03bf\u03bfrs',
       'upper case': 'OPEN DOORS',
       'case folding (ß is ss)': 'STRASSE',
     };

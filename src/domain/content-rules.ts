@@ -1,3 +1,5 @@
+import unhomoglyph from 'unhomoglyph';
+
 /**
  * Characters that show as nothing, so they can sit inside a forbidden phrase unseen: zero-width
  * space, non-joiner and joiner (U+200B–U+200D), word joiner (U+2060), the byte-order mark (U+FEFF,
@@ -8,12 +10,13 @@ const invisible = /[\u00ad\u200b-\u200d\u2060\ufeff]/g;
 /**
  * Text as the campaign's content rules compare it, so a phrase cannot be hidden by how it is
  * typed: NFKC (fullwidth letters, ligatures and NBSP become their plain forms), case folding
- * (upper- then lower-casing also folds ß to ss), invisible characters removed, and every run of
- * whitespace (line breaks, tabs, ideographic spaces) one space. Homoglyphs (a Cyrillic о for a
- * Latin o) are not folded: that needs Unicode's confusables table, which no dependency ships.
+ * (upper- then lower-casing also folds ß to ss), invisible characters removed, every run of
+ * whitespace (line breaks, tabs, ideographic spaces) one space, and last the confusables
+ * skeleton of Unicode's UTS 39 (a Cyrillic о and a Latin o become one character). A skeleton
+ * is for comparing only: phrase and text both go through it, so Cyrillic phrases still match.
  */
 export function foldForRules(text: string): string {
-  return text.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC').replace(invisible, '').replace(/\s+/g, ' ');
+  return unhomoglyph(text.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC').replace(invisible, '').replace(/\s+/g, ' '));
 }
 
 /**
