@@ -15,6 +15,7 @@ import { openapiPlugin } from './plugins/openapi.js';
 import { pageStringsPlugin, pagesPlugin } from './plugins/pages.js';
 import { problemsPlugin } from './plugins/problems.js';
 import { rateLimitsPlugin } from './plugins/rate-limits.js';
+import { genReqId, requestIdPlugin } from './plugins/request-id.js';
 import { servicesPlugin } from './plugins/services.js';
 import { actionPreviewRoutes } from './routes/action-preview.js';
 import { actionRoutes } from './routes/actions.js';
@@ -46,6 +47,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    // genReqId reads X-Request-Id itself, keeping a client's id only when it is well-formed.
+    requestIdHeader: false,
+    genReqId,
     // Refusals from the router and from Node's HTTP parser are problem documents like every other error.
     frameworkErrors,
     clientErrorHandler,
@@ -55,6 +59,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   // JSON (and, where a page registers it, form posts) only: a text/plain body is a 415, not a string.
   app.removeContentTypeParser('text/plain');
 
+  await app.register(requestIdPlugin);
   await app.register(problemsPlugin);
   await app.register(dbPlugin, { path: config.DATABASE_PATH, db: overrides.db });
   await app.register(servicesPlugin, { config, clock: overrides.clock ?? systemClock });
