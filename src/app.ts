@@ -11,6 +11,7 @@ import { dbPlugin } from './plugins/db.js';
 import { deliveryPlugin } from './plugins/delivery.js';
 import { idempotencyPlugin } from './plugins/idempotency.js';
 import { jobsPlugin } from './plugins/jobs.js';
+import { metricsPlugin } from './plugins/metrics.js';
 import { openapiPlugin } from './plugins/openapi.js';
 import { pageStringsPlugin, pagesPlugin } from './plugins/pages.js';
 import { problemsPlugin } from './plugins/problems.js';
@@ -23,6 +24,7 @@ import { campaignRoutes } from './routes/campaigns.js';
 import { healthRoutes } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
 import { letterRoutes } from './routes/letters.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { postalRoutes } from './routes/postal.js';
 import { supporterRoutes } from './routes/supporters.js';
 import { targetRoutes } from './routes/targets.js';
@@ -64,6 +66,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await app.register(dbPlugin, { path: config.DATABASE_PATH, db: overrides.db });
   await app.register(servicesPlugin, { config, clock: overrides.clock ?? systemClock });
   await app.register(authPlugin);
+  if (config.METRICS_TOKEN) await app.register(metricsPlugin);
   await app.register(idempotencyPlugin);
   await app.register(rateLimitsPlugin);
   await app.register(fastifySSE, { heartbeatInterval: 0 });
@@ -73,6 +76,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await app.register(pageStringsPlugin);
 
   await app.register(healthRoutes);
+  if (config.METRICS_TOKEN) await app.register(metricsRoutes, { token: config.METRICS_TOKEN });
   await app.register(keyRoutes);
   await app.register(campaignRoutes);
   await app.register(targetRoutes);
