@@ -11,6 +11,7 @@ import { dbPlugin } from './plugins/db.js';
 import { deliveryPlugin } from './plugins/delivery.js';
 import { idempotencyPlugin } from './plugins/idempotency.js';
 import { jobsPlugin } from './plugins/jobs.js';
+import { loadSheddingPlugin, type PressureLimits } from './plugins/load-shedding.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { openapiPlugin } from './plugins/openapi.js';
 import { pageStringsPlugin, pagesPlugin } from './plugins/pages.js';
@@ -35,6 +36,8 @@ export interface AppOverrides {
   clock?: Clock;
   /** Where log lines go (tests read them to prove nothing personal is logged). */
   logStream?: NodeJS.WritableStream;
+  /** Load-shedding thresholds (tests lower them to force pressure deterministically). */
+  pressure?: Partial<PressureLimits>;
 }
 
 /** JSON bodies above this are refused with 413; templates (20,000 characters) fit with room. */
@@ -65,6 +68,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await app.register(problemsPlugin);
   await app.register(dbPlugin, { path: config.DATABASE_PATH, db: overrides.db });
   await app.register(servicesPlugin, { config, clock: overrides.clock ?? systemClock });
+  // After the start's synchronous work (migrations, caches): its event-loop sampling begins here.
+  await app.register(loadSheddingPlugin, overrides.pressure ?? {});
   await app.register(authPlugin);
   if (config.METRICS_TOKEN) await app.register(metricsPlugin);
   await app.register(idempotencyPlugin);

@@ -5,7 +5,8 @@ import { sendProblem } from '../plugins/problems.js';
 const Health = z.object({ status: z.literal('ok') });
 
 export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
-  app.get('/healthz', { schema: { tags: ['health'], operationId: 'liveness', response: { 200: Health } } }, async () => ({
+  // Liveness answers under load too: an orchestrator restarting a process that is only busy would make the overload worse.
+  app.get('/healthz', { config: { shedding: false }, schema: { tags: ['health'], operationId: 'liveness', response: { 200: Health } } }, async () => ({
     status: 'ok' as const,
   }));
 

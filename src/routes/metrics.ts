@@ -25,7 +25,8 @@ export const metricsRoutes: FastifyPluginAsync<{ token: string }> = async (app, 
     }
   }
 
-  app.get('/metrics', { schema: { hide: true }, onRequest: authorize }, async (_request, reply) => {
+  // Scraped under load too: that is when the figures matter most.
+  app.get('/metrics', { schema: { hide: true }, config: { shedding: false }, onRequest: authorize }, async (_request, reply) => {
     reply.type(app.metrics.contentType).header('cache-control', 'no-store');
     return app.metrics.metrics();
   });
