@@ -63,7 +63,7 @@ describe('docs and health', () => {
     assert.equal(body.properties.slug.pattern, '^[a-z0-9][a-z0-9-]{1,62}$');
     // Organizer operations declare the bearer scheme.
     assert.deepEqual(operations.get('createCampaign')!.op.security, [{ bearer: [] }]);
-    assert.ok(!JSON.stringify(doc.components.schemas.ApiKey).includes('keyHash'), 'the key hash is never part of a response');
+    assert.ok(!JSON.stringify(doc).includes('keyHash'), 'the key hash is never part of a response');
   });
 
   it('/healthz and /readyz answer 200 on a working database', async () => {
