@@ -5,16 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { listeningLine, logLines } from './helpers/json-lines.js';
+import { listeningLine, logLines, type LogLine } from './helpers/json-lines.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // The first `npm start` of a fresh checkout compiles the whole project on a shared machine.
 const limit = { timeout: 240_000 };
 const running = new Set<ChildProcess>();
 
-/** `npm start` exactly as a person or a process manager runs it, as the leader of its own process group. */
-function npmStart(env: Record<string, string>) {
-  const child = spawn('npm', ['start'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+/** `npm start` (or `npm run worker`) exactly as a person or a process manager runs it, as the leader of its own process group. */
+function npm(script: 'start' | 'worker', env: Record<string, string>) {
+  const child = spawn('npm', ['run', script], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const out = { stdout: '', stderr: '' };
   child.stdout!.on('data', (c: Buffer) => (out.stdout += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out.stderr += c.toString()));
@@ -54,7 +54,7 @@ describe('npm start runs the compiled server', () => {
     ['npm alone', (child: ChildProcess) => child.kill('SIGTERM')],
   ] as const) {
     it(`builds, serves from dist/ with plain node, and exits 0 on a SIGTERM to ${who}`, limit, async () => {
-      const { child, out, exited } = npmStart({
+      const { child, out, exited } = npm('start', {
         DATABASE_PATH: join(dir, `${who.length}.db`),
         PORT: '0',
         HOST: '127.0.0.1',
@@ -85,7 +85,28 @@ describe('npm start runs the compiled server', () => {
       const shutdown = logLines(out.stdout).filter((l) => l.msg === 'shutting down');
       assert.equal(shutdown.length, 1, out.stdout);
       assert.equal(shutdown[0]!.pid, pid);
-      assert.equal(out.stderr, '', out.stderr);
+      assert.deepEqual(npmWarningsAside(out.stderr), []);
     });
   }
+
+  it('npm run worker runs dist/worker.js with plain node and exits 0 on SIGTERM', limit, async () => {
+    const { child, out, exited } = npm('worker', { DATABASE_PATH: join(dir, 'worker.db'), LOG_LEVEL: 'info', MAIL_TRANSPORT: `file:${join(dir, 'outbox')}` });
+    const started = await new Promise<LogLine>((resolve, reject) => {
+      const check = () => {
+        const line = logLines(out.stdout).find((l) => l.msg === 'delivery worker started');
+        if (line) resolve(line);
+      };
+      child.stdout!.on('data', check);
+      child.once('exit', (code) => reject(new Error(`exited (${code}): ${out.stderr}`)));
+    });
+    const argv = readFileSync(`/proc/${started.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    assert.deepEqual(argv.slice(1), ['--enable-source-maps', 'dist/worker.js']);
+    child.kill('SIGTERM');
+    assert.deepEqual(await exited, { code: 0, signal: null }, out.stderr);
+    assert.equal(alive(started.pid!), false);
+    assert.deepEqual(npmWarningsAside(out.stderr), []);
+  });
 });
+
+/** stderr without npm's own warnings (under `npm test`, npm passes its settings on to the npm it starts). */
+const npmWarningsAside = (stderr: string) => stderr.split('\n').filter((l) => l !== '' && !l.startsWith('npm warn'));
