@@ -15,11 +15,13 @@ declare module 'fastify' {
  * Mean event-loop delay over one sample (ms) past which new requests are refused. The plugin
  * averages every 10 ms tick of a second, so one long synchronous task barely moves it: only
  * turns that are slow one after another do. At full load (100 connections, 8,000 letters a
- * second) the accept path answers its p99 in 25 ms, so its turns are shorter than that; at a
- * 200 ms mean every request waits four times the 50 ms latency target before it is even read,
- * and queues grow until clients time out. Refusing then keeps the answers that do go out fast.
+ * second) the accept path answers its p99 in 25 ms, so its turns are shorter than that, and a
+ * burst of 1,000 submissions at once measured 35 ms on an idle machine (several times that on a
+ * busy one): a viral moment is served slowly rather than refused. At a 500 ms mean every request
+ * waits ten times the 50 ms latency target before it is even read, and work arrives faster than
+ * it drains until clients time out; refusing then keeps the answers that do go out fast.
  */
-export const maxEventLoopDelayMs = 200;
+export const maxEventLoopDelayMs = 500;
 /**
  * Share of V8's heap limit past which new requests are refused. Close to the limit V8 runs
  * full collections back to back (each pausing the event loop) shortly before it aborts with
@@ -31,7 +33,7 @@ export const sampleIntervalMs = 1000;
 /** Retry-After of a shed request: a few samples, time for a burst to drain. */
 export const retryAfterSeconds = 5;
 
-/** Thresholds a test may lower to force pressure without loading the machine. */
+/** Thresholds a test may lower to force pressure without loading the machine; 0 turns a check off. */
 export interface PressureLimits {
   maxEventLoopDelayMs: number;
   maxHeapUsedBytes: number;
