@@ -11,10 +11,13 @@ import { dbPlugin } from './plugins/db.js';
 import { deliveryPlugin } from './plugins/delivery.js';
 import { idempotencyPlugin } from './plugins/idempotency.js';
 import { jobsPlugin } from './plugins/jobs.js';
+import { loadSheddingPlugin, type PressureLimits } from './plugins/load-shedding.js';
+import { metricsPlugin } from './plugins/metrics.js';
 import { openapiPlugin } from './plugins/openapi.js';
 import { pageStringsPlugin, pagesPlugin } from './plugins/pages.js';
 import { problemsPlugin } from './plugins/problems.js';
 import { rateLimitsPlugin } from './plugins/rate-limits.js';
+import { genReqId, requestIdPlugin } from './plugins/request-id.js';
 import { servicesPlugin } from './plugins/services.js';
 import { actionPreviewRoutes } from './routes/action-preview.js';
 import { actionRoutes } from './routes/actions.js';
@@ -22,6 +25,7 @@ import { campaignRoutes } from './routes/campaigns.js';
 import { healthRoutes } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
 import { letterRoutes } from './routes/letters.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { offlineCountRoutes } from './routes/offline-counts.js';
 import { postalRoutes } from './routes/postal.js';
 import { responseRoutes } from './routes/responses.js';
@@ -34,6 +38,8 @@ export interface AppOverrides {
   clock?: Clock;
   /** Where log lines go (tests read them to prove nothing personal is logged). */
   logStream?: NodeJS.WritableStream;
+  /** Load-shedding thresholds (tests lower them to force pressure deterministically). */
+  pressure?: Partial<PressureLimits>;
 }
 
 /** JSON bodies above this are refused with 413; templates (20,000 characters) fit with room. */
@@ -48,6 +54,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    // genReqId reads X-Request-Id itself, keeping a client's id only when it is well-formed.
+    requestIdHeader: false,
+    genReqId,
     // Refusals from the router and from Node's HTTP parser are problem documents like every other error.
     frameworkErrors,
     clientErrorHandler,
@@ -57,10 +66,14 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   // JSON (and, where a page registers it, form posts) only: a text/plain body is a 415, not a string.
   app.removeContentTypeParser('text/plain');
 
+  await app.register(requestIdPlugin);
   await app.register(problemsPlugin);
   await app.register(dbPlugin, { path: config.DATABASE_PATH, db: overrides.db });
   await app.register(servicesPlugin, { config, clock: overrides.clock ?? systemClock });
+  // After the start's synchronous work (migrations, caches): its event-loop sampling begins here.
+  await app.register(loadSheddingPlugin, overrides.pressure ?? {});
   await app.register(authPlugin);
+  if (config.METRICS_TOKEN) await app.register(metricsPlugin);
   await app.register(idempotencyPlugin);
   await app.register(rateLimitsPlugin);
   await app.register(fastifySSE, { heartbeatInterval: 0 });
@@ -70,6 +83,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await app.register(pageStringsPlugin);
 
   await app.register(healthRoutes);
+  if (config.METRICS_TOKEN) await app.register(metricsRoutes, { token: config.METRICS_TOKEN });
   await app.register(keyRoutes);
   await app.register(campaignRoutes);
   await app.register(targetRoutes);

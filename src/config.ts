@@ -19,6 +19,8 @@ export const EnvSchema = z.object({
   DATABASE_URL: z.url().regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// or postgresql:// URL').optional(),
   PUBLIC_URL: z.url().default('http://localhost:3000').transform((u) => u.replace(/\/+$/, '')),
   ADMIN_API_KEY: z.string().min(16, 'ADMIN_API_KEY must be at least 16 characters').optional(),
+  /** When set (16+ characters), GET /metrics answers Prometheus text to `Authorization: Bearer <METRICS_TOKEN>`; unset, it is a 404. */
+  METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
   MAIL_TRANSPORT: z.string().min(1).default('file:./data/outbox'),
   MAIL_FROM: z.string().min(3).default('Chorus <no-reply@localhost>'),
   WORKER: z.enum(['inline', 'off']).default('inline'),

@@ -1,5 +1,4 @@
 import 'dotenv/config';
-import closeWithGrace from 'close-with-grace';
 import pino from 'pino';
 import { loadConfig } from './config.js';
 import { DatabaseUnavailableError, openDatabase, runMigrations } from './db/client.js';
@@ -9,6 +8,7 @@ import { createWorker } from './delivery/worker.js';
 import { systemClock } from './domain/clock.js';
 import { createCounters } from './domain/counters.js';
 import { createLetterLifecycle } from './domain/letter-lifecycle.js';
+import { closeGracefully } from './shutdown.js';
 import { createStore } from './store/index.js';
 
 /**
@@ -25,9 +25,7 @@ function main() {
   const lifecycle = createLetterLifecycle({ store, counters: createCounters(store.counters) });
   const worker = createWorker({ ...workerSettings(config), store, mailer, clock: systemClock, lifecycle, log });
 
-  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
-    if (err) log.error({ err }, 'closing after an error');
-    else log.info({ signal }, 'worker shutting down');
+  closeGracefully(log, async () => {
     await worker.stop(8000);
     mailer.close();
     db.$client.close();

@@ -24,6 +24,9 @@ export function requireScope(request: FastifyRequest, scope: Scope): void {
   if (!request.principal?.scopes.includes(scope)) throw forbidden(scope);
 }
 
+/** RFC 9110 wants every 401 to name the scheme that would work; here that is a bearer key (RFC 6750). */
+const challenge = 'Bearer realm="chorus"';
+
 /**
  * Organizer routes declare `config: { scope }`; this hook checks the bearer key before the
  * body is even read, so an unauthenticated caller learns nothing from validation errors.
@@ -47,6 +50,11 @@ export const authPlugin = fp(
       }
       if (!principal.scopes.includes(scope)) throw forbidden(scope);
       request.principal = principal;
+    });
+    // Every 401, whoever answers it (this hook, the dashboard's sign-in, the metrics endpoint), carries the challenge.
+    app.addHook('onSend', (_request, reply, payload, done) => {
+      if (reply.statusCode === 401 && !reply.hasHeader('www-authenticate')) reply.header('www-authenticate', challenge);
+      done(null, payload);
     });
   },
   { name: 'auth', dependencies: ['services'] },

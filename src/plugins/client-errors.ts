@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { problemOf, sendProblem } from './problems.js';
@@ -8,7 +9,9 @@ import { problemOf, sendProblem } from './problems.js';
  * chosen, a path that does not percent-decode (400) or a path parameter longer than the
  * router's maxParamLength (414). The path is never echoed: it may carry a token.
  */
-export function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  // No hook has run for such a request, the one that sets X-Request-Id included.
+  reply.header('x-request-id', request.id);
   const status = err.statusCode ?? 400;
   if (status >= 500) {
     void sendProblem(reply, 500, 'Something went wrong on our side');
@@ -41,9 +44,11 @@ export function clientErrorHandler(this: FastifyInstance, err: NodeJS.ErrnoExcep
   const status = clientErrorStatus(err.code);
   this.log.debug({ code: err.code }, 'client error');
   if (socket.writable) {
-    const body = JSON.stringify(problemOf(status, clientErrorDetails[status]));
+    // No request was read, so no client id either: a fresh one, as every response carries one.
+    const id = randomUUID();
+    const body = JSON.stringify({ ...problemOf(status, clientErrorDetails[status]), instance: id });
     socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${id}\r\nConnection: close\r\n\r\n${body}`,
     );
   }
   socket.destroy();

@@ -9,6 +9,8 @@ export interface Problem {
   status: number;
   detail?: string;
   errors?: FieldError[];
+  /** The request's id, as in its X-Request-Id header and its log lines: what to quote when reporting it. */
+  instance?: string;
 }
 
 export function problemOf(status: number, detail?: string, errors?: FieldError[], code?: string): Problem {
@@ -22,7 +24,7 @@ export function problemOf(status: number, detail?: string, errors?: FieldError[]
 }
 
 export function sendProblem(reply: FastifyReply, status: number, detail?: string, errors?: FieldError[], code?: string) {
-  const problem = problemOf(status, detail, errors, code);
+  const problem = { ...problemOf(status, detail, errors, code), instance: reply.request.id };
   // The body is already a plain, schema-free object: bypass route response schemas.
   return reply.code(status).type('application/problem+json').serializer(JSON.stringify).send(problem);
 }

@@ -30,7 +30,7 @@ export const actionPreviewRoutes: FastifyPluginAsyncZod = async (app) => {
       config: { rateLimit: publicPreviewLimit(app), echoesPersonalData: true },
       schema: {
         tags: ['actions'],
-        operationId: 'previewActionLetter',
+        operationId: 'previewActionLetter', summary: 'Preview the letter a supporter would send',
         params: SlugParams,
         body: PublicPreviewSchema,
         response: { 200: RenderedLetterSchema.extend({ to: z.string() }), ...problems(404, 422, 429) },

@@ -26,7 +26,7 @@ export const actionRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get(
     '/api/v1/actions/:slug',
-    { schema: { tags, operationId: 'getAction', params: SlugParams, response: { 200: PublicCampaignSchema, ...problems(404) } } },
+    { schema: { tags, operationId: 'getAction', summary: 'Get the public view of a campaign', params: SlugParams, response: { 200: PublicCampaignSchema, ...problems(404) }, openapi: { headers: { 200: ['Cache-Control'] } } } },
     async (req, reply) => {
       reply.header('access-control-allow-origin', '*').header('cache-control', 'public, max-age=10, stale-while-revalidate=60');
       return actions.publicView(req.params.slug);
@@ -39,7 +39,7 @@ export const actionRoutes: FastifyPluginAsyncZod = async (app) => {
       onRequest: app.publicLimits.submissions,
       schema: {
         tags,
-        operationId: 'submitLetters',
+        operationId: 'submitLetters', summary: 'Sign a campaign: one letter per target',
         params: SlugParams,
         body: SubmitLettersSchema,
         response: { 202: SubmitResultSchema, ...problems(404, 409, 422, 429) },
@@ -50,7 +50,7 @@ export const actionRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get(
     '/api/v1/actions/:slug/count',
-    { schema: { tags, operationId: 'getCount', params: SlugParams, response: { 200: CountSchema, 304: z.null(), ...problems(404) } } },
+    { schema: { tags, operationId: 'getCount', summary: 'Get the public count of supporters and letters', params: SlugParams, response: { 200: CountSchema, 304: z.null(), ...problems(404) }, openapi: { headers: { 200: ['ETag', 'Cache-Control'], 304: ['ETag', 'Cache-Control'] } } } },
     async (req, reply) => {
       const count = actions.count(req.params.slug);
       const etag = etagFor(count);
@@ -69,10 +69,11 @@ export const actionRoutes: FastifyPluginAsyncZod = async (app) => {
       sse: { kind: 'only', heartbeat: false },
       schema: {
         tags,
-        operationId: 'countEvents',
+        operationId: 'countEvents', summary: 'Follow the public count as server-sent events',
         description: 'Server-sent events: a `count` event (the body of GET …/count) at once and whenever it changes, and comment heartbeats.',
         params: SlugParams,
         produces: ['text/event-stream'],
+        openapi: { problems: [429] },
       },
     },
     async (req, reply) => {
@@ -105,7 +106,7 @@ export const actionRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.post(
     '/api/v1/confirmations/:token',
-    { onRequest: app.publicLimits.confirmations, schema: { tags, operationId: 'confirmLetters', params: TokenParams, response: { 200: ConfirmResultSchema, ...problems(404, 429) } } },
+    { onRequest: app.publicLimits.confirmations, schema: { tags, operationId: 'confirmLetters', summary: 'Confirm a submission with its emailed token', params: TokenParams, response: { 200: ConfirmResultSchema, ...problems(404, 429) } } },
     async (req) => confirm(req.params.token),
   );
 };

@@ -11,7 +11,6 @@ import { IdParams, ListQuerySchema, pageOf, problems } from '../schemas/common.j
 import { PreviewRequestSchema, RenderedLetterSchema } from '../schemas/template.js';
 
 const tags = ['campaigns'];
-const security = [{ bearer: [] }];
 const config = { scope: 'campaigns' as const };
 
 export const campaignRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -21,7 +20,7 @@ export const campaignRoutes: FastifyPluginAsyncZod = async (app) => {
     '/api/v1/campaigns',
     {
       config,
-      schema: { tags, security, operationId: 'createCampaign', body: CreateCampaignSchema, response: { 201: CampaignSchema, ...problems(401, 403, 409, 422) } },
+      schema: { tags, operationId: 'createCampaign', summary: 'Create a campaign', body: CreateCampaignSchema, response: { 201: CampaignSchema, ...problems(401, 403, 409, 422) } },
     },
     async (req, reply) => reply.code(201).send(campaigns.create(req.body)),
   );
@@ -30,14 +29,14 @@ export const campaignRoutes: FastifyPluginAsyncZod = async (app) => {
     '/api/v1/campaigns',
     {
       config,
-      schema: { tags, security, operationId: 'listCampaigns', querystring: ListQuerySchema, response: { 200: pageOf(CampaignSchema) } },
+      schema: { tags, operationId: 'listCampaigns', summary: 'List campaigns', querystring: ListQuerySchema, response: { 200: pageOf(CampaignSchema) } },
     },
     async (req) => campaigns.list(req.query.limit, req.query.cursor),
   );
 
   app.get(
     '/api/v1/campaigns/:id',
-    { config, schema: { tags, security, operationId: 'getCampaign', params: IdParams, response: { 200: CampaignSchema, ...problems(404) } } },
+    { config, schema: { tags, operationId: 'getCampaign', summary: 'Get a campaign', params: IdParams, response: { 200: CampaignSchema, ...problems(404) } } },
     async (req) => campaigns.get(req.params.id),
   );
 
@@ -45,14 +44,14 @@ export const campaignRoutes: FastifyPluginAsyncZod = async (app) => {
     '/api/v1/campaigns/:id',
     {
       config,
-      schema: { tags, security, operationId: 'updateCampaign', params: IdParams, body: UpdateCampaignSchema, response: { 200: CampaignSchema, ...problems(404, 409, 422) } },
+      schema: { tags, operationId: 'updateCampaign', summary: 'Update a campaign or move its status', params: IdParams, body: UpdateCampaignSchema, response: { 200: CampaignSchema, ...problems(404, 409, 422) } },
     },
     async (req) => campaigns.update(req.params.id, req.body),
   );
 
   app.get(
     '/api/v1/campaigns/:id/updates',
-    { config, schema: { tags, security, operationId: 'listCampaignUpdates', params: IdParams, response: { 200: z.object({ items: z.array(CampaignUpdateSchema) }) } } },
+    { config, schema: { tags, operationId: 'listCampaignUpdates', summary: 'List a campaign\'s updates', params: IdParams, response: { 200: z.object({ items: z.array(CampaignUpdateSchema) }) } } },
     async (req) => {
       campaigns.get(req.params.id);
       return { items: campaigns.listUpdates(req.params.id) };
@@ -63,7 +62,7 @@ export const campaignRoutes: FastifyPluginAsyncZod = async (app) => {
     '/api/v1/campaigns/:id/updates',
     {
       config,
-      schema: { tags, security, operationId: 'postCampaignUpdate', params: IdParams, body: CreateCampaignUpdateSchema, response: { 201: CampaignUpdateSchema, ...problems(404, 409, 422) } },
+      schema: { tags, operationId: 'postCampaignUpdate', summary: 'Post a campaign update (optionally mailed to supporters)', params: IdParams, body: CreateCampaignUpdateSchema, response: { 201: CampaignUpdateSchema, ...problems(404, 409, 422) } },
     },
     async (req, reply) => reply.code(201).send(campaigns.addUpdate(req.params.id, req.body)),
   );
@@ -73,7 +72,7 @@ export const campaignRoutes: FastifyPluginAsyncZod = async (app) => {
     {
       // Rendered with whatever supporter the organizer typed (perhaps a real one): never kept for a replay.
       config: { ...config, echoesPersonalData: true },
-      schema: { tags, security, operationId: 'previewLetter', params: IdParams, body: PreviewRequestSchema, response: { 200: RenderedLetterSchema, ...problems(404, 422) } },
+      schema: { tags, operationId: 'previewLetter', summary: 'Preview a template rendered for a supporter and target', params: IdParams, body: PreviewRequestSchema, response: { 200: RenderedLetterSchema, ...problems(404, 422) } },
     },
     async (req) => templates.preview(req.params.id, req.body),
   );

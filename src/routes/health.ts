@@ -5,12 +5,13 @@ import { sendProblem } from '../plugins/problems.js';
 const Health = z.object({ status: z.literal('ok') });
 
 export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
-  app.get('/healthz', { schema: { tags: ['health'], operationId: 'liveness', response: { 200: Health } } }, async () => ({
+  // Liveness answers under load too: an orchestrator restarting a process that is only busy would make the overload worse.
+  app.get('/healthz', { config: { shedding: false }, schema: { tags: ['health'], operationId: 'liveness', summary: 'Liveness: the process is up', response: { 200: Health } } }, async () => ({
     status: 'ok' as const,
   }));
 
   /** Ready when the database is open, migrated and takes a write. */
-  app.get('/readyz', { schema: { tags: ['health'], operationId: 'readiness', response: { 200: Health } } }, async (_req, reply) => {
+  app.get('/readyz', { schema: { tags: ['health'], operationId: 'readiness', summary: 'Readiness: the database is open, migrated and takes writes', response: { 200: Health } } }, async (_req, reply) => {
     try {
       if (app.store.ready() !== 'ok') return sendProblem(reply, 503, 'database is not migrated');
       return { status: 'ok' as const };

@@ -5,7 +5,6 @@ import { problems } from '../schemas/common.js';
 import { CreateApiKeySchema, CreatedApiKeySchema, type Scope } from '../schemas/key.js';
 
 const tags = ['keys'];
-const security = [{ bearer: [] }];
 const config = { scope: 'keys' as const };
 
 export const keyRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -13,7 +12,7 @@ export const keyRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.post(
     '/api/v1/keys',
-    { config, schema: { tags, security, operationId: 'createApiKey', body: CreateApiKeySchema, response: { 201: CreatedApiKeySchema, ...problems(401, 403, 422) } } },
+    { config, schema: { tags, operationId: 'createApiKey', summary: 'Create a scoped API key (shown once)', body: CreateApiKeySchema, response: { 201: CreatedApiKeySchema, ...problems(401, 403, 422) }, openapi: { headers: { 201: ['Cache-Control'] } } } },
     async (req, reply) => {
       // A key can hand out only what it holds itself: minting is never a way to gain a scope.
       const lacking = req.body.scopes.find((s) => !req.principal?.scopes.includes(s));
@@ -24,7 +23,7 @@ export const keyRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.delete(
     '/api/v1/keys/:id',
-    { config, schema: { tags, security, operationId: 'revokeApiKey', params: z.strictObject({ id: z.string().min(1).max(64) }), response: { 204: z.null(), ...problems(403, 404) } } },
+    { config, schema: { tags, operationId: 'revokeApiKey', summary: 'Revoke an API key', params: z.strictObject({ id: z.string().min(1).max(64) }), response: { 204: z.null(), ...problems(403, 404) } } },
     async (req, reply) => {
       // Nor is revoking a way to act beyond one's scopes: only keys holding nothing this key lacks.
       // (An unknown or already revoked key is the 404 revoke gives.)

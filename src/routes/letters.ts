@@ -3,7 +3,6 @@ import { IdParams, pageOf, problems } from '../schemas/common.js';
 import { LetterListQuerySchema, LetterSchema, ModerateLetterSchema, StatsSchema } from '../schemas/letter.js';
 
 const tags = ['letters'];
-const security = [{ bearer: [] }];
 const config = { scope: 'letters' as const };
 
 export const letterRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -13,7 +12,7 @@ export const letterRoutes: FastifyPluginAsyncZod = async (app) => {
     '/api/v1/campaigns/:id/letters',
     {
       config,
-      schema: { tags, security, operationId: 'listLetters', params: IdParams, querystring: LetterListQuerySchema, response: { 200: pageOf(LetterSchema), ...problems(404) } },
+      schema: { tags, operationId: 'listLetters', summary: 'List a campaign\'s letters', params: IdParams, querystring: LetterListQuerySchema, response: { 200: pageOf(LetterSchema), ...problems(404) } },
     },
     async (req) => {
       campaigns.get(req.params.id);
@@ -23,7 +22,7 @@ export const letterRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get(
     '/api/v1/campaigns/:id/letters.csv',
-    { config, schema: { tags, security, operationId: 'exportLettersCsv', params: IdParams, produces: ['text/csv'] } },
+    { config, schema: { tags, operationId: 'exportLettersCsv', summary: 'Export a campaign\'s letters as CSV', params: IdParams, produces: ['text/csv'], openapi: { headers: { 200: ['Content-Disposition', 'Cache-Control'] } } } },
     async (req, reply) => {
       const campaign = campaigns.get(req.params.id);
       return reply
@@ -38,14 +37,14 @@ export const letterRoutes: FastifyPluginAsyncZod = async (app) => {
     '/api/v1/letters/:id',
     {
       config,
-      schema: { tags, security, operationId: 'moderateLetter', params: IdParams, body: ModerateLetterSchema, response: { 200: LetterSchema, ...problems(404, 409, 422) } },
+      schema: { tags, operationId: 'moderateLetter', summary: 'Hold a letter or release it to the queue', params: IdParams, body: ModerateLetterSchema, response: { 200: LetterSchema, ...problems(404, 409, 422) } },
     },
     async (req) => letters.moderate(req.params.id, req.body.status),
   );
 
   app.get(
     '/api/v1/campaigns/:id/stats',
-    { config, schema: { tags, security, operationId: 'getStats', params: IdParams, response: { 200: StatsSchema, ...problems(404) } } },
+    { config, schema: { tags, operationId: 'getStats', summary: 'Get a campaign\'s statistics', params: IdParams, response: { 200: StatsSchema, ...problems(404) } } },
     async (req) => stats.forCampaign(req.params.id),
   );
 };

@@ -4,7 +4,6 @@ import { letterStatuses } from '../db/schema.js';
 import { IdParams, problems } from '../schemas/common.js';
 
 const tags = ['letters'];
-const security = [{ bearer: [] }];
 const config = { scope: 'letters' as const };
 
 const PrintQuerySchema = z.strictObject({ status: z.enum(letterStatuses).optional() });
@@ -23,7 +22,7 @@ export const postalRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get(
     '/api/v1/campaigns/:id/letters.pdf',
-    { config, schema: { tags, security, operationId: 'printLetters', params: IdParams, querystring: PrintQuerySchema, produces: ['application/pdf'] } },
+    { config, schema: { tags, operationId: 'printLetters', summary: 'Print a postal campaign\'s letters as a PDF print run', params: IdParams, querystring: PrintQuerySchema, produces: ['application/pdf'], openapi: { problems: [409], headers: { 200: ['Content-Disposition', 'Cache-Control', 'X-Chorus-Print-Run', 'X-Chorus-Print-Run-Letters'] } } } },
     async (req, reply) => {
       const campaign = campaigns.get(req.params.id);
       const run = postal.createRun(campaign, req.query.status);
@@ -46,8 +45,7 @@ export const postalRoutes: FastifyPluginAsyncZod = async (app) => {
       config,
       schema: {
         tags,
-        security,
-        operationId: 'markLettersMailed',
+        operationId: 'markLettersMailed', summary: 'Mark printed letters as mailed',
         params: IdParams,
         body: MarkMailedSchema,
         response: { 200: z.object({ marked: z.number().int() }), ...problems(404, 409, 422) },

@@ -5,7 +5,6 @@ import { EmailQuerySchema } from '../schemas/letter.js';
 import { SupporterExportSchema } from '../schemas/supporter.js';
 
 const tags = ['supporters'];
-const security = [{ bearer: [] }];
 const config = { scope: 'supporters' as const };
 
 export const supporterRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -13,7 +12,7 @@ export const supporterRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get(
     '/api/v1/supporters/export',
-    { config, schema: { tags, security, operationId: 'exportSupporter', querystring: EmailQuerySchema, response: { 200: SupporterExportSchema, ...problems(422) } } },
+    { config, schema: { tags, operationId: 'exportSupporter', summary: 'Export everything stored about an email address', querystring: EmailQuerySchema, response: { 200: SupporterExportSchema, ...problems(422) }, openapi: { headers: { 200: ['Cache-Control'] } } } },
     async (req, reply) => {
       reply.header('cache-control', 'no-store');
       return supporters.exportData(req.query.email);
@@ -22,7 +21,7 @@ export const supporterRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.delete(
     '/api/v1/supporters',
-    { config, schema: { tags, security, operationId: 'eraseSupporter', querystring: EmailQuerySchema, response: { 204: z.null(), ...problems(422) } } },
+    { config, schema: { tags, operationId: 'eraseSupporter', summary: 'Erase a person\'s data everywhere (counts stay)', querystring: EmailQuerySchema, response: { 204: z.null(), ...problems(422) } } },
     async (req, reply) => {
       supporters.erase(req.query.email);
       return reply.code(204).send(null);

@@ -5,7 +5,6 @@ import { IdParams, problems } from '../schemas/common.js';
 import { CreateTargetSchema, TargetParams, TargetSchema, UpdateTargetSchema } from '../schemas/target.js';
 
 const tags = ['targets'];
-const security = [{ bearer: [] }];
 const config = { scope: 'campaigns' as const };
 /** These decide where supporters' letters (names, notes, Reply-To) go, queued ones included: changing them is the letters scope's too. */
 const addressFields = ['email', 'postalAddress'] as const;
@@ -15,25 +14,25 @@ export const targetRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.post(
     '/api/v1/campaigns/:id/targets',
-    { config, schema: { tags, security, operationId: 'createTarget', params: IdParams, body: CreateTargetSchema, response: { 201: TargetSchema, ...problems(404, 422) } } },
+    { config, schema: { tags, operationId: 'createTarget', summary: 'Add a target to a campaign', params: IdParams, body: CreateTargetSchema, response: { 201: TargetSchema, ...problems(404, 422) } } },
     async (req, reply) => reply.code(201).send(targets.create(req.params.id, req.body)),
   );
 
   app.get(
     '/api/v1/campaigns/:id/targets',
-    { config, schema: { tags, security, operationId: 'listTargets', params: IdParams, response: { 200: z.object({ items: z.array(TargetSchema) }) } } },
+    { config, schema: { tags, operationId: 'listTargets', summary: 'List a campaign\'s targets', params: IdParams, response: { 200: z.object({ items: z.array(TargetSchema) }) } } },
     async (req) => ({ items: targets.list(req.params.id) }),
   );
 
   app.get(
     '/api/v1/campaigns/:id/targets/:targetId',
-    { config, schema: { tags, security, operationId: 'getTarget', params: TargetParams, response: { 200: TargetSchema, ...problems(404) } } },
+    { config, schema: { tags, operationId: 'getTarget', summary: 'Get a target', params: TargetParams, response: { 200: TargetSchema, ...problems(404) } } },
     async (req) => targets.get(req.params.id, req.params.targetId),
   );
 
   app.patch(
     '/api/v1/campaigns/:id/targets/:targetId',
-    { config, schema: { tags, security, operationId: 'updateTarget', params: TargetParams, body: UpdateTargetSchema, response: { 200: TargetSchema, ...problems(403, 404, 422) } } },
+    { config, schema: { tags, operationId: 'updateTarget', summary: 'Update a target', params: TargetParams, body: UpdateTargetSchema, response: { 200: TargetSchema, ...problems(403, 404, 422) } } },
     async (req) => {
       if (addressFields.some((f) => f in req.body)) requireScope(req, 'letters');
       return targets.update(req.params.id, req.params.targetId, req.body);
@@ -42,7 +41,7 @@ export const targetRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.delete(
     '/api/v1/campaigns/:id/targets/:targetId',
-    { config, schema: { tags, security, operationId: 'deleteTarget', params: TargetParams, response: { 204: z.null(), ...problems(404) } } },
+    { config, schema: { tags, operationId: 'deleteTarget', summary: 'Remove a target', params: TargetParams, response: { 204: z.null(), ...problems(404) } } },
     async (req, reply) => {
       targets.remove(req.params.id, req.params.targetId);
       return reply.code(204).send(null);

@@ -55,8 +55,9 @@ export const ProblemSchema = z
     status: z.number().int(),
     detail: z.string().optional(),
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    instance: z.string().optional().describe('The request id, as in the X-Request-Id response header: quote it when reporting a problem'),
   })
-  .meta({ id: 'Problem' });
+  .meta({ id: 'Problem', description: 'An RFC 9457 problem document' });
 
 /** A page cursor is the last id of the previous page (ids look like `cmp_0mhx1p2ab` + 12 random characters). */
 export const CursorSchema = z.string().regex(/^[a-z]{2,8}_[0-9a-z]{9}[\w-]{12}$/, 'must be a nextCursor from a previous page');

@@ -28,7 +28,9 @@ export async function buildTestApp(env: Record<string, string> = {}, overrides: 
     DEMO: 'false',
     ...env,
   });
-  const app = await buildApp(config, overrides);
+  // Shedding on event-loop delay depends on how busy the machine is: test apps leave it off
+  // unless a test sets it (test/operations-load-shedding.test.ts); spawned servers keep it.
+  const app = await buildApp(config, { ...overrides, pressure: { maxEventLoopDelayMs: 0, ...overrides.pressure } });
   await app.ready();
   return {
     app,
