@@ -4,7 +4,6 @@ import { IdParams, problems } from '../schemas/common.js';
 import { CreateOfflineCountSchema, OfflineCountParams, OfflineCountSchema } from '../schemas/offline-count.js';
 
 const tags = ['campaigns'];
-const security = [{ bearer: [] }];
 const config = { scope: 'campaigns' as const };
 
 export const offlineCountRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -16,7 +15,6 @@ export const offlineCountRoutes: FastifyPluginAsyncZod = async (app) => {
       config,
       schema: {
         tags,
-        security,
         operationId: 'addOfflineCount',
         summary: 'Add supporters and letters counted outside Chorus',
         params: IdParams,
@@ -33,7 +31,6 @@ export const offlineCountRoutes: FastifyPluginAsyncZod = async (app) => {
       config,
       schema: {
         tags,
-        security,
         operationId: 'listOfflineCounts',
         summary: "List a campaign's offline counts, newest first",
         params: IdParams,
@@ -49,7 +46,6 @@ export const offlineCountRoutes: FastifyPluginAsyncZod = async (app) => {
       config,
       schema: {
         tags,
-        security,
         operationId: 'deleteOfflineCount',
         summary: 'Delete an offline count (a correction)',
         params: OfflineCountParams,

@@ -5,7 +5,6 @@ import { CreateResponseSchema, ResponseParams, ResponseSchema } from '../schemas
 import { TargetParams } from '../schemas/target.js';
 
 const tags = ['targets'];
-const security = [{ bearer: [] }];
 const config = { scope: 'campaigns' as const };
 
 export const responseRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -17,7 +16,6 @@ export const responseRoutes: FastifyPluginAsyncZod = async (app) => {
       config,
       schema: {
         tags,
-        security,
         operationId: 'recordResponse',
         summary: "Record a target's response (a reply, a meeting, a statement)",
         params: TargetParams,
@@ -34,7 +32,6 @@ export const responseRoutes: FastifyPluginAsyncZod = async (app) => {
       config,
       schema: {
         tags,
-        security,
         operationId: 'listResponses',
         summary: "List a target's responses, latest first",
         params: TargetParams,
@@ -50,7 +47,6 @@ export const responseRoutes: FastifyPluginAsyncZod = async (app) => {
       config,
       schema: {
         tags,
-        security,
         operationId: 'deleteResponse',
         summary: 'Delete a recorded response',
         params: ResponseParams,
