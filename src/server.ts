@@ -22,7 +22,7 @@ async function main() {
   const bound = app.server.address();
   const port = bound && typeof bound === 'object' ? bound.port : config.PORT;
   const base = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
-  const links: Record<string, string> = { docs: `${base}/docs` };
+  const links: Record<string, string> = { docs: `${base}/docs`, dashboard: `${base}/admin` };
   if (app.services.campaigns.getBySlug(demoSlugs.makset)) {
     links.demoCampaign = `${base}/c/${demoSlugs.makset}`;
     links.publicApi = `${base}/api/v1/actions/${demoSlugs.makset}`;

@@ -43,6 +43,9 @@ describe('CSV formula neutralization', () => {
       await submit(t.app, campaign.slug, supporter('cache'));
       const api = await t.app.inject({ url: `/api/v1/campaigns/${campaign.id}/letters.csv`, headers: auth });
       assert.equal(api.headers['cache-control'], 'no-store');
+      // Excel opens it as UTF-8 only with a byte-order mark first.
+      assert.ok(api.rawPayload.subarray(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf])), 'starts with the UTF-8 BOM');
+      assert.match(api.body, /^\ufeffid,created_at,/);
 
       const { cookie, token } = await formSession(t.app, '/admin');
       const signedIn = await postForm(t.app, '/admin/sign-in', [['_csrf', token], ['key', ADMIN_KEY]], cookie);

@@ -133,6 +133,7 @@ describe('the server process', () => {
     const banner = await listeningLine(child, out);
     const base = banner.url;
     assert.equal(banner.docs, `${base}/docs`);
+    assert.equal(banner.dashboard, `${base}/admin`);
     assert.equal(banner.demoCampaign, `${base}/c/${demoSlugs.makset}`);
 
     assert.equal((await fetch(`${base}/healthz`)).status, 200);

@@ -79,7 +79,8 @@ export function createLetterService(deps: { store: Pick<Store, 'letters'>; clock
       ['last_error', 'last_error'],
       ['sent_at', 'sent_at'],
     ].map(([key, header]) => ({ key: key!, header: header! }));
-    return rows.pipe(stringify({ header: true, columns, cast: { string: neutralizeCell, number: (n) => String(n) } }));
+    // A UTF-8 byte-order mark first: Excel otherwise reads the file as the local code page and garbles Cyrillic names.
+    return rows.pipe(stringify({ bom: true, header: true, columns, cast: { string: neutralizeCell, number: (n) => String(n) } }));
   }
 
   return { list, moderate, csv };
