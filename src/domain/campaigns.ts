@@ -146,11 +146,17 @@ export function createCampaignService(deps: { store: Pick<Store, 'campaigns' | '
     });
   }
 
+  /** The campaigns taking letters now: active and not past their closing date. */
+  function active(): Campaign[] {
+    const now = clock.now();
+    return repo.withStatus('active').filter((c) => !pastClosing(c, now));
+  }
+
   function listUpdates(campaignId: string): CampaignUpdate[] {
     return repo.updates(campaignId);
   }
 
-  return { get, getBySlug, create, list, update, addUpdate, listUpdates };
+  return { get, getBySlug, create, list, update, addUpdate, listUpdates, active };
 }
 
 export type CampaignService = ReturnType<typeof createCampaignService>;

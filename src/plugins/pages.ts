@@ -14,6 +14,7 @@ import { CrossOriginError } from '../routes/pages/cross-origin.js';
 import { pageCsp } from '../routes/pages/csp.js';
 import { actionPages } from '../routes/pages/action.js';
 import { embedPages } from '../routes/pages/embed.js';
+import { homePage } from '../routes/pages/home.js';
 import { tokenPages } from '../routes/pages/tokens.js';
 
 const root = pagesDir;
@@ -148,5 +149,6 @@ export async function pagesPlugin(app: FastifyInstance) {
   await app.register(tokenPages);
   await app.register(adminPages);
   await app.register(embedPages);
+  await app.register(homePage);
 }
 

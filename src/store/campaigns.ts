@@ -31,6 +31,8 @@ export function createCampaignRepo(db: Db, sql: Sql) {
         .orderBy(asc(campaigns.id))
         .limit(limit + 1)
         .all(),
+    /** Campaigns with this status, newest first. */
+    withStatus: (status: (typeof campaigns.$inferSelect)['status']) => db.select().from(campaigns).where(eq(campaigns.status, status)).orderBy(desc(campaigns.createdAt)).all(),
     update: (id: string, patch: Partial<CampaignInsert>) => db.update(campaigns).set(patch).where(eq(campaigns.id, id)).returning().get(),
     /**
      * Letters not yet delivered: queued, sending, held, or awaiting a confirmation that can still
