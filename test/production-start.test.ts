@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { listeningLine, logLines, type LogLine } from './helpers/json-lines.js';
+import { spawnCollecting } from './helpers/spawned.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // The first `npm start` of a fresh checkout compiles the whole project on a shared machine.
@@ -14,18 +15,7 @@ const running = new Set<ChildProcess>();
 
 /** `npm start` (or `npm run worker`) exactly as a person or a process manager runs it, as the leader of its own process group. */
 function npm(script: 'start' | 'worker', env: Record<string, string>) {
-  const child = spawn('npm', ['run', script], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  const out = { stdout: '', stderr: '' };
-  child.stdout!.on('data', (c: Buffer) => (out.stdout += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (out.stderr += c.toString()));
-  running.add(child);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => {
-      running.delete(child);
-      resolve({ code, signal });
-    }),
-  );
-  return { child, out, exited };
+  return spawnCollecting('npm', ['run', script], { cwd: root, env: { ...process.env, ...env }, detached: true }, running);
 }
 
 const alive = (pid: number) => {

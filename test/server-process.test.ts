@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { demoSlugs } from '../src/demo.js';
 import { ADMIN_KEY, auth, buildTestApp, createCampaign, createTarget, createTemplate, type TestApp } from './helpers/build-app.js';
 import { jsonLines, listeningLine } from './helpers/json-lines.js';
+import { spawnCollecting } from './helpers/spawned.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tsx = join(root, 'node_modules', '.bin', 'tsx');
@@ -92,20 +93,9 @@ describe('docs and health', () => {
 const running = new Set<ChildProcess>();
 const limit = { timeout: 60_000 };
 
-/** Starts `tsx src/server.ts` (what `npm start` runs) and collects its output. */
+/** Starts the server from its sources (`tsx src/server.ts`) and collects its output. */
 function startServer(env: Record<string, string>) {
-  const child = spawn(tsx, ['src/server.ts'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const out = { stdout: '', stderr: '' };
-  child.stdout!.on('data', (c: Buffer) => (out.stdout += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (out.stderr += c.toString()));
-  running.add(child);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => {
-      running.delete(child);
-      resolve({ code, signal });
-    }),
-  );
-  return { child, out, exited };
+  return spawnCollecting(tsx, ['src/server.ts'], { cwd: root, env: { ...process.env, ...env } }, running);
 }
 
 describe('the server process', () => {
