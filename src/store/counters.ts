@@ -11,7 +11,7 @@ export function createCounterRepo(sql: Sql) {
     add(campaignId: string, name: string, delta: number, at: string): void {
       sql.run(
         `INSERT INTO counters (campaign_id, name, value, updated_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (campaign_id, name) DO UPDATE SET value = value + excluded.value, updated_at = excluded.updated_at`,
+         ON CONFLICT (campaign_id, name) DO UPDATE SET value = counters.value + excluded.value, updated_at = excluded.updated_at`,
         [campaignId, name, delta, at],
       );
     },

@@ -42,7 +42,7 @@ export type ClaimFence = { id: string; owner: string; attempts: number };
 
 /** Letters deferred under a per-target limit that has since changed (raised, lowered or removed). */
 const staleThrottle = `status = 'queued' AND lane = 1 AND next_attempt_at > @now AND throttle_limit IS NOT NULL
-  AND throttle_limit IS NOT (SELECT json_extract(c.delivery, '$.perTargetPerHour') FROM campaigns c WHERE c.id = outbox.campaign_id)`;
+  AND throttle_limit IS DISTINCT FROM (SELECT json_extract(c.delivery, '$.perTargetPerHour') FROM campaigns c WHERE c.id = outbox.campaign_id)`;
 
 /** The outbox queue: rows written, claimed with a lease, deferred, and their outcomes recorded. */
 export function createOutboxRepo(sql: Sql) {

@@ -150,7 +150,7 @@ export function createMailCapRepo(sql: Sql) {
     take: (addressKey: string, bucket: string, max: number) =>
       sql.run(
         `INSERT INTO mail_caps (address_key, bucket, count) VALUES (?, ?, 1)
-         ON CONFLICT (address_key, bucket) DO UPDATE SET count = count + 1 WHERE count < ?`,
+         ON CONFLICT (address_key, bucket) DO UPDATE SET count = mail_caps.count + 1 WHERE mail_caps.count < ?`,
         [addressKey, bucket, max],
       ).changes === 1,
   };
