@@ -143,6 +143,7 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
         held: held.items,
         moreHeld: held.nextCursor !== null,
         postal,
+        throttles: Boolean(campaign.delivery.perTargetPerHour),
         printRuns: postal ? app.delivery.postal.recentRuns(campaign, 5).map((r) => ({ ...r, when: minuteOf(r.createdAt) })) : [],
         ...extra,
       }),
