@@ -69,6 +69,17 @@ describe('action page', () => {
     assert.ok(!/(?:href|src)="https?:/.test(html.replace(/<a [^>]*>/g, '')), 'no external resource');
   });
 
+  it('tells a site a link is shared on what the campaign is: its title, summary and address, escaped', async () => {
+    const { campaign } = await readyCampaign(t.app, { title: 'Free "Makset" <now>', summary: 'A refugee & pastor faces extradition.' });
+    const page = await t.app.inject({ method: 'GET', url: `/c/${campaign.slug}` });
+    assert.match(page.body, /<meta property="og:title" content="Free &quot;Makset&quot; &lt;now&gt;">/);
+    assert.match(page.body, /<meta property="og:description" content="A refugee &amp; pastor faces extradition.">/);
+    assert.match(page.body, new RegExp(`<meta property="og:url" content="http://localhost:3000/c/${campaign.slug}">`));
+    assert.match(page.body, /<meta name="twitter:card" content="summary">/);
+    const other = await t.app.inject({ method: 'GET', url: '/' });
+    assert.doesNotMatch(other.body, /og:title/, 'only campaign pages are share cards');
+  });
+
   it('is 404 as a page for a draft or unknown campaign', async () => {
     const draft = await createCampaign(t.app, { status: 'draft' });
     for (const url of [`/c/${draft.slug}`, '/c/no-such-campaign']) {

@@ -66,6 +66,8 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
       {
         pageTitle: view.title,
         description: view.summary,
+        // What a link to the page shows when shared: the campaign, never the tool.
+        share: { title: view.title, description: view.summary, url: `${app.config.PUBLIC_URL}/c/${view.slug}` },
         campaign: view,
         // A target for some countries says which: "for supporters in Germany".
         recipients: view.targets.map((t) => ({ ...t, countryNames: t.countries?.map((c) => countryName(c, locale)).join(', ') ?? null })),
