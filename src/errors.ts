@@ -18,7 +18,16 @@ export class DomainError extends Error {
 
 export const notFound = (what: string) => new DomainError(404, 'not-found', `${what} not found`);
 /** A link that existed but is no longer valid: still a 404 (as an unknown one), with its own problem type and words. */
-export const linkExpired = (what: string) => new DomainError(404, 'link-expired', `This ${what} has expired`);
+/** A link that worked once and has expired; it may know its campaign, so a page can lead back to it. */
+export class LinkExpiredError extends DomainError {
+  constructor(
+    what: string,
+    readonly campaignSlug?: string,
+  ) {
+    super(404, 'link-expired', `This ${what} has expired`);
+  }
+}
+export const linkExpired = (what: string, campaignSlug?: string) => new LinkExpiredError(what, campaignSlug);
 export const conflict = (message: string) => new DomainError(409, 'conflict', message);
 export const invalid = (message: string, errors?: FieldError[]) =>
   new DomainError(422, 'unprocessable', message, errors);

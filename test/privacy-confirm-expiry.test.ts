@@ -38,6 +38,7 @@ describe('a confirmation link shows the letter only while it is valid', () => {
     assert.match(expired.headers['content-type'] as string, /^text\/html/);
     assert.match(expired.body, /This link has expired/);
     assert.ok(!expired.body.includes(person.note) && !expired.body.includes(person.name), 'nothing of the letter');
+    assert.match(expired.body, new RegExp(`<a href="/c/${campaign.slug}">`), 'it leads back to the campaign, where one can sign again');
 
     const json = await t.app.inject({ method: 'POST', url: `/api/v1/confirmations/${token}` });
     assert.equal(json.statusCode, 404);

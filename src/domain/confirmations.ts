@@ -37,7 +37,7 @@ export function createConfirmationService(deps: {
   function find(token: string) {
     const sub = submissions.byTokenHash(sha256(token));
     if (!sub) throw notFound('Confirmation link');
-    if (sub.expiresAt !== null && sub.expiresAt <= clock.now().toISOString()) throw linkExpired('confirmation link');
+    if (sub.expiresAt !== null && sub.expiresAt <= clock.now().toISOString()) throw linkExpired('confirmation link', campaigns.get(sub.campaignId).slug);
     return sub;
   }
 

@@ -7,7 +7,7 @@ import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { DomainError } from '../errors.js';
+import { DomainError, LinkExpiredError } from '../errors.js';
 import { createPageEngine, loadPageStrings, pagesDir, translate, type PageStrings } from '../render/page-engine.js';
 import { adminPages } from '../routes/pages/admin.js';
 import { CrossOriginError } from '../routes/pages/cross-origin.js';
@@ -142,7 +142,9 @@ export async function pagesPlugin(app: FastifyInstance) {
                 : null;
     const heading = say(`error.${known ?? 409}.title`);
     const message = known === '500' ? say('error.500.text', { id: request.id }) : known ? say(`error.${known}.text`) : err.message;
-    return reply.page('error', { pageTitle: heading, heading, message, noindex: true }, { locale, status: status >= 500 ? 500 : status });
+    // An expired link knows its campaign: lead back to it, where one can sign again.
+    const back = err instanceof LinkExpiredError && err.campaignSlug ? `/c/${encodeURIComponent(err.campaignSlug)}` : undefined;
+    return reply.page('error', { pageTitle: heading, heading, message, back, noindex: true }, { locale, status: status >= 500 ? 500 : status });
   });
 
   await app.register(actionPages);
