@@ -181,8 +181,7 @@ export function createActionService(deps: ActionDeps) {
     if (unknown.length > 0) {
       throw invalid('Unknown target', unknown.map((id) => ({ path: 'targetIds', message: `no target ${id} in this campaign` })));
     }
-    const chosen = ids ? live.filter((t) => ids.includes(t.id)) : live;
-    const reachable = chosen.filter((t) => writesTo(t, country));
+    const reachable = recipientsOf(live, country, ids);
     if (reachable.length === 0) {
       throw invalid('No one to write to from your country', [{ path: ids ? 'targetIds' : 'country', message: `no chosen target takes letters from ${country}` }]);
     }
@@ -302,9 +301,12 @@ export function createActionService(deps: ActionDeps) {
   return { publicView, count, publishedCount: (campaign: Campaign) => figures(campaign).count, lags, submit };
 }
 
-/** Whether a supporter in `country` writes to `target`: a target with `countries` takes letters only from those. */
-export function writesTo(target: Pick<Target, 'countries'>, country: string): boolean {
-  return !target.countries || target.countries.includes(country);
+/**
+ * Whom a supporter in `country` writes to: the targets chosen (all when `ids` is absent), less
+ * those with `countries` that do not include theirs.
+ */
+export function recipientsOf<T extends Pick<Target, 'id' | 'countries'>>(targets: T[], country: string, ids?: string[]): T[] {
+  return targets.filter((t) => (!ids || ids.includes(t.id)) && (!t.countries || t.countries.includes(country)));
 }
 
 /** The counters a supporter moves when first counted. */

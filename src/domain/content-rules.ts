@@ -15,7 +15,7 @@ const invisible = /[\u00ad\u200b-\u200d\u2060\ufeff]/g;
  * skeleton of Unicode's UTS 39 (a Cyrillic о and a Latin o become one character). A skeleton
  * is for comparing only: phrase and text both go through it, so Cyrillic phrases still match.
  */
-export function foldForRules(text: string): string {
+function foldForRules(text: string): string {
   return unhomoglyph(text.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC').replace(invisible, '').replace(/\s+/g, ' '));
 }
 

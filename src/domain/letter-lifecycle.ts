@@ -10,7 +10,7 @@ import { createTally, type Counters, type Deltas } from './counters.js';
  */
 
 /** Where a letter may go from each status. Anything else is a bug in the caller, refused. */
-export const transitions: Readonly<Record<LetterStatus, readonly LetterStatus[]>> = {
+const transitions: Readonly<Record<LetterStatus, readonly LetterStatus[]>> = {
   // confirmed by its link; erased before confirming
   pending_confirmation: ['queued', 'failed'],
   // claimed (or bound to a digest); held by moderation; marked mailed by a print run (or sent in a

@@ -12,7 +12,7 @@ import { neutralizeCell } from '../render/csv-cell.js';
 /** Moderation moves an organizer may make: hold a letter before it goes, release it again. */
 const moderation: Record<'held' | 'queued', LetterStatus[]> = { held: ['queued'], queued: ['held'] };
 
-export function createLetterService(deps: { store: Pick<Store, 'letters'>; clock: Clock; lifecycle: LetterLifecycle }) {
+export function createLetterService(deps: { store: Pick<Store, 'letters' | 'outbox'>; clock: Clock; lifecycle: LetterLifecycle }) {
   const { clock, lifecycle } = deps;
   const repo = deps.store.letters;
 
@@ -43,7 +43,7 @@ export function createLetterService(deps: { store: Pick<Store, 'letters'>; clock
       if (!moderation[to].includes(letter.status)) throw conflict(`A ${letter.status} letter cannot be set to ${to}`);
       const at = clock.now().toISOString();
       lifecycle.move(scope, letter, to, at);
-      repo.outboxFollows(letterId, to, to === 'held' ? 'queued' : 'held', at);
+      deps.store.outbox.followModeration(letterId, to, to === 'held' ? 'queued' : 'held', at);
     });
     return toLetter(repo.listRow(letterId)!);
   }

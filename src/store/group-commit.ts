@@ -2,17 +2,12 @@ import type { Db } from '../db/client.js';
 import type { Counters, Deltas } from '../domain/counters.js';
 import type { LetterMove, MoveScope } from '../domain/letter-lifecycle.js';
 
-/**
- * What a write may do besides running statements: counter changes (summed over the batch and
- * written once, in the same transaction, just before it commits) and letter moves (announced
- * once the batch has committed).
- */
-export type BatchWrite = MoveScope;
 
 type Tally = Map<string, { deltas: Deltas; at: string }>;
 
 interface Pending {
-  fn: (write: BatchWrite) => unknown;
+  /** `write` takes counter changes (summed over the batch, written once just before it commits) and letter moves (announced once it has). */
+  fn: (write: MoveScope) => unknown;
   resolve(value: unknown): void;
   reject(err: unknown): void;
 }
@@ -63,7 +58,7 @@ export function createGroupCommit(db: Db, counters: Pick<Counters, 'bump'>, anno
             const before = isolated ? 0 : totalChanges.get();
             const tally: Tally = new Map();
             const moves: LetterMove[] = [];
-            const write: BatchWrite = { count: (campaignId, deltas, at) => add(tally, campaignId, deltas, at), moved: (m) => moves.push(m) };
+            const write: MoveScope = { count: (campaignId, deltas, at) => add(tally, campaignId, deltas, at), moved: (m) => moves.push(m) };
             try {
               const value = isolated ? savepoint(() => item.fn(write)) : item.fn(write);
               for (const [campaignId, { deltas, at }] of tally) add(batchTally, campaignId, deltas, at);
@@ -104,7 +99,7 @@ export function createGroupCommit(db: Db, counters: Pick<Counters, 'bump'>, anno
   }
 
   return {
-    run<T>(fn: (write: BatchWrite) => T): Promise<T> {
+    run<T>(fn: (write: MoveScope) => T): Promise<T> {
       return new Promise<T>((resolve, reject) => {
         queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
         if (queue.length >= maxBatch) flush();

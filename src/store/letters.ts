@@ -119,11 +119,5 @@ export function createLetterRepo(sql: Sql) {
         "UPDATE letters SET subject = NULL, body = NULL, note = NULL, scrubbed_at = ? WHERE status = 'sent' AND sent_at < ? AND body IS NOT NULL",
         [at, before],
       ).changes,
-    /** The letter's outbox row follows moderation: parked while held, due again (with a fresh retry budget) when released. */
-    outboxFollows: (letterId: string, to: 'held' | 'queued', from: 'held' | 'queued', at: string) =>
-      void sql.run(
-        'UPDATE outbox SET status = ?, next_attempt_at = ?, attempts = 0, first_attempt_at = NULL, last_error = NULL WHERE letter_id = ? AND status = ?',
-        [to, at, letterId, from],
-      ),
   };
 }

@@ -163,6 +163,12 @@ export function createOutboxRepo(sql: Sql) {
         [letterId],
       );
     },
+    /** The letter's outbox row follows moderation: parked while held, due again (with a fresh retry budget) when released. */
+    followModeration: (letterId: string, to: 'held' | 'queued', from: 'held' | 'queued', at: string) =>
+      void sql.run(
+        'UPDATE outbox SET status = ?, next_attempt_at = ?, attempts = 0, first_attempt_at = NULL, last_error = NULL WHERE letter_id = ? AND status = ?',
+        [to, at, letterId, from],
+      ),
     /** Erasure: the undelivered outbox row of a letter fails with `reason`. */
     failForLetter(letterId: string, reason: string): void {
       sql.run("UPDATE outbox SET status = 'failed', last_error = ?, lease_owner = NULL WHERE letter_id = ? AND status IN ('queued', 'sending', 'held')", [reason, letterId]);

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyReply } from 'fastify';
 import { pastClosing } from '../../domain/campaigns.js';
-import { writesTo } from '../../domain/actions.js';
+import { recipientsOf } from '../../domain/actions.js';
 import { createLetterPreviews } from '../../domain/letter-preview.js';
 import { countryName } from '../../domain/render-letter.js';
 import { DomainError, type FieldError } from '../../errors.js';
@@ -95,7 +95,7 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
   function signedPage(view: PublicCampaign, reply: FastifyReply, queued: boolean, input: { country: string; targetIds?: string[] }) {
     // A letter sent without confirmation has just moved the count: the view read before it has not.
     const counts = actions.count(view.slug);
-    const recipients = view.targets.filter((t) => (!input.targetIds || input.targetIds.includes(t.id)) && writesTo(t, input.country));
+    const recipients = recipientsOf(view.targets, input.country, input.targetIds);
     return reply.page(
       'signed',
       { pageTitle: view.title, campaign: view, counts, progress: progressOf(counts), queued, recipients, noindex: true },
