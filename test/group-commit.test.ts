@@ -86,10 +86,10 @@ test('a batch is flushed as soon as it reaches its size limit', async () => {
   db.$client.exec('DELETE FROM t');
   const gc = createGroupCommit(db, counters, () => {}, 2);
   const first = gc.run(insert('a'));
-  gc.run(insert('b'));
+  const second = gc.run(insert('b'));
   // The second write filled the batch: both are committed before the next event-loop turn.
   assert.equal(keys(), 'a,b');
-  await first;
+  await Promise.all([first, second]);
 });
 
 test('counter changes are summed over the batch and written in its transaction; a failed write adds none', async () => {
