@@ -151,9 +151,9 @@ let baselineProc: Proc;
 /** (2) Signed letters accepted per second against the bare POST, runs interleaved; then p99 at 1,000/s offered. */
 async function acceptPhase(post: Post, client: Rpc, sinkPort: number) {
   const dbPath = join(work, 'accept.db');
-  const b = openBenchDb(dbPath);
-  createBenchCampaign(b, 'surge', 'none');
-  b.close();
+  const b = await openBenchDb(dbPath);
+  await createBenchCampaign(b, 'surge', 'none');
+  await b.close();
   await quiet('accept');
   const { proc, base } = await startService('accept', dbPath, {}, profile);
   await new Promise((r) => setTimeout(r, 1000));
@@ -176,10 +176,10 @@ async function acceptPhase(post: Post, client: Rpc, sinkPort: number) {
   const peak = mb(proc);
   await proc.stop();
 
-  const check = openBenchDb(dbPath);
-  const letters = (check.db.$client.prepare('SELECT count(*) AS n FROM letters').get() as { n: number }).n;
-  const drift = counterDrift(check);
-  check.close();
+  const check = await openBenchDb(dbPath);
+  const letters = (await check.store.sql.value<number>('SELECT count(*) FROM letters'))!;
+  const drift = await counterDrift(check);
+  await check.close();
   const bytes = statSync(dbPath).size + (existsSync(`${dbPath}-wal`) ? statSync(`${dbPath}-wal`).size : 0);
 
   const s = summary(service);
@@ -210,9 +210,9 @@ async function acceptWhileDelivering(post: Post, client: Rpc, sinkPort: number, 
   const accepted = await measured(proc, () => post(base, 'surge', 'inline'));
   const mail = await client.call<SinkStats>('sinkStats');
   await proc.stop();
-  const check = openBenchDb(dbPath);
-  const drift = counterDrift(check);
-  check.close();
+  const check = await openBenchDb(dbPath);
+  const drift = await counterDrift(check);
+  await check.close();
   raw.acceptInline = { accepted, mail, drift };
   const delivered = mail.count / accepted.durationS;
   log(`accept with the inline worker: ${accepted.perSecond.toFixed(0)}/s accepted, ${delivered.toFixed(0)}/s delivered`);
@@ -226,15 +226,15 @@ async function acceptWhileDelivering(post: Post, client: Rpc, sinkPort: number, 
 /** (3) The count endpoint against the bare GET, at 1,000 and at 1,000,000 letters; (6) memory with them stored. */
 async function countPhase(post: Post, get: Get, client: Rpc) {
   const dbPath = join(work, 'big.db');
-  const b = openBenchDb(dbPath);
-  createBenchCampaign(b, 'big', 'none');
-  createBenchCampaign(b, 'small', 'none');
+  const b = await openBenchDb(dbPath);
+  await createBenchCampaign(b, 'big', 'none');
+  await createBenchCampaign(b, 'small', 'none');
   log(`count: filling ${settings.bigLetters.toLocaleString('en-US')} letters directly`);
   const t0 = Date.now();
-  fillLetters(b, 'big', settings.bigLetters);
-  fillLetters(b, 'small', settings.smallLetters);
-  const fillDrift = counterDrift(b);
-  b.close();
+  await fillLetters(b, 'big', settings.bigLetters);
+  await fillLetters(b, 'small', settings.smallLetters);
+  const fillDrift = await counterDrift(b);
+  await b.close();
   log(`count: filled in ${((Date.now() - t0) / 1000).toFixed(0)} s (drift ${fillDrift}); starting the service`);
   if (fillDrift !== 0) throw new Error('the fill left counters that disagree with the rows');
 
@@ -291,11 +291,11 @@ interface SinkStats {
 const perSecond = (s: SinkStats) => (s.count > 1 ? ((s.count - 1) * 1000) / s.spanMs : 0);
 
 /** The letters of a filled database, checked after the service stopped: states and counter drift. */
-function letterStates(dbPath: string) {
-  const check = openBenchDb(dbPath);
-  const rows = check.db.$client.prepare('SELECT status, count(*) AS n FROM letters GROUP BY status').all() as { status: string; n: number }[];
-  const drift = counterDrift(check);
-  check.close();
+async function letterStates(dbPath: string) {
+  const check = await openBenchDb(dbPath);
+  const rows = await check.store.sql.all<{ status: string; n: number }>('SELECT status, count(*) AS n FROM letters GROUP BY status');
+  const drift = await counterDrift(check);
+  await check.close();
   return { byStatus: Object.fromEntries(rows.map((r) => [r.status, r.n])) as Record<string, number>, drift };
 }
 
@@ -308,19 +308,17 @@ function letterStates(dbPath: string) {
 async function deliveryPhase(client: Rpc, sinkPort: number) {
   const n = settings.deliveryLetters;
   const source = join(work, 'delivery.db');
-  const b = openBenchDb(source);
-  const campaign = createBenchCampaign(b, 'deliver', 'none');
-  fillLetters(b, 'deliver', n);
-  const sample = b.db.$client.prepare('SELECT t.name, subject, body AS text FROM letters l JOIN targets t ON t.id = l.target_id ORDER BY l.id LIMIT 1').get() as {
-    name: string;
-    subject: string;
-    text: string;
-  };
-  b.close();
+  const b = await openBenchDb(source);
+  const campaign = await createBenchCampaign(b, 'deliver', 'none');
+  await fillLetters(b, 'deliver', n);
+  const sample = (await b.store.sql.get<{ name: string; subject: string; text: string }>(
+    'SELECT t.name, subject, body AS text FROM letters l JOIN targets t ON t.id = l.target_id ORDER BY l.id LIMIT 1',
+  ))!;
+  await b.close();
   const letter = { from: 'no-reply@localhost', to: { name: sample.name, address: campaign.targetEmail }, subject: sample.subject, text: sample.text };
   const mailer = startRpc({ file: join(root, 'bench/mail-baseline.ts'), core: cores.server, cwd: work, env: { NODE_ENV: 'production' }, logFile: join(work, 'mail-baseline.log') });
   const timeoutMs = Math.max(60_000, n * 20);
-  const service: (SinkStats & { perSecond: number; serverCpuUs: number; states: ReturnType<typeof letterStates> })[] = [];
+  const service: (SinkStats & { perSecond: number; serverCpuUs: number; states: Awaited<ReturnType<typeof letterStates>> })[] = [];
   const bare: (SinkStats & { perSecond: number; senderCpuUs: number; errors: number })[] = [];
   let failure = '';
   try {
@@ -343,7 +341,7 @@ async function deliveryPhase(client: Rpc, sinkPort: number) {
       const got2 = first.count === 0 ? first : await client.call<SinkStats>('sinkWait', { count: n, timeoutMs });
       const cpu = proc.cpuSeconds() - cpuAtReady;
       await proc.stop();
-      const states = letterStates(dbPath);
+      const states = await letterStates(dbPath);
       service.push({ ...got2, perSecond: perSecond(got2), serverCpuUs: (cpu * 1e6) / Math.max(1, got2.count - atReady.count), states });
       log(`delivery run ${r + 1}: service ${service[r]!.perSecond.toFixed(0)}/s (${got2.count}/${n}), raw nodemailer ${bare[r]!.perSecond.toFixed(0)}/s`);
       if (got2.count === 0) failure = 'the service delivered nothing within 15 s (WORKER=inline)';
@@ -378,12 +376,12 @@ async function deliveryPhase(client: Rpc, sinkPort: number) {
  */
 async function endToEndPhase(client: Rpc, sinkPort: number) {
   const source = join(work, 'seed.db');
-  const b = openBenchDb(source);
-  const campaign = createBenchCampaign(b, 'seed', 'email');
-  b.close();
+  const b = await openBenchDb(source);
+  const campaign = await createBenchCampaign(b, 'seed', 'email');
+  await b.close();
   await quiet('e2e');
   type E2E = { wallMs: number; submitMs: number; lastConfirmMs: number; submitted: number; submitErrors: number; submitP99Ms: number; confirmed: number; confirmErrors: number; delivered: number; mails: number; sinkCpuUsPerMessage: number };
-  const runs: (E2E & { states: ReturnType<typeof letterStates>; peakRssMb: number })[] = [];
+  const runs: (E2E & { states: Awaited<ReturnType<typeof letterStates>>; peakRssMb: number })[] = [];
   for (let r = 0; r < settings.runs; r++) {
     const dbPath = join(work, `seed-${r}.db`);
     copyFileSync(source, dbPath);
@@ -399,7 +397,7 @@ async function endToEndPhase(client: Rpc, sinkPort: number) {
     });
     const peakRssMb = mb(proc).peakRssMb;
     await proc.stop();
-    runs.push({ ...result, states: letterStates(dbPath), peakRssMb });
+    runs.push({ ...result, states: await letterStates(dbPath), peakRssMb });
     log(`e2e run ${r + 1}: ${(result.wallMs / 1000).toFixed(1)} s, ${result.confirmed} confirmed, ${result.delivered} delivered`);
     if (result.delivered < settings.e2eSupporters) break; // an incomplete run is reported as it is, not repeated
   }

@@ -6,7 +6,6 @@
  * struck, and that the counters agree with the rows; it prints the figures and exits non-zero
  * on a loss. Bounded: every wait has a deadline, and everything runs on loopback.
  */
-import Database from 'better-sqlite3';
 import { recount } from '../src/domain/recount.js';
 import { buildTestApp } from '../test/helpers/build-app.js';
 import { startSmtp } from '../test/helpers/smtp-server.js';
@@ -31,10 +30,11 @@ async function main() {
     for (let j = i; j < Math.min(i + 200, supporters + 1); j++) batch.push(submit(t.app, campaign.slug, { ...supporter(j), targetIds: [ambassador.id] }));
     await Promise.all(batch);
   }
-  const observer = new Database(t.dbPath, { readonly: true });
-  const count = (status: string) => observer.prepare('SELECT count(*) FROM letters WHERE campaign_id = ? AND status = ?').pluck().get(campaign.id, status) as number;
-  const ownedSending = observer.prepare("SELECT count(*) FROM outbox WHERE status = 'sending' AND lease_owner LIKE ?").pluck();
-  const letters = observer.prepare('SELECT count(*) FROM letters WHERE campaign_id = ?').pluck().get(campaign.id) as number;
+  // The app's store observes what the worker processes commit.
+  const { sql } = t.app.store;
+  const count = async (status: string) => (await sql.value<number>('SELECT count(*) FROM letters WHERE campaign_id = ? AND status = ?', [campaign.id, status]))!;
+  const ownedSending = async (pid: number | undefined) => (await sql.value<number>("SELECT count(*) FROM outbox WHERE status = 'sending' AND lease_owner LIKE ?", [`%:${pid}:%`]))!;
+  const letters = (await sql.value<number>('SELECT count(*) FROM letters WHERE campaign_id = ?', [campaign.id]))!;
   const env = {
     DATABASE_PATH: t.dbPath,
     MAIL_TRANSPORT: smtp.url,
@@ -55,21 +55,20 @@ async function main() {
     await until(() => smtp.raw.length >= before + perCycle, `${perCycle} messages in cycle ${c + 1}`, 60_000, 5);
     await worker.stop('SIGKILL');
     // The killed worker's own rows in flight (earlier victims' rows may still wait for their lease).
-    const sending = ownedSending.get(`%:${worker.child.pid}:%`) as number;
+    const sending = await ownedSending(worker.child.pid);
     inFlightAtKills += sending;
     maxInFlight = Math.max(maxInFlight, sending);
   }
   const last = startWorkerProcess(env);
-  await until(() => count('sent') === letters, `all ${letters} letters recorded as sent`, 300_000, 50);
+  await until(async () => (await count('sent')) === letters, `all ${letters} letters recorded as sent`, 300_000, 50);
   await last.stop();
-  observer.close();
 
   const ids = smtp.raw.map((r) => /^Message-ID: <([^@>]+)@/im.exec(r.toString('latin1'))?.[1]);
   const received = new Set(ids);
-  const stored = t.app.db.$client.prepare('SELECT id FROM letters WHERE campaign_id = ?').pluck().all(campaign.id) as string[];
-  const lost = stored.filter((id) => !received.has(id)).length;
+  const stored = await sql.all<{ id: string }>('SELECT id FROM letters WHERE campaign_id = ?', [campaign.id]);
+  const lost = stored.filter(({ id }) => !received.has(id)).length;
   const duplicates = ids.length - received.size;
-  const drift = recount(t.app.store).drift;
+  const drift = (await recount(t.app.store)).drift;
   const sorted = [...recoveries].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
   await t.close();

@@ -68,7 +68,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
 
   await app.register(requestIdPlugin);
   await app.register(problemsPlugin);
-  await app.register(dbPlugin, { path: config.DATABASE_PATH, db: overrides.db });
+  await app.register(dbPlugin, { path: config.DATABASE_PATH, url: config.DATABASE_URL, db: overrides.db });
   await app.register(servicesPlugin, { config, clock: overrides.clock ?? systemClock });
   // After the start's synchronous work (migrations, caches): its event-loop sampling begins here.
   await app.register(loadSheddingPlugin, overrides.pressure ?? {});

@@ -18,11 +18,11 @@ export const demoSlugs = { makset: 'stop-makset-extradition', bakhytzhan: 'lette
  * The two real campaigns of ../shared/seeds as demo data, only into an empty database.
  * Every address is on a reserved example domain: demo mail never reaches a real person.
  */
-export function seedDemo(store: Pick<Store, 'campaigns'>, services: Services): boolean {
-  if (services.campaigns.list(1).items.length > 0) return false;
+export async function seedDemo(store: Pick<Store, 'campaigns'>, services: Services): Promise<boolean> {
+  if ((await services.campaigns.list(1)).items.length > 0) return false;
   const { campaigns, targets, templates } = services;
 
-  const makset = campaigns.create({
+  const makset = await campaigns.create({
     slug: demoSlugs.makset,
     title: 'Stop the extradition of Pastor Makset Djabbarbergenov to Uzbekistan',
     summary:
@@ -37,7 +37,7 @@ export function seedDemo(store: Pick<Store, 'campaigns'>, services: Services): b
     rules: { forbiddenPhrases: [], noteMaxLength: 1000 },
     sender: { name: 'Chorus demo organization' },
   });
-  targets.create(makset.id, {
+  await targets.create(makset.id, {
     name: 'Mr Daulbayev',
     title: 'Prosecutor General of Kazakhstan',
     organization: 'Kazakhstan State Office of Public Prosecutor',
@@ -45,20 +45,20 @@ export function seedDemo(store: Pick<Store, 'campaigns'>, services: Services): b
     postalAddress: { lines: ['8 Orynbor Street', 'House of the Ministries, entrance No. 2'], city: 'Astana', postcode: '010000', country: 'KZ' },
     salutation: 'Dear Mr Daulbayev',
   });
-  targets.create(makset.id, {
+  await targets.create(makset.id, {
     name: 'Ambassador of Kazakhstan',
     title: 'Ambassador of the Republic of Kazakhstan to the United States',
     organization: 'Embassy of the Republic of Kazakhstan',
     email: 'ambassador@example.kz',
     salutation: 'Your Excellency',
   });
-  templates.create(makset.id, { name: 'Article 33 appeal', locale: 'en', ...readLetterTemplate('article-33-appeal.hbs') });
-  insertUpdates(store, makset.id, [
+  await templates.create(makset.id, { name: 'Article 33 appeal', locale: 'en', ...readLetterTemplate('article-33-appeal.hbs') });
+  await insertUpdates(store, makset.id, [
     ['2012-09-05T12:00:00.000Z', 'Arrested at home in Almaty', 'Police arrested Pastor Makset at noon in the family home, "just for his fingerprints". For six days his wife heard nothing from him.'],
     ['2012-10-01T09:00:00.000Z', 'Extradition request pending', 'Uzbekistan has raised the charges to terrorism and demands his return. The Extradition Division of the Prosecutor General\'s Office is deciding.'],
   ]);
 
-  const bakhytzhan = campaigns.create({
+  const bakhytzhan = await campaigns.create({
     slug: demoSlugs.bakhytzhan,
     title: 'Write to Pastor Bakhytzhan Kashkumbayev in prison',
     summary: 'A 67-year-old pastor awaits trial in an Astana prison. A personal letter tells him he is not forgotten.',
@@ -77,15 +77,15 @@ export function seedDemo(store: Pick<Store, 'campaigns'>, services: Services): b
     },
     sender: { name: 'Chorus demo organization', postalAddress: { lines: ['1 Example Street'], city: 'Example City', postcode: '00000', country: 'DE' } },
   });
-  targets.create(bakhytzhan.id, {
+  await targets.create(bakhytzhan.id, {
     name: 'Bakhytzhan Kashkumbaev',
     title: 'Pastor',
     organization: 'SI-12 (ETs 166/1)',
     postalAddress: { lines: ['SI-12 (ETs 166/1)', 'Alash Tas Zhol street 30/1'], city: 'Astana', postcode: '010000', country: 'KZ' },
     salutation: 'Dear Pastor Bakhytzhan',
   });
-  templates.create(bakhytzhan.id, { name: 'Letter of encouragement', locale: 'en', ...readLetterTemplate('encouragement.hbs') });
-  insertUpdates(store, bakhytzhan.id, [
+  await templates.create(bakhytzhan.id, { name: 'Letter of encouragement', locale: 'en', ...readLetterTemplate('encouragement.hbs') });
+  await insertUpdates(store, bakhytzhan.id, [
     ['2014-02-01T12:00:00.000Z', 'Re-arrested at the prison gate', 'Released to await trial under house arrest on 8 October 2013, he was arrested again by police waiting at the prison entrance.'],
     ['2014-02-05T12:00:00.000Z', 'Two charges dropped', 'On 29 January two charges were dropped; "intentional damage of the health" and inciting sectarian strife remain.'],
   ]);
@@ -93,6 +93,6 @@ export function seedDemo(store: Pick<Store, 'campaigns'>, services: Services): b
 }
 
 /** Timeline entries carry their historical dates, so they are written directly. */
-function insertUpdates(store: Pick<Store, 'campaigns'>, campaignId: string, entries: [string, string, string][]) {
-  for (const [createdAt, title, body] of entries) store.campaigns.insertUpdate({ id: newId('upd'), campaignId, title, body, notify: false, createdAt });
+async function insertUpdates(store: Pick<Store, 'campaigns'>, campaignId: string, entries: [string, string, string][]): Promise<void> {
+  for (const [createdAt, title, body] of entries) await store.campaigns.insertUpdate({ id: newId('upd'), campaignId, title, body, notify: false, createdAt });
 }

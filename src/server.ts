@@ -13,7 +13,7 @@ import { closeGracefully } from './shutdown.js';
 async function main() {
   const config = loadConfig(process.env);
   const app = await buildApp(config);
-  if (config.DEMO && seedDemo(app.store, app.services)) app.log.info('seeded the demo campaigns');
+  if (config.DEMO && (await seedDemo(app.store, app.services))) app.log.info('seeded the demo campaigns');
 
   closeGracefully(app.log, () => app.close());
 
@@ -23,7 +23,7 @@ async function main() {
   const port = bound && typeof bound === 'object' ? bound.port : config.PORT;
   const base = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
   const links: Record<string, string> = { docs: `${base}/docs`, dashboard: `${base}/admin` };
-  if (app.services.campaigns.getBySlug(demoSlugs.makset)) {
+  if (await app.services.campaigns.getBySlug(demoSlugs.makset)) {
     links.demoCampaign = `${base}/c/${demoSlugs.makset}`;
     links.publicApi = `${base}/api/v1/actions/${demoSlugs.makset}`;
   }

@@ -1,5 +1,4 @@
 import type { Config } from './config.js';
-import type { Db } from './db/client.js';
 import type { Store } from './store/index.js';
 import { createOutboxWriter } from './delivery/outbox.js';
 import { createActionService } from './domain/actions.js';
@@ -22,9 +21,15 @@ import { createSupporterService } from './domain/supporters.js';
 import { createTargetService } from './domain/targets.js';
 import { createTemplateService } from './domain/templates.js';
 
-/** Every domain service, built once per app from explicit dependencies: no module-level state. */
-export function createServices(deps: { db: Db; store: Store; clock: Clock; config: Config }) {
-  const { db, store, clock, config } = deps;
+/**
+ * Every domain service, built once per app from explicit dependencies: no module-level state.
+ * Async because the installation's secrets are read from (or first written to) storage.
+ * `log` gets what the count ticker has no caller to report to (a count read that failed).
+ */
+export async function createServices(deps: { store: Store; clock: Clock; config: Config; log?: { error(obj: object, msg: string): void } }) {
+  const { store, clock, config } = deps;
+  const capKey = await loadSecret(store.settings, 'mail-cap-key');
+  const unsubscribeKey = await loadSecret(store.settings, 'unsubscribe-key');
   const hooks: CampaignHooks = {};
   const keys = createKeyService({ keys: store.keys, clock, adminKey: config.ADMIN_API_KEY });
   const adminSessions = createAdminSessions({ store, clock, keys });
@@ -34,13 +39,14 @@ export function createServices(deps: { db: Db; store: Store; clock: Clock; confi
   const counters = createCounters(store.counters);
   const lifecycle = createLetterLifecycle({ store, counters });
   const outbox = createOutboxWriter(store);
-  const mail = createSupporterMail({ mailCaps: store.mailCaps, outbox, publicUrl: config.PUBLIC_URL, capKey: loadSecret(store.settings, 'mail-cap-key') });
-  const groupCommit = createGroupCommit(db, counters, lifecycle.announce);
+  const mail = createSupporterMail({ mailCaps: store.mailCaps, outbox, publicUrl: config.PUBLIC_URL, capKey });
+  const groupCommit = createGroupCommit(store.sql, counters, lifecycle.announce);
   // The ticker reads the published counts through the action service; every committed letter move marks its campaign.
   const events = createCountEvents({
-    readCount: (campaignId) => actions.publishedCount(campaigns.get(campaignId)),
-    lagging: (campaignId) => actions.lags(campaigns.get(campaignId)),
+    readCount: async (campaignId) => actions.publishedCount(await campaigns.get(campaignId)),
+    lagging: async (campaignId) => actions.lags(await campaigns.get(campaignId)),
     foreignCommits: store.dataVersion,
+    log: deps.log,
   });
   lifecycle.onMoved(({ campaignId }) => events.changed(campaignId));
   const actions = createActionService({ store, clock, campaigns, targets, templates, counters, lifecycle, outbox, mail, groupCommit });
@@ -50,7 +56,7 @@ export function createServices(deps: { db: Db; store: Store; clock: Clock; confi
     clock,
     lifecycle,
     mail,
-    unsubscribeKey: loadSecret(store.settings, 'unsubscribe-key'),
+    unsubscribeKey,
     retention: { bodyDays: config.RETENTION_BODY_DAYS, contactDays: config.RETENTION_CONTACT_DAYS },
   });
   hooks.onNotifyUpdate = (campaign, update) => supporters.notifyUpdate(campaign, update);
@@ -61,4 +67,4 @@ export function createServices(deps: { db: Db; store: Store; clock: Clock; confi
   return { keys, adminSessions, campaigns, targets, templates, counters, lifecycle, outbox, events, groupCommit, actions, confirmations, supporters, letters, offlineCounts, responses, stats };
 }
 
-export type Services = ReturnType<typeof createServices>;
+export type Services = Awaited<ReturnType<typeof createServices>>;

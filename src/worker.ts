@@ -1,7 +1,7 @@
 import 'dotenv/config';
 import pino from 'pino';
 import { loadConfig } from './config.js';
-import { DatabaseUnavailableError, openDatabase, runMigrations } from './db/client.js';
+import { DatabaseUnavailableError } from './db/client.js';
 import { transportOptions, workerSettings } from './delivery/settings.js';
 import { createMailer } from './delivery/transport.js';
 import { createWorker } from './delivery/worker.js';
@@ -9,34 +9,30 @@ import { systemClock } from './domain/clock.js';
 import { createCounters } from './domain/counters.js';
 import { createLetterLifecycle } from './domain/letter-lifecycle.js';
 import { closeGracefully } from './shutdown.js';
-import { createStore } from './store/index.js';
+import { openStore } from './store/open.js';
 
 /**
  * `npm run worker`: delivery in its own process, next to a server started with WORKER=off (or
  * alongside an inline one: leases keep two workers from sending the same message).
  */
-function main() {
+async function main() {
   const config = loadConfig(process.env);
   const log = pino({ level: config.LOG_LEVEL, name: 'chorus-worker' });
-  const db = openDatabase(config.DATABASE_PATH);
-  runMigrations(db);
+  const { store, close } = await openStore({ path: config.DATABASE_PATH, url: config.DATABASE_URL });
   const mailer = createMailer(transportOptions(config));
-  const store = createStore(db);
   const lifecycle = createLetterLifecycle({ store, counters: createCounters(store.counters) });
   const worker = createWorker({ ...workerSettings(config), store, mailer, clock: systemClock, lifecycle, log });
 
   closeGracefully(log, async () => {
     await worker.stop(8000);
     mailer.close();
-    db.$client.close();
+    await close();
   });
   worker.start();
   log.info({ owner: worker.owner, transport: config.MAIL_TRANSPORT.replace(/\/\/[^/@]*@/, '//***@') }, 'delivery worker started');
 }
 
-try {
-  main();
-} catch (err) {
+main().catch((err: unknown) => {
   console.error(`chorus-worker: ${err instanceof DatabaseUnavailableError || (err instanceof Error && err.message.startsWith('Invalid configuration')) ? (err as Error).message : String(err)}`);
   process.exit(1);
-}
+});

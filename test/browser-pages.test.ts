@@ -162,7 +162,7 @@ describe('pages in a real browser', () => {
 
   it('shows the unsubscribe and not-found pages; no page overflows at 360 px; no script or CSP error anywhere', async () => {
     await t.app.inject({ method: 'POST', url: `/api/v1/campaigns/${campaign.id}/updates`, headers: auth, payload: { title: 'We won', body: 'He is free.', notify: true } });
-    const row = t.app.db.$client.prepare("SELECT payload FROM outbox WHERE kind = 'update'").get() as { payload: string };
+    const row = (await t.app.store.sql.get<{ payload: string }>("SELECT payload FROM outbox WHERE kind = 'update'"))!;
     const unsubscribe = new URL(JSON.parse(row.payload).unsubscribeUrl as string).pathname;
     const page = await open(noJs, unsubscribe);
     await screenshot(page, 'unsubscribe');

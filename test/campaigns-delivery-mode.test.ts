@@ -34,13 +34,13 @@ describe('changing the delivery mode', () => {
     ]) {
       const campaign = await campaignWith(from!);
       await submit(t.app, campaign.slug, supporter(`${from}-${to}`));
-      const outboxBefore = t.app.db.$client.prepare('SELECT count(*) AS n FROM outbox WHERE campaign_id = ?').get(campaign.id);
+      const outboxBefore = await t.app.store.sql.value('SELECT count(*) FROM outbox WHERE campaign_id = ?', [campaign.id]);
       const res = await patch(campaign.id, { delivery: { mode: to } });
       assert.equal(res.statusCode, 409, `${from} → ${to}: ${res.body}`);
       assert.equal(res.headers['content-type'], 'application/problem+json');
       assert.match(res.json().detail, /undelivered/);
       assert.equal((await get(campaign.id)).delivery.mode, from);
-      assert.deepEqual(t.app.db.$client.prepare('SELECT count(*) AS n FROM outbox WHERE campaign_id = ?').get(campaign.id), outboxBefore);
+      assert.deepEqual(await t.app.store.sql.value('SELECT count(*) FROM outbox WHERE campaign_id = ?', [campaign.id]), outboxBefore);
     }
   });
 

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import Database from 'better-sqlite3';
 import { connect } from 'node:net';
 import nodemailer from 'nodemailer';
 import { after, before, describe, it } from 'node:test';
@@ -20,20 +19,16 @@ async function queue(t: TestApp, supporters: number) {
   return campaign;
 }
 
-/** One campaign's letters by status and its counters, read through a separate connection as any observer would. */
-function letterStates(dbPath: string, campaignId: string) {
-  const db = new Database(dbPath, { readonly: true });
-  try {
-    const byStatus = Object.fromEntries(
-      (db.prepare('SELECT status, count(*) AS n FROM letters WHERE campaign_id = ? GROUP BY status').all(campaignId) as { status: string; n: number }[]).map((r) => [r.status, r.n]),
-    ) as Record<string, number>;
-    const counters = Object.fromEntries(
-      (db.prepare('SELECT name, value FROM counters WHERE campaign_id = ?').all(campaignId) as { name: string; value: number }[]).map((r) => [r.name, r.value]),
-    );
-    return { byStatus, counters };
-  } finally {
-    db.close();
-  }
+/** One campaign's letters by status and its counters, read through the app's store as any observer of the worker processes would. */
+async function letterStates(t: TestApp, campaignId: string) {
+  const { sql } = t.app.store;
+  const byStatus = Object.fromEntries(
+    (await sql.all<{ status: string; n: number }>('SELECT status, count(*) AS n FROM letters WHERE campaign_id = ? GROUP BY status', [campaignId])).map((r) => [r.status, r.n]),
+  ) as Record<string, number>;
+  const counters = Object.fromEntries(
+    (await sql.all<{ name: string; value: number }>('SELECT name, value FROM counters WHERE campaign_id = ?', [campaignId])).map((r) => [r.name, r.value]),
+  );
+  return { byStatus, counters };
 }
 
 describe('delivery worker processes', { timeout: 240_000 }, () => {
@@ -91,13 +86,13 @@ describe('delivery worker processes', { timeout: 240_000 }, () => {
     const b = startWorkerProcess(env({ DELIVERY_CONCURRENCY: '8' }));
     workers.push(a, b);
     await smtp.waitFor(300, 90_000);
-    await until(() => (letterStates(t.dbPath, campaign.id).byStatus.sent ?? 0) === 300, 'all 300 recorded as sent', 30_000);
+    await until(async () => ((await letterStates(t, campaign.id)).byStatus.sent ?? 0) === 300, 'all 300 recorded as sent', 30_000);
     assert.equal(await a.stop(), 0, a.output());
     assert.equal(await b.stop(), 0, b.output());
     const ids = messageIds(smtp);
     assert.equal(ids.length, 300);
     assert.equal(new Set(ids).size, 300);
-    assert.equal(recount(t.app.store).drift, 0);
+    assert.equal((await recount(t.app.store)).drift, 0);
   });
 
   it('a send slower than the lease is never claimed by another live worker: its lease is renewed while it runs', async () => {
@@ -108,13 +103,13 @@ describe('delivery worker processes', { timeout: 240_000 }, () => {
     const a = startWorkerProcess(env({ DELIVERY_CONCURRENCY: '8', DELIVERY_LEASE_SECONDS: '2' }));
     const b = startWorkerProcess(env({ DELIVERY_CONCURRENCY: '8', DELIVERY_LEASE_SECONDS: '2' }));
     workers.push(a, b);
-    await until(() => (letterStates(t.dbPath, campaign.id).byStatus.sent ?? 0) === 6, 'all 6 recorded as sent', 60_000);
+    await until(async () => ((await letterStates(t, campaign.id)).byStatus.sent ?? 0) === 6, 'all 6 recorded as sent', 60_000);
     assert.equal(await a.stop(), 0, a.output());
     assert.equal(await b.stop(), 0, b.output());
     const ids = messageIds(smtp);
     assert.equal(ids.length, 6, 'each letter arrived once');
     assert.equal(new Set(ids).size, 6);
-    assert.equal(recount(t.app.store).drift, 0);
+    assert.equal((await recount(t.app.store)).drift, 0);
   });
 
   it('SIGKILL mid-delivery, restart on the same database: every letter arrives, duplicates stay within the in-flight window, counters unchanged', async (ctx) => {
@@ -122,7 +117,7 @@ describe('delivery worker processes', { timeout: 240_000 }, () => {
     // A slow server: each message takes 20 ms to be accepted.
     smtp.reply(() => ({ delayMs: 20 }));
     const campaign = await queue(t, 500);
-    const before = letterStates(t.dbPath, campaign.id);
+    const before = await letterStates(t, campaign.id);
     const queued = before.counters['letters.queued'];
     assert.equal(queued, 1000);
     const concurrency = 10;
@@ -130,27 +125,27 @@ describe('delivery worker processes', { timeout: 240_000 }, () => {
     workers.push(crashing);
     await smtp.waitFor(300, 90_000);
     assert.equal(await crashing.stop('SIGKILL'), 'SIGKILL');
-    const atCrash = letterStates(t.dbPath, campaign.id);
+    const atCrash = await letterStates(t, campaign.id);
     assert.ok((atCrash.byStatus.sent ?? 0) < 1000, 'killed before the end');
     assert.ok((atCrash.byStatus.sending ?? 0) <= concurrency);
 
     const restarted = startWorkerProcess(env({ DELIVERY_CONCURRENCY: String(concurrency), DELIVERY_LEASE_SECONDS: '2' }));
     workers.push(restarted);
-    await until(() => (letterStates(t.dbPath, campaign.id).byStatus.sent ?? 0) === 1000, 'all 1,000 letters sent after the restart', 120_000, 200);
+    await until(async () => ((await letterStates(t, campaign.id)).byStatus.sent ?? 0) === 1000, 'all 1,000 letters sent after the restart', 120_000, 200);
     assert.equal(await restarted.stop(), 0, restarted.output());
 
     const ids = messageIds(smtp);
-    const letterIds = (t.app.db.$client.prepare('SELECT id FROM letters WHERE campaign_id = ?').all(campaign.id) as { id: string }[]).map((r) => r.id);
+    const letterIds = (await t.app.store.sql.all<{ id: string }>('SELECT id FROM letters WHERE campaign_id = ?', [campaign.id])).map((r) => r.id);
     const received = new Set(ids);
     assert.ok(letterIds.every((id) => received.has(id)), 'every letter delivered at least once');
     const duplicates = ids.length - received.size;
     ctx.diagnostic(`killed with ${atCrash.byStatus.sent ?? 0} recorded sent and ${atCrash.byStatus.sending ?? 0} in flight; ${duplicates} duplicates`);
     assert.ok(duplicates <= concurrency, `${duplicates} duplicates, window ${concurrency}`);
 
-    const end = letterStates(t.dbPath, campaign.id);
+    const end = await letterStates(t, campaign.id);
     assert.deepEqual(end.byStatus, { sent: 1000 });
     for (const name of ['supporters', 'letters', 'pending']) assert.equal(end.counters[name], before.counters[name], name);
-    assert.equal(recount(t.app.store).drift, 0);
+    assert.equal((await recount(t.app.store)).drift, 0);
     assert.deepEqual(smtp.errors, []);
   });
 });

@@ -4,6 +4,7 @@ import { recount } from '../src/domain/recount.js';
 import { auth, buildTestApp, type TestApp } from './helpers/build-app.js';
 import { hour, letterList, manualClock, minute, queuedLetters, stats, testWorker } from './helpers/delivery.js';
 import { startSmtp, type TestSmtp } from './helpers/smtp-server.js';
+import { failWrites } from './helpers/storage-failure.js';
 import { readyCampaign, submit, supporter } from './helpers/supporters.js';
 import { until } from './helpers/worker-process.js';
 
@@ -47,7 +48,7 @@ describe('delivery failures', () => {
     assert.equal(letter!.lastError, null);
     assert.equal(smtp.raw.length, 1);
     assert.equal((await stats(t.app, campaign.id)).letters.sent, 1);
-    assert.equal(recount(t.app.store).drift, 0);
+    assert.equal((await recount(t.app.store)).drift, 0);
   });
 
   it('a server too slow to answer is a timeout, retried like any temporary failure', async () => {
@@ -79,7 +80,7 @@ describe('delivery failures', () => {
     const s = await stats(t.app, campaign.id);
     assert.equal(s.letters.failed, 1);
     assert.match(s.byTarget[0]!.lastError ?? '', /550/);
-    assert.equal(recount(t.app.store).drift, 0);
+    assert.equal((await recount(t.app.store)).drift, 0);
   });
 
   it('temporary failures give up as failed after the maximum age', async () => {
@@ -121,7 +122,7 @@ describe('delivery failures', () => {
     assert.equal(letters[0]!.attempts, 3);
     assert.match(letters[0]!.lastError!, /held after 3 attempts: cannot read properties of undefined/);
     assert.equal(smtp.raw.length, 2);
-    assert.equal(recount(t.app.store).drift, 0);
+    assert.equal((await recount(t.app.store)).drift, 0);
 
     // Released by the organizer, it is due again with a fresh budget.
     const res = await t.app.inject({ method: 'PATCH', url: `/api/v1/letters/${broken!.id}`, headers: auth, payload: { status: 'queued' } });
@@ -129,7 +130,7 @@ describe('delivery failures', () => {
     await t.app.delivery.worker.drain();
     assert.equal((await letterList(t.app, campaign.id))[0]!.status, 'sent');
     assert.equal(smtp.raw.length, 3);
-    assert.equal(recount(t.app.store).drift, 0);
+    assert.equal((await recount(t.app.store)).drift, 0);
   });
 
   it('pauses a recipient domain after M consecutive failures and records why', async () => {
@@ -138,7 +139,7 @@ describe('delivery failures', () => {
     await t.app.delivery.worker.drain();
     const attempts = smtp.attempts();
     assert.equal(attempts, 5);
-    const paused = t.app.db.$client.prepare('SELECT domain, paused_at AS pausedAt, reason FROM paused_domains').all() as { domain: string; pausedAt: string; reason: string }[];
+    const paused = await t.app.store.sql.all<{ domain: string; reason: string }>('SELECT domain, reason FROM paused_domains');
     assert.equal(paused.length, 1);
     assert.equal(paused[0]!.domain, 'example.kz');
     assert.match(paused[0]!.reason, /consecutive failures; last: 451 4\.4\.1/);
@@ -152,7 +153,7 @@ describe('delivery failures', () => {
     clock.advance(31 * minute);
     await t.app.delivery.worker.drain();
     assert.equal(smtp.raw.length, 5);
-    const after = t.app.db.$client.prepare('SELECT paused_at AS pausedAt, consecutive_failures AS n FROM paused_domains').get() as { pausedAt: string | null; n: number };
+    const after = await t.app.store.sql.get('SELECT paused_at AS "pausedAt", consecutive_failures AS n FROM paused_domains');
     assert.deepEqual(after, { pausedAt: null, n: 0 });
   });
 
@@ -170,7 +171,7 @@ describe('delivery failures', () => {
     const gone = letters.find((l) => l.id === second!.id)!;
     assert.equal(gone.status, 'failed');
     assert.match(gone.lastError ?? '', /eras/);
-    assert.equal(recount(t.app.store).drift, 0);
+    assert.equal((await recount(t.app.store)).drift, 0);
   });
 
   it('letters to a target removed after they were queued fail with a clear reason', async () => {
@@ -185,29 +186,33 @@ describe('delivery failures', () => {
       ['failed', 'the target was removed before delivery'],
       ['failed', 'the target was removed before delivery'],
     ]);
-    assert.equal(recount(t.app.store).drift, 0);
+    assert.equal((await recount(t.app.store)).drift, 0);
   });
 
   it('an outcome that cannot be written is kept and written later, the others at once; nothing is sent twice', async () => {
     const { smtp, t } = await setup(() => 'accept');
     const { campaign } = await queuedLetters(t.app, 3);
     const [, bad] = await letterList(t.app, campaign.id);
-    // A real SQLite failure for one record only: recording this letter as sent aborts.
-    const sql = t.app.db.$client;
-    sql.exec(`CREATE TRIGGER bad_record BEFORE UPDATE OF status ON letters WHEN NEW.id = '${bad!.id}' AND NEW.status = 'sent'
-      BEGIN SELECT RAISE(ABORT, 'simulated bad record'); END`);
+    // A real storage failure for one record only: recording this letter as sent aborts.
+    const repair = await failWrites(t.app.store.sql, {
+      name: 'bad_record',
+      table: 'letters',
+      before: 'UPDATE OF status',
+      when: `NEW.id = '${bad!.id}' AND NEW.status = 'sent'`,
+      message: 'simulated bad record',
+    });
     await t.app.delivery.worker.drain();
     assert.equal(smtp.raw.length, 3);
     assert.deepEqual((await letterList(t.app, campaign.id)).map((l) => l.status), ['sent', 'sending', 'sent']);
 
-    sql.exec('DROP TRIGGER bad_record');
+    await repair();
     await t.app.delivery.worker.drain();
     assert.deepEqual((await letterList(t.app, campaign.id)).map((l) => l.status), ['sent', 'sent', 'sent']);
     // Long after any lease would have expired, nothing is sent again.
     clock.advance(hour);
     await t.app.delivery.worker.drain();
     assert.equal(smtp.raw.length, 3);
-    assert.equal(recount(t.app.store).drift, 0);
+    assert.equal((await recount(t.app.store)).drift, 0);
   });
 
   it("a send outlasting its lease is not claimed again by its own worker", async () => {
@@ -227,7 +232,7 @@ describe('delivery failures', () => {
     const [letter] = await letterList(t.app, campaign.id);
     assert.equal(letter!.status, 'sent');
     assert.equal(letter!.attempts, 1);
-    assert.equal(recount(t.app.store).drift, 0);
+    assert.equal((await recount(t.app.store)).drift, 0);
   });
 
   it('a send past its deadline that is then accepted is recorded as sent once and never sent again', async () => {
@@ -252,7 +257,7 @@ describe('delivery failures', () => {
       assert.deepEqual([letter!.status, letter!.attempts], ['sent', 1]);
       assert.equal(smtp.raw.length, 1);
       assert.equal(smtp.attempts(), 1);
-      assert.equal(recount(t.app.store).drift, 0);
+      assert.equal((await recount(t.app.store)).drift, 0);
     } finally {
       open();
     }
@@ -281,7 +286,7 @@ describe('delivery failures', () => {
       await worker.drain();
       [letter] = await letterList(t.app, campaign.id);
       assert.deepEqual([letter!.status, letter!.attempts, letter!.lastError], ['sent', 2, null]);
-      assert.equal(recount(t.app.store).drift, 0);
+      assert.equal((await recount(t.app.store)).drift, 0);
     } finally {
       open();
     }
@@ -293,9 +298,9 @@ describe('delivery failures', () => {
       (_n, raw) => {
         const to = /^To: (.*)$/m.exec(raw.toString('latin1'))?.[1] ?? '';
         if (to.includes('supporter1@example.org')) {
-          // The person is erased while their confirmation is on its way; the server then defers it.
-          ref.app!.services.supporters.erase('supporter1@example.org');
-          return { code: 451, message: '4.2.1 <supporter1@example.org>: mailbox busy, try later' };
+          // The person is erased while their confirmation is on its way; once that is done the server defers it.
+          const erased = ref.app!.services.supporters.erase('supporter1@example.org');
+          return { until: erased, then: { code: 451, message: '4.2.1 <supporter1@example.org>: mailbox busy, try later' } };
         }
         if (to.includes('minister@example.kz')) return { code: 550, message: '5.1.1 <minister@example.kz>: no such user' };
         return 'accept';
@@ -307,7 +312,7 @@ describe('delivery failures', () => {
     assert.equal((await submit(t.app, campaign.slug, supporter(1))).statusCode, 202);
     await t.app.delivery.worker.drain();
     assert.equal(smtp.attempts(), 1);
-    const pause = t.app.db.$client.prepare("SELECT reason FROM paused_domains WHERE domain = 'example.org'").pluck().get();
+    const pause = await t.app.store.sql.value("SELECT reason FROM paused_domains WHERE domain = 'example.org'");
     assert.equal(pause, '1 consecutive failures; last: 451 4.2.1 <address>: mailbox busy, try later');
     clock.advance(3 * hour);
     await t.app.delivery.worker.drain();
@@ -319,14 +324,14 @@ describe('delivery failures', () => {
     assert.equal(letter!.status, 'failed');
     assert.equal(letter!.lastError, '550 5.1.1 <address>: no such user');
 
-    const sql = t.app.db.$client;
+    const { sql } = t.app.store;
     const stored = [
-      ...(sql.prepare('SELECT last_error FROM outbox WHERE last_error IS NOT NULL').pluck().all() as string[]),
-      ...(sql.prepare('SELECT last_error FROM letters WHERE last_error IS NOT NULL').pluck().all() as string[]),
-      ...(sql.prepare('SELECT reason FROM paused_domains WHERE reason IS NOT NULL').pluck().all() as string[]),
-    ];
+      ...(await sql.all<{ r: string }>('SELECT last_error AS r FROM outbox WHERE last_error IS NOT NULL')),
+      ...(await sql.all<{ r: string }>('SELECT last_error AS r FROM letters WHERE last_error IS NOT NULL')),
+      ...(await sql.all<{ r: string }>('SELECT reason AS r FROM paused_domains WHERE reason IS NOT NULL')),
+    ].map(({ r }) => r);
     assert.deepEqual(stored.filter((r) => r.includes('@')), []);
-    const payloads = sql.prepare("SELECT count(*) FROM outbox WHERE payload LIKE '%supporter1@example.org%'").pluck().get();
+    const payloads = await sql.value("SELECT count(*) FROM outbox WHERE payload LIKE '%supporter1@example.org%'");
     assert.equal(payloads, 0);
   });
 
@@ -341,8 +346,8 @@ describe('delivery failures', () => {
     const letters = await letterList(t.app, down.campaign.id);
     assert.deepEqual(letters.map((l) => [l.status, l.attempts]), [['queued', 1], ['queued', 1], ['queued', 1]]);
     assert.match(letters[0]!.lastError ?? '', /ECONNREFUSED|ECONNECTION/);
-    const paused = () => t!.app.db.$client.prepare('SELECT count(*) FROM paused_domains WHERE paused_at IS NOT NULL').pluck().get();
-    assert.equal(paused(), 0);
+    const paused = () => t!.app.store.sql.value('SELECT count(*) FROM paused_domains WHERE paused_at IS NOT NULL');
+    assert.equal(await paused(), 0);
 
     // While it waits, even mail due now is not tried.
     const later = await queuedLetters(t.app, 1, { supporter: () => ({ email: 'later@example.org' }) });
@@ -360,7 +365,7 @@ describe('delivery failures', () => {
     const unknown = await queuedLetters(t.app, 3, { supporter: (i) => ({ email: `unknown${i}@example.org` }) });
     await t.app.delivery.worker.drain();
     assert.deepEqual((await letterList(t.app, unknown.campaign.id)).map((l) => l.status), ['failed', 'failed', 'failed']);
-    assert.equal(paused(), 0);
-    assert.equal(recount(t.app.store).drift, 0);
+    assert.equal(await paused(), 0);
+    assert.equal((await recount(t.app.store)).drift, 0);
   });
 });

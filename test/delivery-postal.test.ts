@@ -43,7 +43,7 @@ describe('postal delivery', () => {
       target: { name: 'Генеральный прокурор', email: undefined, postalAddress },
       supporter: (i) => ({ name: `Әлия ${i}` }),
     });
-    assert.equal((t.app.db.$client.prepare('SELECT count(*) AS n FROM outbox WHERE campaign_id = ?').get(campaign.id) as { n: number }).n, 0);
+    assert.equal(await t.app.store.sql.value('SELECT count(*) FROM outbox WHERE campaign_id = ?', [campaign.id]), 0);
     assert.equal(await t.app.delivery.worker.tick(), 0);
 
     const res = await t.app.inject({ method: 'GET', url: `/api/v1/campaigns/${campaign.id}/letters.pdf?status=queued`, headers: auth });
@@ -80,7 +80,7 @@ describe('postal delivery', () => {
     const s = await stats(t.app, campaign.id);
     assert.equal(s.letters.sent, 4);
     assert.equal(s.letters.queued, 0);
-    assert.equal(recount(t.app.store).drift, 0);
+    assert.equal((await recount(t.app.store)).drift, 0);
 
     const empty = await t.app.inject({ method: 'GET', url: `/api/v1/campaigns/${campaign.id}/letters.pdf?status=queued`, headers: auth });
     assert.equal(empty.statusCode, 200);
@@ -117,15 +117,15 @@ describe('postal delivery', () => {
     assert.equal((await mark(String(run.headers['x-chorus-print-run']))).json().marked, 0, 'marking a run twice changes nothing');
 
     // A run's PDF holds the letters recorded when it was made, even if more are confirmed while it is generated.
-    const next = t.app.delivery.postal.createRun(t.app.services.campaigns.get(campaign.id), 'queued');
+    const next = await t.app.delivery.postal.createRun(await t.app.services.campaigns.get(campaign.id), 'queued');
     assert.equal(next.letters, 2);
     assert.equal((await submit(t.app, campaign.slug, { ...supporter('during'), email: 'during@example.org' })).statusCode, 202);
     const chunks: Buffer[] = [];
-    for await (const chunk of t.app.delivery.postal.pdf(t.app.services.campaigns.get(campaign.id), next)) chunks.push(chunk as Buffer);
+    for await (const chunk of t.app.delivery.postal.pdf(await t.app.services.campaigns.get(campaign.id), next)) chunks.push(chunk as Buffer);
     assert.equal(pages(Buffer.concat(chunks)), 2);
     assert.equal((await mark(next.id)).json().marked, 2);
     assert.equal((await stats(t.app, campaign.id)).letters.queued, 1, 'the letter confirmed during the run waits for the next one');
-    assert.equal(recount(t.app.store).drift, 0);
+    assert.equal((await recount(t.app.store)).drift, 0);
 
     // Another campaign's run is not this campaign's.
     const other = await createCampaign(t.app, { delivery: { mode: 'postal' } });
@@ -156,7 +156,6 @@ describe('postal delivery', () => {
     const emailRun = await t.app.inject({ method: 'GET', url: `/api/v1/campaigns/${email.id}/letters.pdf`, headers: auth });
     assert.equal(emailRun.statusCode, 409, 'an email campaign has no print run');
     assert.equal(emailRun.headers['content-type'], 'application/problem+json');
-    const runs = t.app.db.$client.prepare('SELECT count(*) AS n FROM print_runs WHERE campaign_id = ?').get(email.id) as { n: number };
-    assert.equal(runs.n, 0);
+    assert.equal(await t.app.store.sql.value('SELECT count(*) FROM print_runs WHERE campaign_id = ?', [email.id]), 0);
   });
 });

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { openDatabase, type Db } from '../src/db/client.js';
 import { createMailer } from '../src/delivery/transport.js';
 import { createWorker } from '../src/delivery/worker.js';
 import { systemClock } from '../src/domain/clock.js';
-import { createStore } from '../src/store/index.js';
 import { createCounters } from '../src/domain/counters.js';
 import { createLetterLifecycle } from '../src/domain/letter-lifecycle.js';
 import type { Count } from '../src/schemas/letter.js';
+import type { OpenedStore } from '../src/store/open.js';
 import { buildTestApp, type TestApp } from './helpers/build-app.js';
 import { hour, manualClock, minute, queuedLetters } from './helpers/delivery.js';
 import { startSmtp, type TestSmtp } from './helpers/smtp-server.js';
@@ -16,15 +15,15 @@ import { startSmtp, type TestSmtp } from './helpers/smtp-server.js';
 describe('a separate delivery worker', () => {
   let t: TestApp;
   let smtp: TestSmtp;
-  let other: Db;
+  let other: OpenedStore;
   const clock = manualClock();
   before(async () => {
     t = await buildTestApp({ RATE_LIMIT_PER_MINUTE: '1000' }, { clock });
     smtp = await startSmtp();
-    other = openDatabase(t.dbPath);
+    other = await t.reopen();
   });
   after(async () => {
-    other.$client.close();
+    await other.close();
     await smtp.close();
     await t.close();
   });
@@ -34,13 +33,13 @@ describe('a separate delivery worker', () => {
     const { events } = t.app.services;
     const heard: Count[] = [];
     const stop = events.onCount(campaign.id, (count) => heard.push(count));
-    events.tick(); // the other connection's write probe at open was a commit too
+    await events.tick(); // the other connection's write probe at open was a commit too (SQLite)
     heard.length = 0;
-    events.tick();
+    await events.tick();
     assert.equal(heard.length, 0, 'nothing changed since');
 
     const mailer = createMailer({ url: smtp.url });
-    const store = createStore(other);
+    const { store } = other;
     const worker = createWorker({
       store,
       mailer,
@@ -55,12 +54,12 @@ describe('a separate delivery worker', () => {
     assert.equal(smtp.raw.length, 3);
 
     // Without confirmation the public count is published at most once a minute.
-    events.tick();
+    await events.tick();
     assert.equal(heard.length, 0, 'not before the next publication');
     clock.advance(minute);
-    events.tick();
+    await events.tick();
     assert.deepEqual(heard.map((c) => c.delivered), [3]);
-    events.tick();
+    await events.tick();
     assert.equal(heard.length, 1, 'an unchanged count is not sent again');
     stop();
   });

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import Database from 'better-sqlite3';
 import { after, before, describe, it } from 'node:test';
 import type { AddressObject } from 'mailparser';
 import { recount } from '../src/domain/recount.js';
@@ -27,7 +26,7 @@ describe('delivery over real SMTP', () => {
     const { campaign } = await readyCampaign(t.app);
     const res = await submit(t.app, campaign.slug, { ...supporter(1), name: 'Әлия Нұрланқызы', note: 'Please.' });
     assert.equal(res.statusCode, 202);
-    const token = confirmationTokens(t.app).get('supporter1@example.org')!;
+    const token = (await confirmationTokens(t.app)).get('supporter1@example.org')!;
 
     await t.app.delivery.worker.drain();
     assert.equal(smtp.raw.length, 1);
@@ -61,10 +60,9 @@ describe('delivery over real SMTP', () => {
     const stats = (await t.app.inject({ method: 'GET', url: `/api/v1/campaigns/${campaign.id}/stats`, headers: { authorization: 'Bearer test-admin-key-0123456789abcdef' } })).json();
     assert.equal(stats.letters.sent, 2);
     assert.equal(stats.letters.queued, 0);
-    assert.equal(recount(t.app.store).drift, 0);
+    assert.equal((await recount(t.app.store)).drift, 0);
     // Sent supporter mail no longer holds its confirmation link.
-    const payloads = t.app.db.$client.prepare("SELECT count(*) AS n FROM outbox WHERE payload IS NOT NULL AND status = 'sent'").get() as { n: number };
-    assert.equal(payloads.n, 0);
+    assert.equal(await t.app.store.sql.value("SELECT count(*) FROM outbox WHERE payload IS NOT NULL AND status = 'sent'"), 0);
   });
 });
 
@@ -81,10 +79,13 @@ describe('the inline worker', () => {
       while (smtp.attempts() < 2) await new Promise((r) => setTimeout(r, 10));
       await t.app.close();
       assert.equal(smtp.raw.length, 2);
-      const db = new Database(t.dbPath, { readonly: true });
-      const sent = db.prepare("SELECT count(*) AS n FROM outbox WHERE status = 'sent'").get() as { n: number };
-      db.close();
-      assert.equal(sent.n, 2);
+      // The app is closed: its database is opened again to read what it recorded.
+      const again = await t.reopen();
+      try {
+        assert.equal(await again.store.sql.value("SELECT count(*) FROM outbox WHERE status = 'sent'"), 2);
+      } finally {
+        await again.close();
+      }
     } finally {
       await t.close();
       await smtp.close();
@@ -104,18 +105,18 @@ describe('the inline worker', () => {
     const t = await buildTestApp({ MAIL_TRANSPORT: `${smtp.url}?maxConnections=6`, DELIVERY_CONCURRENCY: '6', RATE_LIMIT_PER_MINUTE: '1000' });
     try {
       const { campaign } = await queuedLetters(t.app, 9);
-      const sent = () => (t.app.db.$client.prepare("SELECT count(*) FROM letters WHERE campaign_id = ? AND status = 'sent'").pluck().get(campaign.id) as number);
+      const sent = async () => (await t.app.store.sql.value<number>("SELECT count(*) FROM letters WHERE campaign_id = ? AND status = 'sent'", [campaign.id]))!;
       t.app.delivery.worker.start();
       await until(() => smtp.attempts() === 6, 'six messages in flight');
       for (const [i, g] of fast.entries()) {
         g.open();
-        await until(() => sent() >= i + 1, `fast message ${i + 1} recorded`);
+        await until(async () => (await sent()) >= i + 1, `fast message ${i + 1} recorded`);
       }
       // Only the slow three are out now: half the window is free, so the last three letters go.
-      await until(() => sent() === 6, 'the remaining letters sent while the slow ones are still out', 10_000);
+      await until(async () => (await sent()) === 6, 'the remaining letters sent while the slow ones are still out', 10_000);
       assert.equal(smtp.attempts(), 9);
       slow.open();
-      await until(() => sent() === 9, 'all sent');
+      await until(async () => (await sent()) === 9, 'all sent');
       assert.equal(smtp.raw.length, 9);
     } finally {
       slow.open();

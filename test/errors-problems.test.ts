@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { bodyLimit, buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { ADMIN_KEY, auth, buildTestApp, createCampaign, createTarget, type TestApp } from './helpers/build-app.js';
+import { failWrites } from './helpers/storage-failure.js';
 
 const json = { ...auth, 'content-type': 'application/json' };
 const campaignBody = { slug: 'errors-test', title: 'Free Makset', summary: 'A refugee pastor.' };
@@ -117,7 +118,7 @@ describe('a 5xx says nothing about internals', () => {
   it('no stack, no SQL, no driver message in the response; the log has them, without personal values', async () => {
     const c = await createCampaign(t.app);
     // Make the storage fail underneath the running app, mid-statement, as a failing disk would.
-    t.app.db.$client.exec("CREATE TRIGGER fail_insert BEFORE INSERT ON targets BEGIN SELECT RAISE(ABORT, 'simulated storage failure'); END");
+    const repair = await failWrites(t.app.store.sql, { name: 'fail_insert', table: 'targets', before: 'INSERT', message: 'simulated storage failure' });
     const res = await t.app.inject({
       method: 'POST',
       url: `/api/v1/campaigns/${c.id}/targets`,
@@ -135,21 +136,21 @@ describe('a 5xx says nothing about internals', () => {
     assert.match(logged, /simulated storage failure/);
     assert.ok(!logged.includes('minister-private@example.kz'), 'bound values never reach the log');
     assert.ok(!logged.includes('Jane Secretname'));
-    t.app.db.$client.exec('DROP TRIGGER fail_insert');
+    await repair();
   });
 
   it('a missing table (a bad migration) is the same opaque 500', async () => {
     const c = await createCampaign(t.app);
-    t.app.db.$client.exec('ALTER TABLE targets RENAME TO targets_gone');
+    await t.app.store.sql.exec('ALTER TABLE targets RENAME TO targets_gone');
     const res = await t.app.inject({ method: 'GET', url: `/api/v1/campaigns/${c.id}/targets`, headers: auth });
-    t.app.db.$client.exec('ALTER TABLE targets_gone RENAME TO targets');
+    await t.app.store.sql.exec('ALTER TABLE targets_gone RENAME TO targets');
     assertProblem(res, 500);
     assert.doesNotMatch(res.body, /no such table|targets|select/i);
   });
 
   it('a closed database is a 500 problem too, never a crash', async () => {
     const other = await buildTestApp();
-    other.app.db.$client.close();
+    await other.app.store.sql.close();
     const res = await other.app.inject({ method: 'GET', url: '/api/v1/campaigns', headers: auth });
     assertProblem(res, 500);
     assert.doesNotMatch(res.body, /database connection|better-sqlite3|\bat /);
@@ -164,7 +165,7 @@ describe('Idempotency-Key', () => {
   });
   after(() => t.close());
 
-  const count = (table: string) => (t.app.db.$client.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+  const count = async (table: string) => (await t.app.store.sql.value<number>(`SELECT count(*) FROM ${table}`))!;
   const postTarget = (campaignId: string, key: string, payload: object, headers = auth) =>
     t.app.inject({ method: 'POST', url: `/api/v1/campaigns/${campaignId}/targets`, headers: { ...headers, 'idempotency-key': key }, payload });
   const target = { name: 'Mr Daulbayev', title: 'Prosecutor General', organization: 'Office', email: 'pg@example.kz' };
@@ -173,23 +174,23 @@ describe('Idempotency-Key', () => {
     const c = await createCampaign(t.app);
     const first = await postTarget(c.id, 'retry-1', target);
     assert.equal(first.statusCode, 201);
-    const before = count('targets');
+    const before = await count('targets');
     const again = await postTarget(c.id, 'retry-1', target);
     assert.equal(again.statusCode, 201);
     assert.equal(again.body, first.body);
     assert.equal(again.headers['idempotent-replayed'], 'true');
     assert.equal(again.headers['content-type'], first.headers['content-type']);
-    assert.equal(count('targets'), before);
+    assert.equal(await count('targets'), before);
   });
 
   it('the same key with a different body is 422 and creates nothing', async () => {
     const c = await createCampaign(t.app);
     await postTarget(c.id, 'retry-2', target);
-    const before = count('targets');
+    const before = await count('targets');
     const res = await postTarget(c.id, 'retry-2', { ...target, name: 'Someone else' });
     const p = assertProblem(res, 422);
     assert.match(p.detail, /different request body/);
-    assert.equal(count('targets'), before);
+    assert.equal(await count('targets'), before);
   });
 
   it('works for campaign creation too: a replayed 201, not a 409 for the slug', async () => {
@@ -205,20 +206,20 @@ describe('Idempotency-Key', () => {
   it('keys belong to one caller and one path', async () => {
     const c = await createCampaign(t.app);
     const other = (await t.app.inject({ method: 'POST', url: '/api/v1/keys', headers: auth, payload: { name: 'o', scopes: ['campaigns'] } })).json();
-    const before = count('targets');
+    const before = await count('targets');
     const mine = await postTarget(c.id, 'shared-key', target);
     const theirs = await postTarget(c.id, 'shared-key', target, { authorization: `Bearer ${other.key}` });
     assert.equal(mine.statusCode, 201);
     assert.equal(theirs.statusCode, 201);
     assert.notEqual(theirs.json().id, mine.json().id);
-    assert.equal(count('targets'), before + 2);
+    assert.equal(await count('targets'), before + 2);
   });
 
   it('concurrent requests with one key run the handler once', async () => {
     const c = await createCampaign(t.app);
-    const before = count('targets');
+    const before = await count('targets');
     const results = await Promise.all(Array.from({ length: 5 }, () => postTarget(c.id, 'concurrent', target)));
-    assert.equal(count('targets'), before + 1);
+    assert.equal(await count('targets'), before + 1);
     const created = results.filter((r) => r.statusCode === 201);
     assert.ok(created.length >= 1);
     assert.equal(new Set(created.map((r) => r.json().id)).size, 1);
@@ -255,9 +256,9 @@ describe('Idempotency-Key', () => {
 
   it('a failed (5xx) attempt is not kept: the retry runs again', async () => {
     const c = await createCampaign(t.app);
-    t.app.db.$client.exec('ALTER TABLE targets RENAME TO targets_gone');
+    await t.app.store.sql.exec('ALTER TABLE targets RENAME TO targets_gone');
     const failed = await postTarget(c.id, 'after-failure', target);
-    t.app.db.$client.exec('ALTER TABLE targets_gone RENAME TO targets');
+    await t.app.store.sql.exec('ALTER TABLE targets_gone RENAME TO targets');
     assert.equal(failed.statusCode, 500);
     const retry = await postTarget(c.id, 'after-failure', target);
     assert.equal(retry.statusCode, 201);

@@ -17,6 +17,7 @@ describe('files Chorus writes are readable by its own user only (0600)', () => {
   });
   after(() => t.close());
 
+  // SQLite-only: the database's own files, and the backup that copies them.
   it('the database and its -wal and -shm', async () => {
     await createCampaign(t.app);
     for (const file of [t.dbPath, `${t.dbPath}-wal`, `${t.dbPath}-shm`]) assert.equal(modeOf(file), '600', file);

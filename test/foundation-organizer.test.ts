@@ -292,8 +292,7 @@ describe('organizer API: targets', () => {
     const list = (await http.get(`/api/v1/campaigns/${c.id}/targets`)).json();
     assert.deepEqual(list.items.map((x: { id: string }) => x.id), [keep.id]);
     // The row is kept (letters may point at it), only marked deleted.
-    const row = t.app.db.$client.prepare('SELECT deleted_at FROM targets WHERE id = ?').get(gone.id) as { deleted_at: string | null };
-    assert.ok(row.deleted_at);
+    assert.ok(await t.app.store.sql.value('SELECT deleted_at FROM targets WHERE id = ?', [gone.id]));
   });
 
   it('a target is only reachable through its own campaign', async () => {

@@ -28,12 +28,12 @@ describe('the letter lifecycle', () => {
     const { campaign } = await readyCampaign(t.app);
     assert.equal((await submit(t.app, campaign.slug, supporter(1))).statusCode, 202);
     assert.deepEqual(moves(), ['new>pending_confirmation', 'new>pending_confirmation']);
-    const token = confirmationTokens(t.app).get('supporter1@example.org')!;
+    const token = (await confirmationTokens(t.app)).get('supporter1@example.org')!;
     assert.equal((await t.app.inject({ method: 'POST', url: `/api/v1/confirmations/${token}` })).statusCode, 200);
     await t.app.delivery.worker.drain();
     assert.deepEqual(moves().slice(2), ['pending_confirmation>queued', 'pending_confirmation>queued', 'queued>sending', 'queued>sending', 'sending>sent', 'sending>sent']);
     assert.ok(heard.every((e) => e.campaignId === campaign.id && e.moves.every((m) => m.campaignId === campaign.id)));
-    assert.equal(recount(t.app.store).drift, 0);
+    assert.equal((await recount(t.app.store)).drift, 0);
   });
 
   it('moderation, release and erasure move letters through the same owner', async () => {
@@ -48,28 +48,26 @@ describe('the letter lifecycle', () => {
     const s = await stats(t.app, campaign.id);
     assert.equal(s.letters.failed, 1);
     assert.equal(s.letters.queued, 0);
-    assert.equal(recount(t.app.store).drift, 0);
+    assert.equal((await recount(t.app.store)).drift, 0);
   });
 
   it('refuses a move the transition table does not list, and a move from a status the letter no longer has changes nothing', async () => {
     const { campaign } = await queuedLetters(t.app, 1, { supporter: () => ({ email: 'refused@example.org' }) });
     await t.app.delivery.worker.drain();
-    const row = t.app.db.$client.prepare("SELECT id, campaign_id AS campaignId, target_id AS targetId, status FROM letters WHERE campaign_id = ?").get(campaign.id) as {
-      id: string;
-      campaignId: string;
-      targetId: string;
-      status: 'sent';
-    };
+    const row = (await t.app.store.sql.get<{ id: string; campaignId: string; targetId: string; status: 'sent' }>(
+      'SELECT id, campaign_id AS "campaignId", target_id AS "targetId", status FROM letters WHERE campaign_id = ?',
+      [campaign.id],
+    ))!;
     assert.equal(row.status, 'sent');
     const { lifecycle } = t.app.services;
     const at = clock.now().toISOString();
-    assert.throws(() => lifecycle.transaction((scope) => lifecycle.move(scope, row, 'queued', at)), IllegalMoveError);
+    await assert.rejects(lifecycle.transaction((scope) => lifecycle.move(scope, row, 'queued', at)), IllegalMoveError);
     heard.length = 0;
     // Read as queued, but it was sent meanwhile: the compare-and-set finds nothing to move.
-    const moved = lifecycle.transaction((scope) => lifecycle.move(scope, { ...row, status: 'queued' }, 'held', at));
+    const moved = await lifecycle.transaction((scope) => lifecycle.move(scope, { ...row, status: 'queued' }, 'held', at));
     assert.equal(moved, false);
     assert.deepEqual(heard, []);
     assert.equal((await stats(t.app, campaign.id)).letters.sent, 1);
-    assert.equal(recount(t.app.store).drift, 0);
+    assert.equal((await recount(t.app.store)).drift, 0);
   });
 });

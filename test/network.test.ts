@@ -33,7 +33,7 @@ describe('coarseIp keeps the network, never the host', () => {
         const res = await t.app.inject({ method: 'POST', url: `/api/v1/actions/${campaign.slug}/letters`, payload: supporter(n), remoteAddress });
         assert.equal(res.statusCode, 202, res.body);
       }
-      const stored = (t.app.db.$client.prepare('SELECT ip FROM supporters ORDER BY created_at, id').pluck().all() as string[]).sort();
+      const stored = (await t.app.store.sql.all<{ ip: string }>('SELECT ip FROM supporters')).map((r) => r.ip).sort();
       assert.deepEqual(stored, ['198.51.100.0/24', '2001::/48', '::/48']);
     } finally {
       await t.close();

@@ -107,8 +107,7 @@ describe('GET /metrics', () => {
     await queuedLetters(first.app, 3);
     const other = await readyCampaign(first.app, { confirmation: 'email' });
     assert.equal((await submit(first.app, other.campaign.slug, supporter('p'))).statusCode, 202);
-    const queuedRows = () => (first.app.db.$client.prepare("SELECT count(*) AS n FROM outbox WHERE status = 'queued'").get() as { n: number }).n;
-    const queued = queuedRows();
+    const queued = (await first.app.store.sql.value<number>("SELECT count(*) FROM outbox WHERE status = 'queued'"))!;
     assert.ok(queued >= 3);
     await first.app.close();
     apps.splice(apps.indexOf(first), 1);

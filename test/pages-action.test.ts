@@ -92,7 +92,7 @@ describe('action page', () => {
 
   it('re-renders the form with each error next to its field, the input kept, and stores nothing', async () => {
     const { campaign } = await readyCampaign(t.app);
-    const before = tableCounts(t.app);
+    const before = await tableCounts(t.app);
     const res = await postForm(
       t.app,
       `/c/${campaign.slug}`,
@@ -114,12 +114,12 @@ describe('action page', () => {
     assert.match(res.body, /id="f-consentUpdates" checked/);
     assert.match(res.body, /aria-invalid="true"/);
     assert.match(res.body, /<a href="#f-email">Enter a valid email address/);
-    assert.deepEqual(tableCounts(t.app), before);
+    assert.deepEqual(await tableCounts(t.app), before);
   });
 
   it('applies the campaign rules like the API: a forbidden phrase in the note is an error on the note', async () => {
     const { campaign, prosecutor } = await readyCampaign(t.app, { rules: { forbiddenPhrases: ['Open Doors'], noteMaxLength: 1000 } });
-    const before = tableCounts(t.app);
+    const before = await tableCounts(t.app);
     const res = await postForm(
       t.app,
       `/c/${campaign.slug}`,
@@ -127,7 +127,7 @@ describe('action page', () => {
     );
     assert.equal(res.statusCode, 422);
     assert.match(res.body, /id="f-note-error"><span class="visually-hidden">Error: <\/span>The letter contains &quot;Open Doors&quot;/);
-    assert.deepEqual(tableCounts(t.app), before);
+    assert.deepEqual(await tableCounts(t.app), before);
   });
 
   it('shows the campaign\'s writing guidance beside the note, escaped, and in the public view', async () => {
@@ -150,7 +150,7 @@ describe('action page', () => {
 
   it('accepts a valid post exactly like the API and answers "check your inbox" itself, setting no cookie', async () => {
     const { campaign, prosecutor, ambassador } = await readyCampaign(t.app);
-    const before = tableCounts(t.app);
+    const before = await tableCounts(t.app);
     const res = await postForm(
       t.app,
       `/c/${campaign.slug}`,
@@ -159,12 +159,11 @@ describe('action page', () => {
     assert.equal(res.statusCode, 200);
     assert.match(res.body, /<h1>Check your inbox<\/h1>/);
     assert.equal(res.headers['set-cookie'], undefined);
-    const after = tableCounts(t.app);
+    const after = await tableCounts(t.app);
     assert.equal(after.supporters - before.supporters, 1);
     assert.equal(after.letters - before.letters, 2);
-    assert.ok(confirmationTokens(t.app).has('supporter1@example.org'));
-    const consent = t.app.db.$client.prepare('SELECT consent_updates AS c FROM supporters WHERE campaign_id = ?').get(campaign.id) as { c: number };
-    assert.equal(consent.c, 1);
+    assert.ok((await confirmationTokens(t.app)).has('supporter1@example.org'));
+    assert.equal(await t.app.store.sql.value('SELECT consent_updates FROM supporters WHERE campaign_id = ?', [campaign.id]), 1);
   });
 
   it('reads a ticked checkbox\'s "on" (and "true", "1") as consent, and its absence as none', async () => {
@@ -174,10 +173,8 @@ describe('action page', () => {
       const consent: [string, string][] = value ? [['consentUpdates', value]] : [];
       const res = await postForm(t.app, `/c/${campaign.slug}`, [...signer(11 + i), ['targetIds', prosecutor.id], ...consent]);
       assert.equal(res.statusCode, 200);
-      const row = t.app.db.$client
-        .prepare('SELECT consent_updates AS c FROM supporters WHERE campaign_id = ? AND email = ?')
-        .get(campaign.id, `supporter${11 + i}@example.org`) as { c: number };
-      assert.equal(row.c, expected, `consentUpdates=${value ?? '(absent)'}`);
+      const consented = await t.app.store.sql.value('SELECT consent_updates FROM supporters WHERE campaign_id = ? AND email = ?', [campaign.id, `supporter${11 + i}@example.org`]);
+      assert.equal(consented, expected, `consentUpdates=${value ?? '(absent)'}`);
     }
   });
 
@@ -185,22 +182,22 @@ describe('action page', () => {
     const { campaign, ambassador } = await readyCampaign(t.app);
     const res = await postForm(t.app, `/c/${campaign.slug}`, [...signer(2), ['targetIds', ambassador.id]]);
     assert.equal(res.statusCode, 200);
-    const rows = t.app.db.$client.prepare('SELECT target_id AS t FROM letters WHERE campaign_id = ?').all(campaign.id) as { t: string }[];
+    const rows = await t.app.store.sql.all<{ t: string }>('SELECT target_id AS t FROM letters WHERE campaign_id = ?', [campaign.id]);
     assert.deepEqual(rows.map((r) => r.t), [ambassador.id]);
   });
 
   it('looks successful to a bot that fills the honeypot, and stores nothing', async () => {
     const { campaign, prosecutor } = await readyCampaign(t.app);
-    const before = tableCounts(t.app);
+    const before = await tableCounts(t.app);
     const res = await postForm(t.app, `/c/${campaign.slug}`, [...signer(3), ['targetIds', prosecutor.id], ['website', 'http://spam.example.org']]);
     assert.equal(res.statusCode, 200);
     assert.match(res.body, /<h1>Check your inbox<\/h1>/);
-    assert.deepEqual(tableCounts(t.app), before);
+    assert.deepEqual(await tableCounts(t.app), before);
   });
 
   it('refuses a post another site makes a browser send (Fetch metadata, else Origin) with a 403 page, and stores nothing', async () => {
     const { campaign, prosecutor } = await readyCampaign(t.app);
-    const before = tableCounts(t.app);
+    const before = await tableCounts(t.app);
     const refused: Record<string, string>[] = [
       { 'sec-fetch-site': 'cross-site' },
       { 'sec-fetch-site': 'same-site', origin: 'https://campaigns.example.org' },
@@ -214,7 +211,7 @@ describe('action page', () => {
       assert.match(res.headers['content-type'] as string, /^text\/html/);
       assert.match(res.body, /<h1>Your letter was not sent<\/h1>/);
     }
-    assert.deepEqual(tableCounts(t.app), before);
+    assert.deepEqual(await tableCounts(t.app), before);
   });
 
   it('accepts a post from its own page (Fetch metadata, or Origin naming this host or PUBLIC_URL) and from a client that sends neither', async () => {
@@ -229,7 +226,7 @@ describe('action page', () => {
     for (const [i, headers] of accepted.entries()) {
       const res = await postForm(t.app, `/c/${campaign.slug}`, [...signer(20 + i), ['targetIds', prosecutor.id]], '', headers);
       assert.equal(res.statusCode, 200, JSON.stringify(headers));
-      assert.ok(confirmationTokens(t.app).has(`supporter${20 + i}@example.org`));
+      assert.ok((await confirmationTokens(t.app)).has(`supporter${20 + i}@example.org`));
     }
   });
 
@@ -289,7 +286,7 @@ describe('action form rate limit', () => {
     assert.equal(limited.statusCode, 429);
     assert.ok(limited.headers['retry-after']);
     assert.match(limited.body, /Too many attempts/);
-    assert.equal(t.app.db.$client.prepare("SELECT count(*) FROM supporters WHERE email = 'supporter3@example.org'").pluck().get(), 0);
+    assert.equal(await t.app.store.sql.value("SELECT count(*) FROM supporters WHERE email = 'supporter3@example.org'"), 0);
   });
 });
 
@@ -302,7 +299,7 @@ describe('public letter preview', () => {
 
   it('renders exactly what would be sent, with placeholders for what is not typed yet, and stores nothing', async () => {
     const { campaign, ambassador } = await readyCampaign(t.app);
-    const before = tableCounts(t.app);
+    const before = await tableCounts(t.app);
     const url = `/api/v1/actions/${campaign.slug}/preview`;
     const empty = await t.app.inject({ method: 'POST', url, payload: {} });
     assert.equal(empty.statusCode, 200);
@@ -315,7 +312,7 @@ describe('public letter preview', () => {
     assert.match(body.text, /Please\.\nYours sincerely,\nJane Roe\nCork, Ireland/);
     const submitted = await submit(t.app, campaign.slug, { ...supporter(1), targetIds: [ambassador.id] });
     assert.equal(submitted.statusCode, 202);
-    assert.deepEqual(tableCounts(t.app).supporters, before.supporters + 1);
+    assert.deepEqual((await tableCounts(t.app)).supporters, before.supporters + 1);
   });
 
   it('applies content rules, and is 404 for drafts and 422 for bad fields', async () => {

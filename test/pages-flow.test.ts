@@ -17,7 +17,7 @@ describe('confirmation and unsubscribe pages', () => {
   it('GET shows the letters and a Confirm form and changes nothing; POST confirms once and answers with the thank-you page (200), again on a second POST', async () => {
     const { campaign } = await readyCampaign(t.app);
     await submit(t.app, campaign.slug, { ...supporter(1), note: 'Free him <now>.' });
-    const token = confirmationTokens(t.app).get('supporter1@example.org')!;
+    const token = (await confirmationTokens(t.app)).get('supporter1@example.org')!;
 
     const page = await t.app.inject({ url: `/confirm/${token}` });
     assert.equal(page.statusCode, 200);
@@ -60,17 +60,17 @@ describe('confirmation and unsubscribe pages', () => {
   it('unsubscribe: GET asks, RFC 8058 one-click POST works without cookies or CSRF, in any body, and is idempotent', async () => {
     const { campaign } = await readyCampaign(t.app);
     await submit(t.app, campaign.slug, { ...supporter(2), consentUpdates: true });
-    const token = confirmationTokens(t.app).get('supporter2@example.org')!;
+    const token = (await confirmationTokens(t.app)).get('supporter2@example.org')!;
     await t.app.inject({ method: 'POST', url: `/confirm/${token}` });
     await t.app.inject({ method: 'POST', url: `/api/v1/campaigns/${campaign.id}/updates`, headers: auth, payload: { title: 'Hearing moved', body: 'To 3 May.', notify: true } });
-    const payload = t.app.db.$client.prepare("SELECT payload FROM outbox WHERE kind = 'update'").get() as { payload: string };
-    const url = new URL(JSON.parse(payload.payload).unsubscribeUrl as string).pathname;
-    const consent = () => (t.app.db.$client.prepare("SELECT consent_updates AS c FROM supporters WHERE email = 'supporter2@example.org'").get() as { c: number }).c;
+    const payload = (await t.app.store.sql.value<string>("SELECT payload FROM outbox WHERE kind = 'update'"))!;
+    const url = new URL(JSON.parse(payload).unsubscribeUrl as string).pathname;
+    const consent = () => t.app.store.sql.value("SELECT consent_updates FROM supporters WHERE email = 'supporter2@example.org'");
 
     const page = await t.app.inject({ url });
     assert.equal(page.statusCode, 200);
     assert.match(page.body, /Stop receiving updates about &quot;/);
-    assert.equal(consent(), 1, 'a GET unsubscribes nobody');
+    assert.equal(await consent(), 1, 'a GET unsubscribes nobody');
 
     const oneClick = await t.app.inject({
       method: 'POST',
@@ -80,7 +80,7 @@ describe('confirmation and unsubscribe pages', () => {
     });
     assert.equal(oneClick.statusCode, 200);
     assert.match(oneClick.body, /You will receive no more updates/);
-    assert.equal(consent(), 0);
+    assert.equal(await consent(), 0);
     const boundary = 'x-boundary';
     const multipart = await t.app.inject({
       method: 'POST',
@@ -89,7 +89,7 @@ describe('confirmation and unsubscribe pages', () => {
       payload: `--${boundary}\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--${boundary}--\r\n`,
     });
     assert.equal(multipart.statusCode, 200);
-    assert.equal(consent(), 0);
+    assert.equal(await consent(), 0);
     const after = await t.app.inject({ url });
     assert.match(after.body, /You will receive no more updates/);
   });
@@ -129,7 +129,7 @@ describe('embeddable counter and badge', () => {
     const { campaign } = await readyCampaign(t.app, { confirmation: 'none' });
     await submit(t.app, campaign.slug, supporter('big'));
     // 3,800 people (the Open Doors campaign's figure) would take a while to submit one by one.
-    t.app.db.$client.prepare("UPDATE counters SET value = 3801 WHERE campaign_id = ? AND name = 'supporters'").run(campaign.id);
+    await t.app.store.sql.run("UPDATE counters SET value = 3801 WHERE campaign_id = ? AND name = 'supporters'", [campaign.id]);
     const badge = await t.app.inject({ url: `/embed/${campaign.slug}/badge.svg` });
     assert.match(badge.body, />3,801 supporters</);
   });
@@ -184,7 +184,7 @@ describe('organizer dashboard', () => {
 
     const first = await opened();
     assert.notEqual(first.token, minted.key);
-    const stored = t.app.db.$client.prepare('SELECT token_hash AS tokenHash, key_hash AS keyHash FROM admin_sessions').all() as { tokenHash: string; keyHash: string }[];
+    const stored = await t.app.store.sql.all('SELECT token_hash, key_hash FROM admin_sessions');
     assert.ok(stored.length > 0);
     for (const row of stored) {
       assert.doesNotMatch(JSON.stringify(row), new RegExp(`${first.token}|${minted.key}`), 'only hashes at rest');

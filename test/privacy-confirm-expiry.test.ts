@@ -24,7 +24,7 @@ describe('a confirmation link shows the letter only while it is valid', () => {
     const { campaign } = await readyCampaign(t.app);
     const signedAt = clock.now().getTime();
     await submit(t.app, campaign.slug, person);
-    const token = confirmationTokens(t.app).get(person.email)!;
+    const token = (await confirmationTokens(t.app)).get(person.email)!;
     assert.equal((await t.app.inject({ method: 'POST', url: `/confirm/${token}` })).statusCode, 200);
 
     clock.set(new Date(signedAt + week - minute).toISOString());
@@ -56,10 +56,10 @@ describe('a confirmation link shows the letter only while it is valid', () => {
     const { campaign } = await readyCampaign(t.app);
     const signedAt = clock.now().getTime();
     await submit(t.app, campaign.slug, { ...person, email: 'late-expiry@example.org' });
-    const first = confirmationTokens(t.app).get('late-expiry@example.org')!;
+    const first = (await confirmationTokens(t.app)).get('late-expiry@example.org')!;
     clock.advance(25 * hour);
-    t.app.services.confirmations.sendReminders();
-    const reminder = confirmationTokens(t.app).get('late-expiry@example.org')!;
+    await t.app.services.confirmations.sendReminders();
+    const reminder = (await confirmationTokens(t.app)).get('late-expiry@example.org')!;
     assert.notEqual(reminder, first);
     clock.set(new Date(signedAt + week).toISOString());
     for (const token of [first, reminder]) {

@@ -24,17 +24,21 @@ const person = {
 const needles = [person.name, person.email, person.city, 'Pomegranate lighthouse 7731'];
 
 /** Every needle found in the bytes of the database file and its WAL, and in every row of every table. */
-function traces(t: TestApp): string[] {
+async function traces(t: TestApp): Promise<string[]> {
   const found: string[] = [];
-  for (const file of [t.dbPath, `${t.dbPath}-wal`]) {
+  const { sql } = t.app.store;
+  // SQLite-only: the file and its WAL (PostgreSQL keeps erased rows as dead tuples until VACUUM).
+  for (const file of sql.dialect === 'sqlite' ? [t.dbPath, `${t.dbPath}-wal`] : []) {
     if (!existsSync(file)) continue;
     const bytes = readFileSync(file);
     for (const n of needles) if (bytes.includes(Buffer.from(n, 'utf8'))) found.push(`${n} in ${file.slice(t.dir.length)}`);
   }
-  const tables = t.app.db.$client.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
-  for (const table of tables) {
-    const rows = JSON.stringify(t.app.db.$client.prepare(`SELECT * FROM "${table}"`).all());
-    for (const n of needles) if (rows.includes(n)) found.push(`${n} in table ${table}`);
+  const tables = await sql.all<{ name: string }>(
+    sql.dialect === 'sqlite' ? "SELECT name FROM sqlite_master WHERE type = 'table'" : "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'",
+  );
+  for (const { name } of tables) {
+    const rows = JSON.stringify(await sql.all(`SELECT * FROM "${name}"`));
+    for (const n of needles) if (rows.includes(n)) found.push(`${n} in table ${name}`);
   }
   return found;
 }
@@ -60,21 +64,21 @@ describe('erasure leaves no trace', () => {
     const preview = await t.app.inject({ method: 'POST', url: `/api/v1/actions/${campaign.slug}/preview`, headers: key('preview'), payload: { supporter: { name: person.name, city: person.city, country: person.country, note: person.note } } });
     assert.equal(preview.statusCode, 200);
     assert.ok(preview.body.includes(person.note));
-    const token = confirmationTokens(t.app).get(person.email)!;
+    const token = (await confirmationTokens(t.app)).get(person.email)!;
     assert.equal((await t.app.inject({ method: 'POST', url: `/confirm/${token}`, headers: key('confirm') })).statusCode, 200);
     assert.equal((await submit(t.app, other.campaign.slug, person)).statusCode, 202);
     assert.equal((await submit(t.app, other.campaign.slug, person)).statusCode, 202, 'a duplicate: a notice mail, capped');
     await t.app.delivery.worker.drain();
 
-    const caps = t.app.db.$client.prepare('SELECT address_key FROM mail_caps').pluck().all() as string[];
+    const caps = (await t.app.store.sql.all<{ key: string }>('SELECT address_key AS key FROM mail_caps')).map((r) => r.key);
     assert.ok(caps.length >= 2, 'a confirmation bucket and a notice bucket');
     for (const plain of [sha256(person.email), sha256(`addr:${person.email}`)]) assert.ok(!caps.includes(plain), 'caps are keyed, not a bare hash of the address');
-    assert.ok(traces(t).length > 0, 'the person is in the database before erasure');
+    assert.ok((await traces(t)).length > 0, 'the person is in the database before erasure');
 
     const erased = await t.app.inject({ method: 'DELETE', url: `/api/v1/supporters?email=${encodeURIComponent(person.email)}`, headers: auth });
     assert.equal(erased.statusCode, 204);
-    assert.deepEqual(traces(t), []);
-    assert.equal(t.app.db.$client.prepare('SELECT count(*) FROM mail_caps').pluck().get(), 0, "the address's buckets are gone");
+    assert.deepEqual(await traces(t), []);
+    assert.equal(await t.app.store.sql.value('SELECT count(*) FROM mail_caps'), 0, "the address's buckets are gone");
     // Replays of what stayed stored still work; what echoed the person is simply run again.
     assert.equal((await submit(t.app, campaign.slug, person, key('sign'))).headers['idempotent-replayed'], 'true');
     const again = await t.app.inject({ method: 'POST', url: `/api/v1/actions/${campaign.slug}/preview`, headers: key('preview'), payload: { supporter: { name: 'Someone' } } });
@@ -85,14 +89,14 @@ describe('erasure leaves no trace', () => {
   it('sweeps mail-cap buckets older than two days in the hourly job', async () => {
     const { campaign } = await readyCampaign(t.app);
     await submit(t.app, campaign.slug, { ...person, email: 'sweep@example.org' });
-    const buckets = () => t.app.db.$client.prepare('SELECT count(*) FROM mail_caps').pluck().get() as number;
-    assert.equal(buckets(), 1);
+    const buckets = () => t.app.store.sql.value('SELECT count(*) FROM mail_caps');
+    assert.equal(await buckets(), 1);
     clock.advance(2 * day);
-    t.app.services.supporters.applyRetention();
-    assert.equal(buckets(), 1, "yesterday's and the day before's buckets still cap");
+    await t.app.services.supporters.applyRetention();
+    assert.equal(await buckets(), 1, "yesterday's and the day before's buckets still cap");
     clock.advance(day);
-    t.app.services.supporters.applyRetention();
-    assert.equal(buckets(), 0);
+    await t.app.services.supporters.applyRetention();
+    assert.equal(await buckets(), 0);
   });
 
   it('keys mail caps per installation: the same address gets another key elsewhere', async () => {
@@ -101,7 +105,7 @@ describe('erasure leaves no trace', () => {
       const keyOf = async (app: TestApp) => {
         const { campaign } = await readyCampaign(app.app);
         await submit(app.app, campaign.slug, { ...person, email: 'twice@example.org' });
-        return app.app.db.$client.prepare("SELECT address_key FROM mail_caps WHERE bucket LIKE 'confirm:%'").pluck().get() as string;
+        return app.app.store.sql.value<string>("SELECT address_key FROM mail_caps WHERE bucket LIKE 'confirm:%'");
       };
       assert.notEqual(await keyOf(t), await keyOf(elsewhere));
     } finally {

@@ -16,7 +16,7 @@ describe('Idempotency-Key keeps no token and no client address', () => {
 
   const post = (url: string, key: string, payload?: object) =>
     t.app.inject({ method: 'POST', url, remoteAddress: ip, headers: { 'idempotency-key': key }, ...(payload ? { payload } : {}) });
-  const stored = () => JSON.stringify(t.app.db.$client.prepare('SELECT * FROM idempotency_keys').all());
+  const stored = async () => JSON.stringify(await t.app.store.sql.all('SELECT * FROM idempotency_keys'));
 
   it('replays public posts (submission, confirmation, unsubscribe) while storing only a hash of caller and path', async () => {
     const { campaign } = await readyCampaign(t.app);
@@ -30,7 +30,7 @@ describe('Idempotency-Key keeps no token and no client address', () => {
     const other = await post(`/api/v1/actions/${campaign.slug}/letters`, 'sign-1', { ...person, city: 'Astana' });
     assert.equal(other.statusCode, 422, 'the same key with another body is still refused');
 
-    const token = confirmationTokens(t.app).get(person.email)!;
+    const token = (await confirmationTokens(t.app)).get(person.email)!;
     const confirmed = await post(`/api/v1/confirmations/${token}`, 'confirm-1');
     assert.equal(confirmed.statusCode, 200);
     assert.equal(confirmed.json().alreadyConfirmed, false);
@@ -38,20 +38,20 @@ describe('Idempotency-Key keeps no token and no client address', () => {
     assert.equal(replayed.headers['idempotent-replayed'], 'true');
     assert.equal(replayed.body, confirmed.body, 'the replay is the first answer, not "already confirmed"');
 
-    const unsubscribe = t.app.services.supporters.unsubscribeTokenFor(
-      t.app.db.$client.prepare('SELECT id FROM supporters WHERE email_key = ?').pluck().get(person.email) as string,
+    const unsubscribe = await t.app.services.supporters.unsubscribeTokenFor(
+      (await t.app.store.sql.value<string>('SELECT id FROM supporters WHERE email_key = ?', [person.email]))!,
     );
     const done = await post(`/unsubscribe/${unsubscribe}`, 'unsub-1');
     assert.equal(done.statusCode, 200);
     assert.equal((await post(`/unsubscribe/${unsubscribe}`, 'unsub-1')).headers['idempotent-replayed'], 'true');
 
-    const rows = stored();
-    assert.equal((t.app.db.$client.prepare('SELECT count(*) FROM idempotency_keys').pluck().get() as number), 3);
+    const rows = await stored();
+    assert.equal(await t.app.store.sql.value('SELECT count(*) FROM idempotency_keys'), 3);
     assert.ok(!rows.includes(token), 'no confirmation token');
     assert.ok(!rows.includes(unsubscribe), 'no unsubscribe token');
     assert.ok(!rows.includes(ip), 'no client address');
-    const scopes = t.app.db.$client.prepare('SELECT scope FROM idempotency_keys').pluck().all() as string[];
-    assert.ok(scopes.every((s) => /^[0-9a-f]{64}$/.test(s)), 'the scope is only a hash of caller and path');
+    const scopes = await t.app.store.sql.all<{ scope: string }>('SELECT scope FROM idempotency_keys');
+    assert.ok(scopes.every(({ scope }) => /^[0-9a-f]{64}$/.test(scope)), 'the scope is only a hash of caller and path');
   });
 
   it('keeps keys of different callers apart', async () => {

@@ -97,12 +97,12 @@ describe('the public count of a campaign without confirmation refreshes at most 
 
     clock.advance(1000);
     await submit(t.app, campaign.slug, supporter('sse-2'));
-    tick();
+    await tick();
     clock.advance(30_000);
     await submit(t.app, campaign.slug, supporter('sse-3'));
-    tick();
+    await tick();
     clock.advance(30_000);
-    tick();
+    await tick();
     // Had an event gone out before the minute was over, it would say 2 and come first.
     assert.equal((await events.next()).value!.supporters, 3);
     controller.abort();
@@ -112,7 +112,7 @@ describe('the public count of a campaign without confirmation refreshes at most 
     const { campaign } = await readyCampaign(t.app);
     assert.equal((await count(campaign.slug)).json().supporters, 0);
     await submit(t.app, campaign.slug, supporter('live'));
-    const token = confirmationTokens(t.app).get('supporterlive@example.org')!;
+    const token = (await confirmationTokens(t.app)).get('supporterlive@example.org')!;
     await t.app.inject({ method: 'POST', url: `/api/v1/confirmations/${token}` });
     assert.equal((await count(campaign.slug)).json().supporters, 1);
   });

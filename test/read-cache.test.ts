@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import Database from 'better-sqlite3';
 import { auth, buildTestApp, createTemplate, type TestApp } from './helpers/build-app.js';
 import { confirmationTokens, readyCampaign, submit, supporter } from './helpers/supporters.js';
 
@@ -13,8 +12,18 @@ before(async () => {
 });
 after(() => t.close());
 
-const letterSubjects = (campaignId: string) =>
-  t.app.db.$client.prepare('SELECT DISTINCT subject FROM letters WHERE campaign_id = ? ORDER BY subject').pluck().all(campaignId);
+const letterSubjects = async (campaignId: string) =>
+  (await t.app.store.sql.all<{ subject: string }>('SELECT DISTINCT subject FROM letters WHERE campaign_id = ? ORDER BY subject', [campaignId])).map((r) => r.subject);
+
+/** One write committed by another connection, as another process makes it. */
+async function elsewhere(text: string, params: unknown[]): Promise<void> {
+  const other = await t.reopen();
+  try {
+    await other.store.sql.run(text, params);
+  } finally {
+    await other.close();
+  }
+}
 
 test('a status change through the API applies to the very next submission', async () => {
   const { campaign } = await readyCampaign(t.app);
@@ -47,15 +56,13 @@ test('a new template in the campaign locale is chosen for the next letter', asyn
   await submit(t.app, campaign.slug, supporter('cache-5'));
   await createTemplate(t.app, campaign.id, { locale: 'de', subject: 'Keine Auslieferung' });
   await submit(t.app, campaign.slug, supporter('cache-6'));
-  assert.deepEqual(letterSubjects(campaign.id), ['Do not extradite Pastor Makset', 'Keine Auslieferung']);
+  assert.deepEqual(await letterSubjects(campaign.id), ['Do not extradite Pastor Makset', 'Keine Auslieferung']);
 });
 
 test('a change committed by another connection is seen on the next request', async () => {
   const { campaign } = await readyCampaign(t.app);
   assert.equal((await t.app.inject({ url: `/api/v1/actions/${campaign.slug}` })).json().title, campaign.title);
-  const other = new Database(t.dbPath);
-  other.prepare("UPDATE campaigns SET title = 'Renamed elsewhere', status = 'closed' WHERE id = ?").run(campaign.id);
-  other.close();
+  await elsewhere("UPDATE campaigns SET title = 'Renamed elsewhere', status = 'closed' WHERE id = ?", [campaign.id]);
   const view = (await t.app.inject({ url: `/api/v1/actions/${campaign.slug}` })).json();
   assert.equal(view.title, 'Renamed elsewhere');
   assert.equal((await submit(t.app, campaign.slug, supporter('cache-7'))).statusCode, 409);
@@ -68,12 +75,10 @@ test('the public count is read again after every write, here or by another conne
   assert.equal((await count()).supporters, 0);
   assert.equal((await count()).supporters, 0);
   await submit(t.app, campaign.slug, supporter('count-1'));
-  const token = confirmationTokens(t.app).get('supportercount-1@example.org')!;
+  const token = (await confirmationTokens(t.app)).get('supportercount-1@example.org')!;
   await t.app.inject({ method: 'POST', url: `/api/v1/confirmations/${token}` });
   assert.equal((await count()).supporters, 1);
-  const other = new Database(t.dbPath);
-  other.prepare("UPDATE counters SET value = value + 41 WHERE campaign_id = ? AND name = 'supporters'").run(campaign.id);
-  other.close();
+  await elsewhere("UPDATE counters SET value = value + 41 WHERE campaign_id = ? AND name = 'supporters'", [campaign.id]);
   assert.equal((await count()).supporters, 42);
   const goal = await t.app.inject({ method: 'PATCH', url: `/api/v1/campaigns/${campaign.id}`, headers: auth, payload: { goal: 100 } });
   assert.equal(goal.statusCode, 200);
@@ -82,17 +87,19 @@ test('the public count is read again after every write, here or by another conne
 
 test('a target added, renamed or removed through the API applies to the next submission', async () => {
   const { campaign, prosecutor, ambassador } = await readyCampaign(t.app);
-  const targetsOf = (email: string) =>
-    t.app.db.$client
-      .prepare('SELECT l.target_id FROM letters l JOIN supporters s ON s.id = l.supporter_id WHERE s.email_key = ? ORDER BY l.target_id')
-      .pluck()
-      .all(email);
+  const targetsOf = async (email: string) => {
+    const rows = await t.app.store.sql.all<{ id: string }>(
+      'SELECT l.target_id AS id FROM letters l JOIN supporters s ON s.id = l.supporter_id WHERE s.email_key = ? ORDER BY l.target_id',
+      [email],
+    );
+    return rows.map((r) => r.id);
+  };
   await submit(t.app, campaign.slug, supporter('tgt-1'));
-  assert.deepEqual(targetsOf('supportertgt-1@example.org'), [prosecutor.id, ambassador.id].sort());
+  assert.deepEqual(await targetsOf('supportertgt-1@example.org'), [prosecutor.id, ambassador.id].sort());
   const removed = await t.app.inject({ method: 'DELETE', url: `/api/v1/campaigns/${campaign.id}/targets/${ambassador.id}`, headers: auth });
   assert.equal(removed.statusCode, 204);
   await submit(t.app, campaign.slug, supporter('tgt-2'));
-  assert.deepEqual(targetsOf('supportertgt-2@example.org'), [prosecutor.id]);
+  assert.deepEqual(await targetsOf('supportertgt-2@example.org'), [prosecutor.id]);
   const renamed = await t.app.inject({
     method: 'PATCH',
     url: `/api/v1/campaigns/${campaign.id}/targets/${prosecutor.id}`,
@@ -101,9 +108,6 @@ test('a target added, renamed or removed through the API applies to the next sub
   });
   assert.equal(renamed.statusCode, 200);
   await submit(t.app, campaign.slug, supporter('tgt-3'));
-  const body = t.app.db.$client
-    .prepare("SELECT body FROM letters l JOIN supporters s ON s.id = l.supporter_id WHERE s.email_key = 'supportertgt-3@example.org'")
-    .pluck()
-    .get() as string;
+  const body = (await t.app.store.sql.value<string>("SELECT body FROM letters l JOIN supporters s ON s.id = l.supporter_id WHERE s.email_key = 'supportertgt-3@example.org'"))!;
   assert.match(body, /^Dear Prosecutor General,/);
 });

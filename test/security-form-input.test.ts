@@ -12,7 +12,7 @@ describe('the action form post with a JSON body', () => {
 
   it('answers the form\'s 422 page, never a 500, for fields that are not text', async () => {
     const { campaign, prosecutor } = await readyCampaign(t.app);
-    const before = tableCounts(t.app);
+    const before = await tableCounts(t.app);
     const hostile: Record<string, unknown>[] = [
       { name: 123 },
       { city: 42 },
@@ -35,7 +35,7 @@ describe('the action form post with a JSON body', () => {
       const res = await t.app.inject({ method: 'POST', url: `/c/${campaign.slug}`, headers: { 'content-type': 'application/json' }, payload: JSON.stringify(body) });
       assert.equal(res.statusCode, 422, `${JSON.stringify(body)}: ${res.statusCode}`);
     }
-    assert.deepEqual(tableCounts(t.app), before, 'nothing stored');
+    assert.deepEqual(await tableCounts(t.app), before, 'nothing stored');
   });
 
   it('still takes a JSON body of strings as the form would', async () => {

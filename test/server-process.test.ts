@@ -78,13 +78,14 @@ describe('docs and health', () => {
   it('/readyz is 503 when the database no longer takes writes; /healthz stays 200', async () => {
     const other = await buildTestApp();
     try {
-      other.app.db.$client.pragma('query_only = ON');
+      // SQLite-only: PostgreSQL needs another way to refuse writes (default_transaction_read_only).
+      await other.app.store.sql.exec('PRAGMA query_only = ON');
       const res = await other.app.inject({ method: 'GET', url: '/readyz' });
       assert.equal(res.statusCode, 503);
       assert.equal(res.headers['content-type'], 'application/problem+json');
       assert.equal((await other.app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
     } finally {
-      other.app.db.$client.pragma('query_only = OFF');
+      await other.app.store.sql.exec('PRAGMA query_only = OFF');
       await other.close();
     }
   });
@@ -146,7 +147,7 @@ describe('the server process', () => {
     assert.equal(out.stderr, '', out.stderr);
     // The database was closed properly: SQLite folds the write-ahead log back and removes it.
     assert.equal(existsSync(`${dbPath}-wal`), false);
-    // A restart on the same file does not seed the demo a second time.
+    // A restart on the same file does not seed the demo a second time (SQLite-only: the file read directly).
     const db = new Database(dbPath, { readonly: true });
     assert.equal((db.prepare('SELECT count(*) AS n FROM campaigns').get() as { n: number }).n, 2);
     db.close();
@@ -199,6 +200,7 @@ describe('the server process', () => {
   });
 });
 
+// SQLite-only: the backup copies the database file.
 describe('npm run backup', () => {
   let t: TestApp;
   before(async () => {

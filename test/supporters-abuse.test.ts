@@ -62,8 +62,7 @@ describe('abuse resistance', () => {
       const { campaign } = await readyCampaign(t.app);
       assert.equal((await submit(t.app, campaign.slug, supporter('victim'))).statusCode, 202);
     }
-    const mails = t.app.db.$client.prepare("SELECT count(*) AS n FROM outbox WHERE kind = 'confirmation'").get() as { n: number };
-    assert.equal(mails.n, confirmationsPerAddressPerDay);
+    assert.equal(await t.app.store.sql.value("SELECT count(*) FROM outbox WHERE kind = 'confirmation'"), confirmationsPerAddressPerDay);
   });
 
   it('mails campaign updates only to confirmed supporters who consented, with a one-click unsubscribe link that works once and again', async () => {
@@ -71,8 +70,7 @@ describe('abuse resistance', () => {
     const { campaign } = await readyCampaign(t.app, { confirmation: 'none' });
     await submit(t.app, campaign.slug, { ...supporter('yes'), consentUpdates: true });
     await submit(t.app, campaign.slug, { ...supporter('no') });
-    const consent = t.app.db.$client.prepare('SELECT consent_at FROM supporters WHERE email = ?').get('supporteryes@example.org') as { consent_at: string };
-    assert.ok(consent.consent_at, 'consent is recorded with its time');
+    assert.ok(await t.app.store.sql.value('SELECT consent_at FROM supporters WHERE email = ?', ['supporteryes@example.org']), 'consent is recorded with its time');
     const res = await t.app.inject({
       method: 'POST',
       url: `/api/v1/campaigns/${campaign.id}/updates`,
@@ -80,17 +78,16 @@ describe('abuse resistance', () => {
       payload: { title: 'Released', body: 'Pastor Makset was released on 4 December.', notify: true },
     });
     assert.equal(res.statusCode, 201, res.body);
-    const updates = t.app.db.$client.prepare("SELECT payload FROM outbox WHERE kind = 'update'").all() as { payload: string }[];
+    const updates = await t.app.store.sql.all<{ payload: string }>("SELECT payload FROM outbox WHERE kind = 'update'");
     assert.equal(updates.length, 1);
     const payload = JSON.parse(updates[0]!.payload);
     assert.equal(payload.to.address, 'supporteryes@example.org');
     assert.match(payload.unsubscribeUrl, /\/unsubscribe\/[\w-]{40,}$/);
     const token = payload.unsubscribeUrl.split('/').pop();
-    assert.deepEqual(t.app.services.supporters.unsubscribe(token), { campaignTitle: campaign.title });
-    assert.deepEqual(t.app.services.supporters.unsubscribe(token), { campaignTitle: campaign.title }, 'idempotent');
+    assert.deepEqual(await t.app.services.supporters.unsubscribe(token), { campaignTitle: campaign.title });
+    assert.deepEqual(await t.app.services.supporters.unsubscribe(token), { campaignTitle: campaign.title }, 'idempotent');
     await t.app.inject({ method: 'POST', url: `/api/v1/campaigns/${campaign.id}/updates`, headers: auth, payload: { title: 'Again', body: 'More news.', notify: true } });
-    const after = t.app.db.$client.prepare("SELECT count(*) AS n FROM outbox WHERE kind = 'update'").get() as { n: number };
-    assert.equal(after.n, 1, 'nothing more after unsubscribing');
+    assert.equal(await t.app.store.sql.value("SELECT count(*) FROM outbox WHERE kind = 'update'"), 1, 'nothing more after unsubscribing');
   });
 
   it('logs no email, name, note, token or client IP', async () => {
@@ -101,7 +98,7 @@ describe('abuse resistance', () => {
     const { campaign } = await readyCampaign(t.app);
     const person = { ...supporter('logged'), name: 'Aigul Djabbarbergenova', note: 'secret-note-words' };
     await submit(t.app, campaign.slug, person, { 'x-forwarded-for': '198.51.100.77' });
-    const token = confirmationTokens(t.app).get(person.email)!;
+    const token = (await confirmationTokens(t.app)).get(person.email)!;
     await t.app.inject({ method: 'POST', url: `/api/v1/confirmations/${token}`, remoteAddress: '198.51.100.99' });
     await t.app.inject({ url: `/api/v1/supporters/export?email=${encodeURIComponent(person.email)}`, headers: auth });
     await t.app.inject({ method: 'POST', url: '/api/v1/campaigns', headers: auth, payload: { slug: 'x', bad: person.email } });

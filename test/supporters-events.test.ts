@@ -42,7 +42,7 @@ describe('live count over server-sent events', () => {
     assert.equal(t.app.services.events.listenerCount(), 2);
 
     await submit(t.app, campaign.slug, supporter('sse'));
-    const token = confirmationTokens(t.app).get('supportersse@example.org')!;
+    const token = (await confirmationTokens(t.app)).get('supportersse@example.org')!;
     assert.equal((await fetch(`${base}/api/v1/confirmations/${token}`, { method: 'POST' })).status, 200);
     for (const r of readers) {
       let event = (await r.next()).value;

@@ -4,8 +4,8 @@ import { recount } from '../src/domain/recount.js';
 import { auth, buildTestApp, createCampaign, createTarget, createTemplate, type TestApp } from './helpers/build-app.js';
 
 /** The confirmation link as it sits in the queued mail (wiped from the outbox once sent). */
-function confirmationToken(t: TestApp, email: string): string {
-  const rows = t.app.db.$client.prepare("SELECT payload FROM outbox WHERE kind = 'confirmation' ORDER BY id DESC").all() as { payload: string }[];
+async function confirmationToken(t: TestApp, email: string): Promise<string> {
+  const rows = await t.app.store.sql.all<{ payload: string }>("SELECT payload FROM outbox WHERE kind = 'confirmation' ORDER BY id DESC");
   for (const r of rows) {
     const p = JSON.parse(r.payload) as { to: { address: string }; text: string };
     if (p.to.address === email) return /\/confirm\/([\w-]+)/.exec(p.text)![1]!;
@@ -34,7 +34,7 @@ describe('supporter flow (smoke)', () => {
 
     let count = (await t.app.inject({ url: `/api/v1/actions/${c.slug}/count` })).json();
     assert.equal(count.supporters, 0);
-    const token = confirmationToken(t, 'Aigerim@Example.org');
+    const token = await confirmationToken(t, 'Aigerim@Example.org');
     const ok = await t.app.inject({ method: 'POST', url: `/api/v1/confirmations/${token}` });
     assert.equal(ok.statusCode, 200, ok.body);
     const twice = await t.app.inject({ method: 'POST', url: `/api/v1/confirmations/${token}` });
@@ -45,6 +45,6 @@ describe('supporter flow (smoke)', () => {
     const stats = (await t.app.inject({ url: `/api/v1/campaigns/${c.id}/stats`, headers: auth })).json();
     assert.equal(stats.letters.queued, 2);
     assert.equal(stats.supporters.pending, 0);
-    assert.equal(recount(t.app.store).drift, 0);
+    assert.equal((await recount(t.app.store)).drift, 0);
   });
 });

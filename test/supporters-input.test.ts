@@ -31,26 +31,26 @@ describe('submitting letters: bad input changes nothing', () => {
   ];
   for (const [what, payload, path] of rejects) {
     it(`rejects ${what} with 422 naming ${path}`, async () => {
-      const before = tableCounts(t.app);
+      const before = await tableCounts(t.app);
       const res = await submit(t.app, slug, payload);
       assert.equal(res.statusCode, 422, res.body);
       assert.match(res.headers['content-type'] as string, /application\/problem\+json/);
       const problem = res.json();
       assert.equal(problem.status, 422);
       assert.ok(problem.errors.some((e: { path: string }) => e.path === path), JSON.stringify(problem.errors));
-      assert.deepEqual(tableCounts(t.app), before);
+      assert.deepEqual(await tableCounts(t.app), before);
     });
   }
 
   it('enforces the campaign note limit and forbidden phrases (case-insensitive), naming the phrase', async () => {
-    const before = tableCounts(t.app);
+    const before = await tableCounts(t.app);
     const long = await submit(t.app, slug, { ...supporter(), note: 'y'.repeat(41) });
     assert.equal(long.statusCode, 422);
     assert.equal(long.json().errors[0].path, 'note');
     const phrase = await submit(t.app, slug, { ...supporter(), note: 'I read it at OPEN DOORS.' });
     assert.equal(phrase.statusCode, 422);
     assert.match(phrase.json().detail, /"Open Doors"/);
-    assert.deepEqual(tableCounts(t.app), before);
+    assert.deepEqual(await tableCounts(t.app), before);
   });
 
   it('checks the note against the rules even when the template does not print it (digests and exports do)', async () => {
@@ -62,11 +62,11 @@ describe('submitting letters: bad input changes nothing', () => {
       payload: { name: 'No note', locale: 'en', subject: 'Release him', body: '{{target.salutation}},\n\nRelease him.\n{{supporter.name}}\n' },
     });
     assert.equal(silent.statusCode, 201, silent.body);
-    const before = tableCounts(t.app);
+    const before = await tableCounts(t.app);
     const res = await submit(t.app, r.campaign.slug, { ...supporter('silent'), templateId: silent.json().id, note: 'Open Doors sent me.' });
     assert.equal(res.statusCode, 422);
     assert.equal(res.json().errors[0].path, 'note');
-    assert.deepEqual(tableCounts(t.app), before);
+    assert.deepEqual(await tableCounts(t.app), before);
   });
 
   it('rejects an unknown target with 422', async () => {
@@ -84,26 +84,26 @@ describe('submitting letters: bad input changes nothing', () => {
       const c = await readyCampaign(t.app);
       const moved = await t.app.inject({ method: 'PATCH', url: `/api/v1/campaigns/${c.campaign.id}`, headers: auth, payload: { status } });
       assert.equal(moved.statusCode, 200);
-      const before = tableCounts(t.app);
+      const before = await tableCounts(t.app);
       const res = await submit(t.app, c.campaign.slug, supporter());
       assert.equal(res.statusCode, 409, `${status}: ${res.body}`);
-      assert.deepEqual(tableCounts(t.app), before);
+      assert.deepEqual(await tableCounts(t.app), before);
     }
   });
 
   it('takes a filled honeypot as success and stores nothing', async () => {
-    const before = tableCounts(t.app);
+    const before = await tableCounts(t.app);
     const res = await submit(t.app, slug, { ...supporter('bot'), website: 'http://spam.example.org' });
     assert.equal(res.statusCode, 202);
     assert.deepEqual(res.json(), { status: 'pending_confirmation' });
-    assert.deepEqual(tableCounts(t.app), before);
+    assert.deepEqual(await tableCounts(t.app), before);
   });
 
   it('writes one letter per selected target and keeps supporter text as data, never template source', async () => {
     const r = await readyCampaign(t.app);
     const res = await submit(t.app, r.campaign.slug, { ...supporter('tpl'), name: '{{campaign.title}}', targetIds: [r.ambassador.id] });
     assert.equal(res.statusCode, 202, res.body);
-    const rows = t.app.db.$client.prepare('SELECT target_id, body FROM letters WHERE campaign_id = ?').all(r.campaign.id) as { target_id: string; body: string }[];
+    const rows = await t.app.store.sql.all<{ target_id: string; body: string }>('SELECT target_id, body FROM letters WHERE campaign_id = ?', [r.campaign.id]);
     assert.equal(rows.length, 1);
     assert.equal(rows[0]!.target_id, r.ambassador.id);
     assert.match(rows[0]!.body, /\{\{campaign\.title\}\}/);

@@ -111,6 +111,6 @@ describe('supporters: the whole flow through a real SMTP server', () => {
     });
     await t.app.delivery.worker.drain();
     assert.equal(smtp.raw.length, sent, 'no update after unsubscribing');
-    assert.equal(recount(t.app.store).drift, 0);
+    assert.equal((await recount(t.app.store)).drift, 0);
   });
 });

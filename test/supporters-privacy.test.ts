@@ -53,10 +53,10 @@ describe('organizer letters, moderation, CSV, export and erasure', () => {
     assert.equal(stats.letters.queued, 2);
     assert.equal((await t.app.inject({ method: 'PATCH', url: `/api/v1/letters/${letter.id}`, headers: auth, payload: { status: 'sent' } })).statusCode, 422);
     assert.equal((await t.app.inject({ method: 'PATCH', url: '/api/v1/letters/ltr_missing', headers: auth, payload: { status: 'held' } })).statusCode, 404);
-    t.app.db.$client.prepare("UPDATE letters SET status = 'sent' WHERE id = ?").run(letter.id);
+    await t.app.store.sql.run("UPDATE letters SET status = 'sent' WHERE id = ?", [letter.id]);
     assert.equal((await t.app.inject({ method: 'PATCH', url: `/api/v1/letters/${letter.id}`, headers: auth, payload: { status: 'held' } })).statusCode, 409);
-    t.app.db.$client.prepare("UPDATE letters SET status = 'queued' WHERE id = ?").run(letter.id);
-    assert.equal(recount(t.app.store).drift, 0);
+    await t.app.store.sql.run("UPDATE letters SET status = 'queued' WHERE id = ?", [letter.id]);
+    assert.equal((await recount(t.app.store)).drift, 0);
   });
 
   it('streams CSV with formula cells neutralized', async () => {
@@ -83,7 +83,7 @@ describe('organizer letters, moderation, CSV, export and erasure', () => {
     const person = { ...supporter('erase'), note: 'Personal words for the prosecutor.', consentUpdates: true };
     await submit(t.app, campaign.slug, person);
     await submit(t.app, other.campaign.slug, person);
-    const token = confirmationTokens(t.app).get(person.email)!;
+    const token = (await confirmationTokens(t.app)).get(person.email)!;
     await t.app.inject({ method: 'POST', url: `/api/v1/confirmations/${token}` });
     const countBefore = (await t.app.inject({ url: `/api/v1/actions/${campaign.slug}/count` })).json();
 
@@ -102,27 +102,26 @@ describe('organizer letters, moderation, CSV, export and erasure', () => {
     const after = await t.app.inject({ url: `/api/v1/supporters/export?email=${encodeURIComponent(person.email)}`, headers: auth });
     assert.equal(after.statusCode, 200);
     assert.deepEqual(after.json(), { supporters: [] }, 'nothing about the person, not even the address asked about');
-    const dump = JSON.stringify(t.app.db.$client.prepare('SELECT * FROM supporters').all()) +
-      JSON.stringify(t.app.db.$client.prepare('SELECT * FROM letters').all()) +
-      JSON.stringify(t.app.db.$client.prepare('SELECT * FROM outbox').all());
+    const { sql } = t.app.store;
+    const dump = JSON.stringify([await sql.all('SELECT * FROM supporters'), await sql.all('SELECT * FROM letters'), await sql.all('SELECT * FROM outbox')]);
     assert.doesNotMatch(dump, /supportererase@example\.org|Supporter erase|Personal words/i);
     const countAfter = (await t.app.inject({ url: `/api/v1/actions/${campaign.slug}/count` })).json();
     assert.equal(countAfter.supporters, countBefore.supporters);
     assert.equal(countAfter.letters, countBefore.letters);
     const stats = (await t.app.inject({ url: `/api/v1/campaigns/${campaign.id}/stats`, headers: auth })).json();
     assert.equal(stats.letters.failed, 2, 'undelivered letters can no longer be sent');
-    assert.equal(recount(t.app.store).drift, 0);
+    assert.equal((await recount(t.app.store)).drift, 0);
     assert.equal((await t.app.inject({ url: '/api/v1/supporters/export?email=nope', headers: auth })).statusCode, 422);
   });
 
   it('expires confirmation links after 7 days and sends at most one reminder', async () => {
     const { campaign } = await readyCampaign(t.app);
     await submit(t.app, campaign.slug, supporter('late'));
-    const first = confirmationTokens(t.app).get('supporterlate@example.org')!;
+    const first = (await confirmationTokens(t.app)).get('supporterlate@example.org')!;
     now += 25 * 60 * 60 * 1000;
-    assert.ok(t.app.services.confirmations.sendReminders() >= 1);
-    assert.equal(t.app.services.confirmations.sendReminders(), 0, 'only one reminder');
-    const reminder = confirmationTokens(t.app).get('supporterlate@example.org')!;
+    assert.ok((await t.app.services.confirmations.sendReminders()) >= 1);
+    assert.equal(await t.app.services.confirmations.sendReminders(), 0, 'only one reminder');
+    const reminder = (await confirmationTokens(t.app)).get('supporterlate@example.org')!;
     assert.notEqual(reminder, first);
     const view = await t.app.inject({ method: 'POST', url: `/api/v1/confirmations/${'x'.repeat(43)}` });
     assert.equal(view.statusCode, 404);
@@ -135,19 +134,19 @@ describe('organizer letters, moderation, CSV, export and erasure', () => {
   it('stores confirmation tokens only as hashes', async () => {
     const { campaign } = await readyCampaign(t.app);
     await submit(t.app, campaign.slug, supporter('hash'));
-    const token = confirmationTokens(t.app).get('supporterhash@example.org')!;
+    const token = (await confirmationTokens(t.app)).get('supporterhash@example.org')!;
     assert.ok(Buffer.from(token, 'base64url').length >= 16, 'at least 128 random bits');
-    const subs = JSON.stringify(t.app.db.$client.prepare('SELECT * FROM submissions').all());
+    const subs = JSON.stringify(await t.app.store.sql.all('SELECT * FROM submissions'));
     assert.ok(!subs.includes(token));
   });
 
   it('scrubs delivered letter bodies after the retention period', async () => {
     const { campaign } = await readyCampaign(t.app, { confirmation: 'none' });
     await submit(t.app, campaign.slug, supporter('old'));
-    t.app.db.$client.prepare("UPDATE letters SET status = 'sent', sent_at = ? WHERE campaign_id = ?").run(new Date(now - 29 * 86_400_000).toISOString(), campaign.id);
-    const { bodies } = t.app.services.supporters.applyRetention();
+    await t.app.store.sql.run("UPDATE letters SET status = 'sent', sent_at = ? WHERE campaign_id = ?", [new Date(now - 29 * 86_400_000).toISOString(), campaign.id]);
+    const { bodies } = await t.app.services.supporters.applyRetention();
     assert.ok(bodies >= 2);
-    const rows = t.app.db.$client.prepare('SELECT body, note FROM letters WHERE campaign_id = ?').all(campaign.id) as { body: string | null }[];
+    const rows = await t.app.store.sql.all<{ body: string | null }>('SELECT body, note FROM letters WHERE campaign_id = ?', [campaign.id]);
     assert.ok(rows.every((r) => r.body === null));
   });
 });

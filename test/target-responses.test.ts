@@ -29,7 +29,7 @@ describe('target responses', () => {
       { ...supporter(4), consentUpdates: true, targetIds: [prosecutor.id] },
     ];
     for (const w of writers) assert.equal((await submit(t.app, campaign.slug, w)).statusCode, 202);
-    for (const token of confirmationTokens(t.app).values()) await t.app.inject({ method: 'POST', url: `/api/v1/confirmations/${token}` });
+    for (const token of (await confirmationTokens(t.app)).values()) await t.app.inject({ method: 'POST', url: `/api/v1/confirmations/${token}` });
     await t.app.delivery.worker.drain();
     smtp.raw.length = 0;
 

@@ -2,15 +2,14 @@ import 'dotenv/config';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
-import { openDatabase, runMigrations } from '../db/client.js';
 import { systemClock } from '../domain/clock.js';
 import { createKeyService, type KeyService } from '../domain/keys.js';
 import { CreateApiKeySchema } from '../schemas/key.js';
-import { createStore } from '../store/index.js';
+import { openStore, type OpenedStore } from '../store/open.js';
 
 /**
- * `npm run keys -- create|list|revoke`: organizer API keys, offline, straight on DATABASE_PATH
- * (the way to get a first key when no ADMIN_API_KEY is set). Same service, same validation as
+ * `npm run keys -- create|list|revoke`: organizer API keys, offline, straight on the database
+ * (DATABASE_URL, else DATABASE_PATH: the way to get a first key when no ADMIN_API_KEY is set). Same service, same validation as
  * POST /api/v1/keys; the secret is printed once and only its hash is stored.
  */
 export const usage = [
@@ -73,28 +72,28 @@ export interface Output {
   info(line: string): void;
 }
 
-export function runKeysCommand(cmd: KeysCommand, keys: KeyService, io: Output): void {
+export async function runKeysCommand(cmd: KeysCommand, keys: KeyService, io: Output): Promise<void> {
   switch (cmd.command) {
     case 'create': {
-      const created = keys.mint(cmd.name, cmd.scopes);
+      const created = await keys.mint(cmd.name, cmd.scopes);
       io.info(`Created key ${created.id} "${created.name}" with scopes ${created.scopes.join(',')}.`);
       io.info('The secret below is shown this once; only its hash is stored:');
       io.out(created.key);
       return;
     }
     case 'list':
-      for (const k of keys.list()) {
+      for (const k of await keys.list()) {
         io.out([k.id, k.revokedAt ? `revoked ${k.revokedAt}` : 'active', k.scopes.join(','), k.createdAt, k.name].join('\t'));
       }
       return;
     case 'revoke':
-      keys.revoke(cmd.id);
+      await keys.revoke(cmd.id);
       io.info(`Revoked key ${cmd.id}; it stops working at once.`);
       return;
   }
 }
 
-function main(): void {
+async function main(): Promise<void> {
   let cmd: KeysCommand;
   try {
     cmd = parseKeysArgs(process.argv.slice(2));
@@ -103,12 +102,11 @@ function main(): void {
     process.exitCode = 2;
     return;
   }
-  let db: ReturnType<typeof openDatabase> | undefined;
+  let opened: OpenedStore | undefined;
   try {
     const config = loadConfig(process.env);
-    db = openDatabase(config.DATABASE_PATH);
-    runMigrations(db);
-    runKeysCommand(cmd, createKeyService({ keys: createStore(db).keys, clock: systemClock }), {
+    opened = await openStore({ path: config.DATABASE_PATH, url: config.DATABASE_URL });
+    await runKeysCommand(cmd, createKeyService({ keys: opened.store.keys, clock: systemClock }), {
       out: (line) => console.log(line),
       info: (line) => console.error(line),
     });
@@ -116,8 +114,8 @@ function main(): void {
     console.error(`chorus keys: ${err instanceof Error ? err.message : String(err)}`);
     process.exitCode = 1;
   } finally {
-    db?.$client.close();
+    await opened?.close();
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) void main();

@@ -407,3 +407,19 @@ export const settings = sqliteTable('settings', {
   name: text('name').primaryKey(),
   value: text('value').notNull(),
 });
+
+/**
+ * Request counts per client and limit, shared by every instance on one database (PostgreSQL;
+ * a single SQLite instance counts in memory). `key` names the limit and the client.
+ */
+export const rateLimits = sqliteTable('rate_limits', {
+  key: text('key').primaryKey(),
+  hits: integer('hits').notNull(),
+  resetsAt: text('resets_at').notNull(),
+});
+
+/** When each periodic job (reminders, retention, sweeps) last started: one run per period across all instances. */
+export const jobRuns = sqliteTable('job_runs', {
+  name: text('name').primaryKey(),
+  startedAt: text('started_at').notNull(),
+});

@@ -13,7 +13,7 @@ const lettersPerDigest = 500;
 const defaultEveryMinutes = 60;
 
 /** Moves a letter (with its counters) in the caller's transaction. */
-type MoveLetter = (letterId: string, to: LetterStatus, error: string | null) => void;
+type MoveLetter = (letterId: string, to: LetterStatus, error: string | null) => Promise<void>;
 
 export const removedTarget = 'the target was removed before delivery';
 const erasedText = 'the letter text was erased before delivery';
@@ -28,28 +28,28 @@ export function createDigestJob(deps: { store: Pick<Store, 'digests'>; lifecycle
   const { store, lifecycle, sender } = deps;
   const { digests } = store;
 
-  function move(scope: MoveScope, m: DigestMember, campaignId: string, to: LetterStatus, at: string, error: string | null) {
-    lifecycle.move(scope, { id: m.letterId, campaignId, targetId: m.targetId, status: m.status }, to, at, error);
+  async function move(scope: MoveScope, m: DigestMember, campaignId: string, to: LetterStatus, at: string, error: string | null): Promise<void> {
+    await lifecycle.move(scope, { id: m.letterId, campaignId, targetId: m.targetId, status: m.status }, to, at, error);
   }
 
   /** Gathers the letters of every campaign whose digest is due, in its own transaction. */
-  function run(now: Date): void {
+  async function run(now: Date): Promise<void> {
     const at = now.toISOString();
-    const due = digests.campaignsWaiting().filter((c) => {
+    const due = (await digests.campaignsWaiting()).filter((c) => {
       const every = (JSON.parse(c.delivery) as DeliverySettings).digestEveryMinutes ?? defaultEveryMinutes;
       return Date.parse(c.lastRunAt ?? c.firstWaiting) + every * 60_000 <= now.getTime();
     });
     if (due.length === 0) return;
-    lifecycle.transaction((scope) => {
+    await lifecycle.transaction(async (scope) => {
       for (const c of due) {
         const byTarget = new Map<string, DigestMember[]>();
-        for (const m of digests.waiting(c.id)) {
+        for (const m of await digests.waiting(c.id)) {
           if (m.status === 'held') continue;
           // Erased, or its target removed, before its digest went: nothing to send.
           const why = m.targetDeletedAt ? removedTarget : m.body === null ? erasedText : null;
           if (why) {
-            digests.setStatus(m.id, 'failed');
-            move(scope, m, c.id, 'failed', at, why);
+            await digests.setStatus(m.id, 'failed');
+            await move(scope, m, c.id, 'failed', at, why);
             continue;
           }
           const list = byTarget.get(m.targetId) ?? [];
@@ -60,14 +60,14 @@ export function createDigestJob(deps: { store: Pick<Store, 'digests'>; lifecycle
           for (let i = 0; i < members.length; i += lettersPerDigest) {
             const digestId = newId('out');
             const email = members[0]!.targetEmail;
-            digests.insertDigest(digestId, lanes.letters, c.id, targetId, email ? recipientDomain(email) : null, at);
+            await digests.insertDigest(digestId, lanes.letters, c.id, targetId, email ? recipientDomain(email) : null, at);
             for (const m of members.slice(i, i + lettersPerDigest)) {
-              digests.bind(m.id, digestId);
-              move(scope, m, c.id, 'sending', at, null);
+              await digests.bind(m.id, digestId);
+              await move(scope, m, c.id, 'sending', at, null);
             }
           }
         }
-        digests.ran(c.id, at);
+        await digests.ran(c.id, at);
       }
     });
   }
@@ -77,17 +77,17 @@ export function createDigestJob(deps: { store: Pick<Store, 'digests'>; lifecycle
    * letters keep their own status, letters whose text was erased or whose target was removed
    * fail with the reason (through `move`). Returns how many letters remain. Call inside a transaction.
    */
-  function sift(digestId: string, move: MoveLetter): number {
+  async function sift(digestId: string, move: MoveLetter): Promise<number> {
     let left = 0;
-    for (const m of digests.members(digestId)) {
+    for (const m of await digests.members(digestId)) {
       if (m.status !== 'queued' && m.status !== 'sending') {
-        digests.leave(m.id, m.status === 'pending_confirmation' ? 'failed' : m.status);
+        await digests.leave(m.id, m.status === 'pending_confirmation' ? 'failed' : m.status);
         continue;
       }
       const why = m.targetDeletedAt ? removedTarget : m.body === null ? erasedText : null;
       if (why) {
-        digests.leave(m.id, 'failed');
-        move(m.letterId, 'failed', why);
+        await digests.leave(m.id, 'failed');
+        await move(m.letterId, 'failed', why);
         continue;
       }
       left += 1;
@@ -96,9 +96,9 @@ export function createDigestJob(deps: { store: Pick<Store, 'digests'>; lifecycle
   }
 
   /** At claim time: false (and the digest row failed) when no letter is left to send, so no mail goes. */
-  function claim(digestId: string, move: MoveLetter): boolean {
-    if (sift(digestId, move) > 0) return true;
-    digests.drop(digestId, 'no letter of this digest was still deliverable');
+  async function claim(digestId: string, move: MoveLetter): Promise<boolean> {
+    if ((await sift(digestId, move)) > 0) return true;
+    await digests.drop(digestId, 'no letter of this digest was still deliverable');
     return false;
   }
 
@@ -106,17 +106,17 @@ export function createDigestJob(deps: { store: Pick<Store, 'digests'>; lifecycle
    * Records the digest's outcome for the letters it still carries (after sifting out those that
    * left it while it was in flight) and returns them; once the fate is final their outbox rows share it.
    */
-  function settle(digestId: string, status: LetterStatus, move: MoveLetter): string[] {
-    sift(digestId, move);
-    const ids = digests.members(digestId).map((r) => r.letterId);
-    if (status === 'sent' || status === 'failed' || status === 'held') digests.finishMembers(digestId, status);
+  async function settle(digestId: string, status: LetterStatus, move: MoveLetter): Promise<string[]> {
+    await sift(digestId, move);
+    const ids = (await digests.members(digestId)).map((r) => r.letterId);
+    if (status === 'sent' || status === 'failed' || status === 'held') await digests.finishMembers(digestId, status);
     return ids;
   }
 
   /** Composes the digest mail from its letters as they are now. */
-  function message(digestId: string): SendMailOptions {
+  async function message(digestId: string): Promise<SendMailOptions> {
     // The query keeps only letters still deliverable, with their text.
-    const letters = digests.content(digestId);
+    const letters = await digests.content(digestId);
     if (letters.length === 0) throw new UnsendableError('no letter of this digest was still deliverable');
     const first = letters[0]!;
     const parts = letters.map((l, i) => {

@@ -33,14 +33,14 @@ export function createOutboxWriter(store: Pick<Store, 'outbox'>) {
    * Queues a confirmed letter for its campaign's delivery mode. Email and digest letters get
    * an outbox row (the digest job gathers the digest ones); postal letters wait for the print run.
    */
-  function enqueueLetter(
+  async function enqueueLetter(
     campaign: Pick<Campaign, 'id' | 'delivery'>,
     letter: { id: string; targetId: string },
     targetEmail: string | null,
     at: string,
-  ): void {
+  ): Promise<void> {
     if (campaign.delivery.mode === 'postal') return;
-    outbox.insert({
+    await outbox.insert({
       id: newId('out'),
       kind: campaign.delivery.mode === 'digest' ? 'digest' : 'letter',
       lane: campaign.delivery.mode === 'digest' ? lanes.digest : lanes.letters,
@@ -55,8 +55,8 @@ export function createOutboxWriter(store: Pick<Store, 'outbox'>) {
   }
 
   /** Queues mail to a supporter (confirmation, reminder, notice, update), rendered now. */
-  function enqueueMail(kind: Exclude<OutboxKind, 'letter' | 'digest'>, campaignId: string | null, payload: MailPayload, at: string): void {
-    outbox.insert({
+  async function enqueueMail(kind: Exclude<OutboxKind, 'letter' | 'digest'>, campaignId: string | null, payload: MailPayload, at: string): Promise<void> {
+    await outbox.insert({
       id: newId('out'),
       kind,
       lane: lanes.supporterMail,

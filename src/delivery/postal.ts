@@ -30,31 +30,35 @@ export function createPostalService(deps: { store: Pick<Store, 'transaction' | '
   const { printRuns } = store;
 
   /** Records a print run: every printable letter (with `status`, if given) as of now. */
-  function createRun(campaign: Campaign, status: LetterStatus | undefined): PrintRun {
+  async function createRun(campaign: Campaign, status: LetterStatus | undefined): Promise<PrintRun> {
     // Printing an email campaign's letters would post them a second time.
     if (campaign.delivery.mode !== 'postal') throw conflict(`This campaign delivers by ${campaign.delivery.mode}; only a postal campaign has print runs`);
     const id = newId('prn');
     const at = clock.now().toISOString();
-    return store.transaction(() => {
-      printRuns.insert(id, campaign.id, status ?? null, at);
-      const n = printRuns.recordLetters(id, campaign.id, status ?? null);
-      printRuns.setCount(id, n);
-      return printRuns.get(id, campaign.id)!;
+    return await store.transaction(async () => {
+      await printRuns.insert(id, campaign.id, status ?? null, at);
+      const n = await printRuns.recordLetters(id, campaign.id, status ?? null);
+      await printRuns.setCount(id, n);
+      return (await printRuns.get(id, campaign.id))!;
     });
   }
 
-  function getRun(campaign: Campaign, id: string): PrintRun {
-    const run = printRuns.get(id, campaign.id);
+  async function getRun(campaign: Campaign, id: string): Promise<PrintRun> {
+    const run = await printRuns.get(id, campaign.id);
     if (!run) throw notFound('Print run');
     return run;
   }
 
   /** The campaign's latest runs, each with how many of its letters still wait to be marked mailed. */
-  function recentRuns(campaign: Campaign, limit: number): (PrintRun & { queued: number })[] {
-    return printRuns.recent(campaign.id, limit).map((r) => ({ ...r, queued: printRuns.queuedCount(r.id) }));
+  async function recentRuns(campaign: Campaign, limit: number): Promise<(PrintRun & { queued: number })[]> {
+    const runs = await printRuns.recent(campaign.id, limit);
+    return await Promise.all(runs.map(async (r) => ({ ...r, queued: await printRuns.queuedCount(r.id) })));
   }
 
-  /** A run's PDF, generated 200 letters at a time so a large run neither fills memory nor stalls other requests for long. */
+  /**
+   * A run's PDF, generated 200 letters at a time so a large run neither fills memory nor stalls
+   * other requests for long. Each page of rows is read on its own, outside any transaction.
+   */
   function pdf(campaign: Campaign, run: PrintRun): Readable {
     const doc = new PDFDocument({ size: 'A4', autoFirstPage: false, margins: { top: 20 * mm, bottom: 20 * mm, left: 25 * mm, right: 20 * mm }, info: { Title: campaign.title, Creator: 'Chorus' } });
     doc.registerFont('regular', fontPaths.regular);
@@ -67,7 +71,7 @@ export function createPostalService(deps: { store: Pick<Store, 'transaction' | '
         let cursor = '';
         let pages = 0;
         for (;;) {
-          const rows = printRuns.page(run.id, cursor);
+          const rows = await printRuns.page(run.id, cursor);
           if (rows.length === 0) break;
           for (const row of rows) {
             page(doc, campaign, row, date);
@@ -113,19 +117,25 @@ export function createPostalService(deps: { store: Pick<Store, 'transaction' | '
   }
 
   /** Marks letters as mailed (sent): those of a print run, or these ids; only letters still queued change. */
-  function markMailed(campaign: Campaign, by: { printRunId: string } | { ids: string[] }): number {
+  async function markMailed(campaign: Campaign, by: { printRunId: string } | { ids: string[] }): Promise<number> {
     if (campaign.delivery.mode !== 'postal') throw conflict('Only letters of a postal campaign are mailed by hand');
     const at = clock.now().toISOString();
-    return lifecycle.transaction((scope) => {
+    return await lifecycle.transaction(async (scope) => {
       let rows: QueuedLetter[];
       if ('printRunId' in by) {
-        const run = getRun(campaign, by.printRunId);
-        rows = printRuns.queuedLetters(run.id);
-        printRuns.markMailed(run.id, at);
+        const run = await getRun(campaign, by.printRunId);
+        rows = await printRuns.queuedLetters(run.id);
+        await printRuns.markMailed(run.id, at);
       } else {
-        rows = by.ids.map((id) => printRuns.queuedLetter(id, campaign.id)).filter((r) => r !== undefined);
+        rows = [];
+        for (const id of by.ids) {
+          const r = await printRuns.queuedLetter(id, campaign.id);
+          if (r) rows.push(r);
+        }
       }
-      return rows.filter((r) => lifecycle.move(scope, { ...r, campaignId: campaign.id, status: 'queued' }, 'sent', at, null)).length;
+      let moved = 0;
+      for (const r of rows) if (await lifecycle.move(scope, { ...r, campaignId: campaign.id, status: 'queued' }, 'sent', at, null)) moved += 1;
+      return moved;
     });
   }
 

@@ -55,7 +55,8 @@ interface Job {
   domain: string | null;
   attempts: number;
   firstAttemptAt: string;
-  message: () => SendMailOptions;
+  /** Composed when it is sent, outside any transaction. */
+  message: () => Promise<SendMailOptions>;
 }
 
 /** `tries`: failed attempts to record it. */
@@ -92,9 +93,9 @@ export function createWorker(opts: WorkerOptions) {
   const digests = createDigestJob({ store, lifecycle, sender });
 
   /** Moves a letter, as it is now, to `to` with its counters, in the caller's transaction. */
-  function moveLetter(scope: MoveScope, letterId: string, to: LetterStatus, at: string, error: string | null): void {
-    const l = store.letters.state(letterId);
-    if (l) lifecycle.move(scope, l, to, at, error);
+  async function moveLetter(scope: MoveScope, letterId: string, to: LetterStatus, at: string, error: string | null): Promise<void> {
+    const l = await store.letters.state(letterId);
+    if (l) await lifecycle.move(scope, l, to, at, error);
   }
 
   // Relay trouble makes the whole worker wait (backing off while it lasts) instead of pausing domains.
@@ -112,11 +113,11 @@ export function createWorker(opts: WorkerOptions) {
    * Letters deferred under a per-target limit that has since changed (raised, lowered or
    * removed) are due again at once; the next claim gives them slots under the current limit.
    */
-  function rethrottle(now: Date): void {
+  async function rethrottle(now: Date): Promise<void> {
     const at = now.toISOString();
     // Runs every second: read first, so an idle worker takes no write lock from submissions.
-    if (!outbox.hasStaleThrottle(at)) return;
-    store.transaction(() => outbox.rethrottle(at));
+    if (!(await outbox.hasStaleThrottle(at))) return;
+    await store.transaction(() => outbox.rethrottle(at));
   }
 
   /**
@@ -125,38 +126,38 @@ export function createWorker(opts: WorkerOptions) {
    * released, rows for paused domains or throttled targets are moved to their next slot, and each
    * claimed letter becomes `sending`.
    */
-  function claim(max: number): Job[] {
+  async function claim(max: number): Promise<Job[]> {
     const jobs: Job[] = [];
     if (clock.now().getTime() < relayWaitUntil) return jobs;
-    lifecycle.transaction((scope) => {
+    await lifecycle.transaction(async (scope) => {
       const now = clock.now();
       const at = now.toISOString();
-      outbox.reclaim(at, owner, liveIds());
-      pausedDomains.resumeExpired(new Date(now.getTime() - pauseMs).toISOString());
-      const paused = new Map(pausedDomains.paused().map((p) => [p.domain, p]));
+      await outbox.reclaim(at, owner, liveIds());
+      await pausedDomains.resumeExpired(new Date(now.getTime() - pauseMs).toISOString());
+      const paused = new Map((await pausedDomains.paused()).map((p) => [p.domain, p]));
       const slots = new Map<string, { n: number; first: string | null; last: string | null; deferred: number }>();
       // Every candidate leaves the due set (claimed, parked or deferred to a later time), so
       // reading again until the window is full or nothing is due always ends.
       for (const lane of [lanes.supporterMail, lanes.letters]) {
         while (jobs.length < max) {
-          const rows = outbox.candidates(lane, at, max - jobs.length);
+          const rows = await outbox.candidates(lane, at, max - jobs.length);
           if (rows.length === 0) break;
           for (const row of rows) {
             const pause = row.domain ? paused.get(row.domain) : undefined;
             if (pause) {
-              outbox.defer(row.id, new Date(Date.parse(pause.pausedAt) + pauseMs).toISOString());
+              await outbox.defer(row.id, new Date(Date.parse(pause.pausedAt) + pauseMs).toISOString());
               continue;
             }
             if (row.kind === 'letter' && row.targetId && row.perHour) {
-              const slot = nextSlot(slots, row.targetId, row.perHour, now);
+              const slot = await nextSlot(slots, row.targetId, row.perHour, now);
               if (slot > now.getTime()) {
-                outbox.deferThrottled(row.id, new Date(slot).toISOString(), row.perHour);
+                await outbox.deferThrottled(row.id, new Date(slot).toISOString(), row.perHour);
                 continue;
               }
             }
-            const claimed = outbox.claim(row.id, owner, new Date(now.getTime() + leaseMs).toISOString(), at);
+            const claimed = await outbox.claim(row.id, owner, new Date(now.getTime() + leaseMs).toISOString(), at);
             if (!claimed) continue;
-            const job = toJob(scope, row, claimed, at);
+            const job = await toJob(scope, row, claimed, at);
             if (job) jobs.push(job);
           }
         }
@@ -170,10 +171,10 @@ export function createWorker(opts: WorkerOptions) {
    * fall in any rolling hour. Returns when the next one may go (now or later); a deferred row is
    * given its own later slot, so a backlog drains one by one instead of all rows waking together.
    */
-  function nextSlot(slots: Map<string, { n: number; first: string | null; last: string | null; deferred: number }>, targetId: string, perHour: number, now: Date): number {
+  async function nextSlot(slots: Map<string, { n: number; first: string | null; last: string | null; deferred: number }>, targetId: string, perHour: number, now: Date): Promise<number> {
     let s = slots.get(targetId);
     if (!s) {
-      const r = outbox.claimWindow(targetId, new Date(now.getTime() - hour).toISOString());
+      const r = await outbox.claimWindow(targetId, new Date(now.getTime() - hour).toISOString());
       s = { ...r, deferred: 0 };
       slots.set(targetId, s);
     }
@@ -191,34 +192,34 @@ export function createWorker(opts: WorkerOptions) {
   }
 
   /** Loads what a claimed row needs to become a message; letters move to `sending`. */
-  function toJob(scope: MoveScope, row: Candidate, claimed: Claimed, at: string): Job | null {
+  async function toJob(scope: MoveScope, row: Candidate, claimed: Claimed, at: string): Promise<Job | null> {
     const base = { id: row.id, kind: row.kind, letterId: row.letterId, domain: row.domain, attempts: claimed.attempts, firstAttemptAt: claimed.firstAttemptAt };
     if (row.kind === 'digest') {
-      const moved = digests.claim(row.id, (id, to, error) => moveLetter(scope, id, to, at, error));
+      const moved = await digests.claim(row.id, (id, to, error) => moveLetter(scope, id, to, at, error));
       return moved ? { ...base, message: () => digests.message(row.id) } : null;
     }
     if (!row.letterId) {
       const payload = claimed.payload ? (JSON.parse(claimed.payload) as MailPayload) : null;
       return {
         ...base,
-        message: () => {
+        message: async () => {
           if (!payload) throw new Error('supporter mail without a payload');
           return supporterMessage(sender, row.id, payload);
         },
       };
     }
-    const letter = outbox.letterToSend(row.letterId);
+    const letter = await outbox.letterToSend(row.letterId);
     if (!letter || letter.status === 'sent' || letter.status === 'failed' || letter.status === 'held') {
       // Decided elsewhere (moderation, erasure, a previous delivery): this row has nothing to send.
-      outbox.park(row.id, letter?.status === 'held' ? 'held' : letter?.status === 'sent' ? 'sent' : 'failed');
+      await outbox.park(row.id, letter?.status === 'held' ? 'held' : letter?.status === 'sent' ? 'sent' : 'failed');
       return null;
     }
-    store.letters.countAttempt(letter.id);
+    await store.letters.countAttempt(letter.id);
     // Already `sending` when claimed again after a crash.
-    if (letter.status !== 'sending') lifecycle.move(scope, letter, 'sending', at, null);
+    if (letter.status !== 'sending') await lifecycle.move(scope, letter, 'sending', at, null);
     return {
       ...base,
-      message: () => {
+      message: async () => {
         // The organizer removed this target after the letter was queued: it is not sent anywhere.
         if (letter.targetDeletedAt) throw new UnsendableError(removedTarget);
         return letterMessage(sender, { ...letter, letterId: letter.id });
@@ -227,22 +228,22 @@ export function createWorker(opts: WorkerOptions) {
   }
 
   /** Records one outcome: the outbox row, its letter(s) with counters, the domain's failure streak. */
-  function record(scope: MoveScope, o: Outcome, now: Date): void {
+  async function record(scope: MoveScope, o: Outcome, now: Date): Promise<void> {
     const at = now.toISOString();
     const { job } = o;
     const fence: ClaimFence = { id: job.id, owner, attempts: job.attempts };
-    const letters = (status: LetterStatus, error: string | null) => {
-      if (job.letterId) moveLetter(scope, job.letterId, status, at, error);
+    const letters = async (status: LetterStatus, error: string | null) => {
+      if (job.letterId) await moveLetter(scope, job.letterId, status, at, error);
       if (job.kind === 'digest') {
-        const left = digests.settle(job.id, status, (id, to, why) => moveLetter(scope, id, to, at, why));
-        for (const id of left) moveLetter(scope, id, status, at, error);
+        const left = await digests.settle(job.id, status, (id, to, why) => moveLetter(scope, id, to, at, why));
+        for (const id of left) await moveLetter(scope, id, status, at, error);
       }
     };
     if (o.ok) {
       relayFailures = 0;
-      if (!outbox.sent(fence, at)) return;
-      letters('sent', null);
-      if (job.domain) pausedDomains.clearStreak(job.domain);
+      if (!(await outbox.sent(fence, at))) return;
+      await letters('sent', null);
+      if (job.domain) await pausedDomains.clearStreak(job.domain);
       return;
     }
     const { kind, reason } = classify(o.err);
@@ -251,26 +252,26 @@ export function createWorker(opts: WorkerOptions) {
     // recipient's domain. Only a temporary 4xx reply to a message counts against its domain.
     if (kind === 'temporary' && typeof reply !== 'number') relayTrouble(now, reason);
     else if (kind === 'temporary' && typeof reply === 'number' && reply < 500 && job.domain) {
-      const streak = pausedDomains.countFailure(job.domain);
+      const streak = await pausedDomains.countFailure(job.domain);
       if (streak.n >= pauseAfter && !streak.pausedAt) {
-        pausedDomains.pause(job.domain, at, `${streak.n} consecutive failures; last: ${reason}`.slice(0, 500));
+        await pausedDomains.pause(job.domain, at, `${streak.n} consecutive failures; last: ${reason}`.slice(0, 500));
         opts.log?.warn({ domain: job.domain, failures: streak.n }, 'delivery to a domain paused');
       }
     }
-    const gaveUp = (why: string) => {
-      if (outbox.finish(fence, 'failed', why)) letters('failed', why);
+    const gaveUp = async (why: string) => {
+      if (await outbox.finish(fence, 'failed', why)) await letters('failed', why);
     };
     if (kind === 'permanent') return gaveUp(reason);
     if (kind === 'unexpected' && job.attempts >= holdAfter) {
       const why = `held after ${job.attempts} attempts: ${reason}`;
-      if (outbox.finish(fence, 'held', why)) letters('held', why);
+      if (await outbox.finish(fence, 'held', why)) await letters('held', why);
       return;
     }
     const next = now.getTime() + backoffMs(job.attempts, opts.retryBaseMs, retryCapMs, random);
     if (next > Date.parse(job.firstAttemptAt) + opts.maxAgeMs) {
       return gaveUp(`gave up after ${Math.round(opts.maxAgeMs / hour)} h of retries; last: ${reason}`);
     }
-    if (outbox.retry(fence, new Date(next).toISOString(), reason)) letters('queued', reason);
+    if (await outbox.retry(fence, new Date(next).toISOString(), reason)) await letters('queued', reason);
   }
 
   // Outcomes are committed together: once half the window has finished, when nothing else is in
@@ -278,56 +279,80 @@ export function createWorker(opts: WorkerOptions) {
   // lose more outcomes (resend more messages) than `concurrency`.
   const flushMs = 10;
   let pending: Outcome[] = [];
+  /** The batch being written: it keeps its place in the window and its leases until it commits. */
+  let committing: Outcome[] = [];
   let flushTimer: NodeJS.Timeout | undefined;
   let flushFailures = 0;
   let flushRetryAt = 0;
   let closed = false;
+  // One flush at a time; one asked for meanwhile writes what has come since, right after.
+  let flushing: Promise<void> | undefined;
+  let flushAgain = false;
 
   /** Records a batch in one transaction. */
-  function commit(batch: Outcome[]): void {
-    lifecycle.transaction((scope) => {
+  async function commit(batch: Outcome[]): Promise<void> {
+    await lifecycle.transaction(async (scope) => {
       const now = clock.now();
-      for (const o of batch) record(scope, o, now);
+      for (const o of batch) await record(scope, o, now);
     });
   }
 
-  /**
-   * Commits the pending outcomes. Never throws (timers call it). When the write fails the
-   * outcomes are kept (their rows stay leased to us, so nothing is sent again) and tried later
-   * with backoff; a failure that is not the database's state (busy, full, I/O) is retried
-   * outcome by outcome, so one bad record does not hold up the rest.
-   */
-  function flush(): void {
+  /** Commits the pending outcomes (see flushOnce). Never rejects: timers call it. */
+  function flush(): Promise<void> {
     clearTimeout(flushTimer);
     flushTimer = undefined;
+    if (flushing) {
+      flushAgain = true;
+      return flushing;
+    }
+    flushing = (async () => {
+      do {
+        flushAgain = false;
+        await flushOnce();
+        // After a failed write its retry timer flushes again, not this loop.
+      } while (flushAgain && flushRetryAt === 0);
+    })().finally(() => (flushing = undefined));
+    return flushing;
+  }
+
+  /**
+   * When the write fails the outcomes are kept (their rows stay leased to us, so nothing is
+   * sent again) and tried later with backoff; a failure that is not the database's state (busy,
+   * full, I/O) is retried outcome by outcome, so one bad record does not hold up the rest.
+   */
+  async function flushOnce(): Promise<void> {
     if (pending.length === 0 || closed) return;
     const batch = pending;
     pending = [];
+    committing = batch;
     try {
-      commit(batch);
+      await commit(batch);
       flushFailures = 0;
       flushRetryAt = 0;
     } catch (err) {
-      const kept = environmental(err) ? batch : commitEach(batch);
+      const kept = environmental(err) ? batch : await commitEach(batch);
       opts.log?.error({ err, outcomes: batch.length, kept: kept.length }, 'recording delivery outcomes failed; trying again');
       pending = kept.concat(pending);
       if (pending.length > 0) {
         flushFailures += 1;
         const delay = Math.min(30_000, 100 * 2 ** Math.min(flushFailures, 10));
         flushRetryAt = Date.now() + delay;
-        flushTimer = setTimeout(flush, delay);
+        clearTimeout(flushTimer);
+        flushTimer = setTimeout(() => void flush(), delay);
       }
+    } finally {
+      committing = [];
     }
     // Recorded outcomes free their place in the window: the loop may claim again.
     wake();
   }
 
   /** Commits each outcome on its own; returns those that still failed (given up after `maxRecordTries`). */
-  function commitEach(batch: Outcome[]): Outcome[] {
+  async function commitEach(batch: Outcome[]): Promise<Outcome[]> {
     const kept: Outcome[] = [];
     for (const o of batch) {
       try {
-        commit([o]);
+        await commit([o]);
       } catch (err) {
         o.tries = (o.tries ?? 0) + 1;
         if (o.tries < maxRecordTries) kept.push(o);
@@ -350,7 +375,7 @@ export function createWorker(opts: WorkerOptions) {
   }
   async function attempt(job: Job): Promise<Outcome> {
     try {
-      await mailer.send(job.message());
+      await mailer.send(await job.message());
       return { job, ok: true };
     } catch (err) {
       if (classify(err).kind === 'unexpected') opts.log?.error({ err, outboxId: job.id }, 'delivery failed unexpectedly');
@@ -380,35 +405,44 @@ export function createWorker(opts: WorkerOptions) {
   function settled(outcome: Outcome): void {
     pending.push(outcome);
     // After a failed write, wait for its retry timer instead of hammering the database.
-    if (Date.now() < flushRetryAt) flushTimer ??= setTimeout(flush, flushRetryAt - Date.now());
-    else if (pending.length >= Math.max(1, concurrency >> 1) || inFlight.size === 0) flush();
-    else flushTimer ??= setTimeout(flush, flushMs);
+    if (Date.now() < flushRetryAt) flushTimer ??= setTimeout(() => void flush(), flushRetryAt - Date.now());
+    else if (pending.length >= Math.max(1, concurrency >> 1) || inFlight.size === 0) void flush();
+    else flushTimer ??= setTimeout(() => void flush(), flushMs);
     wake();
   }
-  const busy = () => inFlight.size + overdue.size + pending.length;
+  const busy = () => inFlight.size + overdue.size + pending.length + committing.length;
   /** Outbox ids this worker still answers for, as JSON for SQLite's json_each. */
-  const liveIds = () => JSON.stringify([...[...inFlight].map((j) => j.id), ...pending.map((o) => o.job.id)]);
+  const liveIds = () => JSON.stringify([...[...inFlight].map((j) => j.id), ...[...pending, ...committing].map((o) => o.job.id)]);
 
-  /** Extends the leases of rows in flight or waiting to be recorded, so no other worker takes them meanwhile. */
-  function renewLeases(): void {
+  /** Extends the leases of rows in flight or waiting to be recorded, so no other worker takes them meanwhile. Never rejects. */
+  async function renewLeases(): Promise<void> {
     if (busy() === 0) return;
     try {
-      store.transaction(() => outbox.renew(new Date(clock.now().getTime() + leaseMs).toISOString(), owner, liveIds()));
+      await store.transaction(() => outbox.renew(new Date(clock.now().getTime() + leaseMs).toISOString(), owner, liveIds()));
     } catch (err) {
       opts.log?.warn({ err }, 'renewing delivery leases failed');
     }
   }
   let renewTimer: NodeJS.Timeout | undefined;
+  // A slow renewal is not overlapped by the next heartbeat.
+  let renewal: Promise<void> | undefined;
+  function heartbeat(): void {
+    renewal ??= renewLeases().finally(() => (renewal = undefined));
+  }
 
   // The background loop (start/stop). Tests may instead drive it with tick() and drain().
   let running = false;
   let loopDone: Promise<void> = Promise.resolve();
   let wakeUp: (() => void) | null = null;
+  // A wake while the loop is awaiting storage (not sleeping) ends its next sleep at once.
+  let woken = false;
   function wake(): void {
-    wakeUp?.();
+    if (wakeUp) wakeUp();
+    else woken = true;
   }
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
+      if (woken) return resolve();
       const timer = setTimeout(done, ms);
       function done() {
         clearTimeout(timer);
@@ -421,15 +455,16 @@ export function createWorker(opts: WorkerOptions) {
   async function loop(): Promise<void> {
     let lastDigest = 0;
     while (running) {
+      woken = false;
       try {
         if (Date.now() - lastDigest >= pollMs) {
           lastDigest = Date.now();
-          digests.run(clock.now());
-          rethrottle(clock.now());
+          await digests.run(clock.now());
+          await rethrottle(clock.now());
         }
         const free = concurrency - busy();
         // Claim in batches (each claim is a commit) once half the window is free.
-        if (free >= Math.max(1, concurrency >> 1)) for (const job of claim(free)) void launch(job);
+        if (free >= Math.max(1, concurrency >> 1)) for (const job of await claim(free)) void launch(job);
       } catch (err) {
         opts.log?.error({ err }, 'delivery worker error');
       }
@@ -440,18 +475,18 @@ export function createWorker(opts: WorkerOptions) {
 
   /** Claims and sends everything due now (including this moment's digests) and records it; returns how many were sent or failed. */
   async function tick(): Promise<number> {
-    digests.run(clock.now());
-    rethrottle(clock.now());
+    await digests.run(clock.now());
+    await rethrottle(clock.now());
     let total = 0;
     for (;;) {
-      const jobs = claim(concurrency);
+      const jobs = await claim(concurrency);
       if (jobs.length === 0) break;
       total += jobs.length;
       await Promise.all(jobs.map(launch));
-      flush();
+      await flush();
     }
     await Promise.all(sends);
-    flush();
+    await flush();
     return total;
   }
 
@@ -465,7 +500,7 @@ export function createWorker(opts: WorkerOptions) {
       if (running) return;
       running = true;
       // The heartbeat: several renewals fit in a lease, so a late timer on a busy machine never lets a live send's lease run out.
-      renewTimer = setInterval(renewLeases, leaseMs / 6);
+      renewTimer = setInterval(heartbeat, leaseMs / 6);
       loopDone = loop();
     },
     /**
@@ -477,10 +512,11 @@ export function createWorker(opts: WorkerOptions) {
       wake();
       await loopDone;
       clearInterval(renewTimer);
+      await renewal;
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([Promise.all(sends), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
       clearTimeout(timer);
-      flush();
+      await flush();
       closed = true;
       clearTimeout(flushTimer);
     },

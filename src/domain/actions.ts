@@ -38,7 +38,7 @@ function quiet(f: Figures): Figures {
 }
 
 export interface ActionDeps {
-  store: Pick<Store, 'dataVersion' | 'totalChanges' | 'supporters' | 'submissions' | 'letters' | 'responses'>;
+  store: Pick<Store, 'dataVersion' | 'commits' | 'supporters' | 'submissions' | 'letters' | 'responses'>;
   clock: Clock;
   campaigns: CampaignService;
   targets: TargetService;
@@ -54,15 +54,15 @@ export interface ActionDeps {
 export function createActionService(deps: ActionDeps) {
   const { store, clock, campaigns, targets, templates, counters, lifecycle, outbox, mail, groupCommit } = deps;
 
-  function publicCampaign(slug: string): Campaign {
-    const campaign = campaigns.getBySlug(slug);
+  async function publicCampaign(slug: string): Promise<Campaign> {
+    const campaign = await campaigns.getBySlug(slug);
     if (!campaign || !publicStatuses.has(campaign.status)) throw notFound('Campaign');
     return campaign;
   }
 
   /** Three primary-key reads: the same cost at a thousand letters and at a million. */
-  function countOf(campaign: Pick<Campaign, 'id' | 'goal'>): Count {
-    const rows = counters.publicCount(campaign.id);
+  async function countOf(campaign: Pick<Campaign, 'id' | 'goal'>): Promise<Count> {
+    const rows = await counters.publicCount(campaign.id);
     const value = (n: string) => rows.find((r) => r.name === n)?.value ?? 0;
     const updatedAt = rows.reduce<string | null>((max, r) => (max === null || r.updatedAt > max ? r.updatedAt : max), null);
     const online = { supporters: value(counterNames.supporters), letters: value(counterNames.letters) };
@@ -80,24 +80,22 @@ export function createActionService(deps: ActionDeps) {
 
   /** Dashboards and supporters poll the count constantly: it is read again only after a write. */
   const counts = new Map<string, { version: string; count: Count }>();
-  function liveCount(campaign: Pick<Campaign, 'id' | 'goal'>): Count {
-    // Changes by this connection, and commits by any other: while both stand still, no count has changed.
-    const version = `${store.totalChanges()}:${String(store.dataVersion())}`;
+  async function liveCount(campaign: Pick<Campaign, 'id' | 'goal'>): Promise<Count> {
+    // Commits by this process, and by any other: while both stand still, no count has changed.
+    // Taken before the read, so a commit landing during it makes the next call read again.
+    const version = `${store.commits()}:${String(store.dataVersion())}`;
     const hit = counts.get(campaign.id);
     if (hit?.version === version && hit.count.goal === campaign.goal) return hit.count;
-    const fresh = Object.freeze(countOf(campaign));
+    const fresh = Object.freeze(await countOf(campaign));
     counts.set(campaign.id, { version, count: fresh });
     return fresh;
   }
 
-  function liveFigures(campaign: Campaign): Figures {
+  async function liveFigures(campaign: Campaign): Promise<Figures> {
     const countries = Object.fromEntries(
-      counters
-        .byPrefix(campaign.id, 'country.')
-        .filter((r) => r.value >= publicCountryMinimum)
-        .map((r) => [r.name, r.value]),
+      (await counters.byPrefix(campaign.id, 'country.')).filter((r) => r.value >= publicCountryMinimum).map((r) => [r.name, r.value]),
     );
-    return { count: liveCount(campaign), countries };
+    return { count: await liveCount(campaign), countries };
   }
 
   /**
@@ -108,48 +106,57 @@ export function createActionService(deps: ActionDeps) {
    * With email confirmation only the owner of the address can move them, so they stay live.
    */
   const published = new Map<string, Figures & { at: number }>();
-  function figures(campaign: Campaign): Figures {
+  async function figures(campaign: Campaign): Promise<Figures> {
     if (campaign.confirmation !== 'none') return liveFigures(campaign);
     const now = clock.now().getTime();
-    let p = published.get(campaign.id);
-    if (!p || now - p.at >= quietCountMs) {
-      p = { at: now, ...quiet(liveFigures(campaign)) };
-      published.set(campaign.id, p);
+    const due = () => {
+      const p = published.get(campaign.id);
+      return !p || now - p.at >= quietCountMs;
+    };
+    if (due()) {
+      const fresh = { at: now, ...quiet(await liveFigures(campaign)) };
+      // Readers that read at the same time publish once: the first to finish, whose figures every reader gets.
+      if (due()) published.set(campaign.id, fresh);
     } else {
       // The goal and the offline counts are the organizer's, not a trace of anyone's signature:
       // they show at once, over the online figures as last published.
-      const { offline } = liveCount(campaign);
+      const { offline } = await liveCount(campaign);
+      const p = published.get(campaign.id)!;
       if (p.count.goal !== campaign.goal || p.count.offline.supporters !== offline.supporters || p.count.offline.letters !== offline.letters) {
         const { online } = p.count;
         const count = { ...p.count, goal: campaign.goal, offline, supporters: online.supporters + offline.supporters, letters: online.letters + offline.letters };
-        p = { ...p, count: Object.freeze(count) };
-        published.set(campaign.id, p);
+        published.set(campaign.id, { ...p, count: Object.freeze(count) });
       }
     }
-    return p;
+    return published.get(campaign.id)!;
   }
 
   /** Whether the live figures have moved past the published ones (which the next publication will show). */
-  function lags(campaign: Campaign): boolean {
+  async function lags(campaign: Campaign): Promise<boolean> {
     const p = published.get(campaign.id);
     if (campaign.confirmation !== 'none' || !p) return false;
-    return JSON.stringify(quiet(liveFigures(campaign))) !== JSON.stringify({ count: p.count, countries: p.countries });
+    return JSON.stringify(quiet(await liveFigures(campaign))) !== JSON.stringify({ count: p.count, countries: p.countries });
   }
 
   /** The public count as published (see `figures`). */
-  function count(slug: string): Count {
-    return figures(publicCampaign(slug)).count;
+  async function count(slug: string): Promise<Count> {
+    return (await figures(await publicCampaign(slug))).count;
   }
 
-  function publicView(slug: string): PublicCampaign {
-    const c = publicCampaign(slug);
-    const responses = store.responses.publicOfCampaign(c.id);
-    const { count: counts, countries } = figures(c);
+  async function publicView(slug: string): Promise<PublicCampaign> {
+    const c = await publicCampaign(slug);
+    const [responses, { count: counts, countries }, live, versions, updates] = await Promise.all([
+      store.responses.publicOfCampaign(c.id),
+      figures(c),
+      targets.list(c.id),
+      templates.list(c.id),
+      campaigns.listUpdates(c.id),
+    ]);
     return {
       ...c,
       rules: { noteMaxLength: c.rules.noteMaxLength, guidance: c.rules.guidance },
       // Public fields only, even for in-process callers such as the pages: never a target's address.
-      targets: targets.list(c.id).map(({ id, name, title, organization, countries: forCountries }) => ({
+      targets: live.map(({ id, name, title, organization, countries: forCountries }) => ({
         id,
         name,
         title,
@@ -158,8 +165,8 @@ export function createActionService(deps: ActionDeps) {
         respondedAt: responses.find((r) => r.targetId === id)?.receivedAt ?? null,
       })),
       responses,
-      templates: templates.list(c.id).map(({ id, name, locale, subject, body }) => ({ id, name, locale, subject, body })),
-      updates: campaigns.listUpdates(c.id),
+      templates: versions.map(({ id, name, locale, subject, body }) => ({ id, name, locale, subject, body })),
+      updates,
       counts,
       countries,
     };
@@ -174,8 +181,8 @@ export function createActionService(deps: ActionDeps) {
    * The targets a supporter in `country` writes to: those they chose (all by default), less those
    * that take letters only from other countries. None left is a 422 saying so.
    */
-  function chooseTargets(campaign: Campaign, country: string, ids?: string[]): Target[] {
-    const live = targets.list(campaign.id);
+  async function chooseTargets(campaign: Campaign, country: string, ids?: string[]): Promise<Target[]> {
+    const live = await targets.list(campaign.id);
     if (live.length === 0) throw invalid('This campaign has no one to write to yet');
     const unknown = (ids ?? []).filter((id) => !live.some((t) => t.id === id));
     if (unknown.length > 0) {
@@ -193,29 +200,29 @@ export function createActionService(deps: ActionDeps) {
    * supporter, submission, letters, outbox rows and counters in one group-committed transaction.
    */
   async function submit(slug: string, input: SubmitLetters, meta: { ip: string }): Promise<SubmitResult> {
-    const campaign = publicCampaign(slug);
+    const campaign = await publicCampaign(slug);
     if (campaign.status !== 'active') throw conflict(`This campaign is ${campaign.status} and takes no new letters`);
     const now = clock.now();
     if (pastClosing(campaign, now)) throw conflict(`This campaign closed on ${campaign.closesAt} and takes no new letters`);
     if (input.website) return resultFor(campaign); // a bot filled the honeypot: look successful, store nothing
-    const chosen = chooseTargets(campaign, input.country, input.targetIds);
-    const template = templates.choose(campaign.id, campaign.locale, input.templateId);
+    const chosen = await chooseTargets(campaign, input.country, input.targetIds);
+    const template = await templates.choose(campaign.id, campaign.locale, input.templateId);
     const letters = chosen.map((target) => ({ target, ...renderLetter(campaign, template, target, input, now) }));
     const at = now.toISOString();
     const emailKey = normalizeEmail(input.email);
 
-    await groupCommit.run((write) => {
+    await groupCommit.run(async (write) => {
       const deltas: Deltas = {};
       const add = (d: Deltas) => {
         for (const [k, v] of Object.entries(d)) deltas[k] = (deltas[k] ?? 0) + v;
       };
       const confirmedNow = campaign.confirmation === 'none';
-      let supporter = store.supporters.byKey(campaign.id, emailKey);
+      let supporter = await store.supporters.byKey(campaign.id, emailKey);
       const isNewSupporter = !supporter;
       if (!supporter) {
         // A new supporter whose letters need no confirmation is counted from the start.
         supporter = { id: newId('sup'), countedAt: confirmedNow ? at : null };
-        store.supporters.insert({
+        await store.supporters.insert({
           id: supporter.id,
           campaignId: campaign.id,
           emailKey,
@@ -233,16 +240,16 @@ export function createActionService(deps: ActionDeps) {
       // A new supporter has written nothing yet: only a returning one needs the lookup.
       const written = isNewSupporter
         ? new Set<string>()
-        : new Set(store.letters.targetsWrittenBy(supporter.id).map((r) => r.targetId));
+        : new Set((await store.letters.targetsWrittenBy(supporter.id)).map((r) => r.targetId));
       const fresh = letters.filter((l) => !written.has(l.target.id));
       if (fresh.length === 0) {
-        mail.notice({ campaignId: campaign.id, campaignTitle: campaign.title, email: input.email.trim(), at });
+        await mail.notice({ campaignId: campaign.id, campaignTitle: campaign.title, email: input.email.trim(), at });
         return;
       }
       const status: LetterStatus = confirmedNow ? 'queued' : 'pending_confirmation';
       const token = confirmedNow ? null : newSecret();
       const submissionId = newId('sub');
-      store.submissions.insert({
+      await store.submissions.insert({
         id: submissionId,
         campaignId: campaign.id,
         supporterId: supporter.id,
@@ -253,7 +260,7 @@ export function createActionService(deps: ActionDeps) {
       });
       for (const l of fresh) {
         const id = newId('ltr');
-        store.letters.insert({
+        await store.letters.insert({
           id,
           campaignId: campaign.id,
           targetId: l.target.id,
@@ -273,17 +280,17 @@ export function createActionService(deps: ActionDeps) {
         lifecycle.created(write, { id, campaignId: campaign.id, targetId: l.target.id }, status, at);
         if (confirmedNow) {
           add({ [counterNames.letters]: 1 });
-          outbox.enqueueLetter(campaign, { id, targetId: l.target.id }, l.target.email, at);
+          await outbox.enqueueLetter(campaign, { id, targetId: l.target.id }, l.target.email, at);
         }
       }
       if (confirmedNow) {
-        if (isNewSupporter || store.supporters.markCounted(supporter.id, at)) {
+        if (isNewSupporter || (await store.supporters.markCounted(supporter.id, at))) {
           add(countedDeltas(input.country, at));
           if (!isNewSupporter) add({ [counterNames.pending]: -1 });
         }
       } else {
         if (isNewSupporter) add({ [counterNames.pending]: 1 });
-        mail.confirmation({
+        await mail.confirmation({
           campaignId: campaign.id,
           campaignTitle: campaign.title,
           name: input.name,
@@ -298,7 +305,7 @@ export function createActionService(deps: ActionDeps) {
     return resultFor(campaign);
   }
 
-  return { publicView, count, publishedCount: (campaign: Campaign) => figures(campaign).count, lags, submit };
+  return { publicView, count, publishedCount: async (campaign: Campaign) => (await figures(campaign)).count, lags, submit };
 }
 
 /**

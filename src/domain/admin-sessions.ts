@@ -15,24 +15,24 @@ export function createAdminSessions(deps: { store: Pick<Store, 'sessions' | 'tra
   const { store, clock, keys } = deps;
 
   /** Signs in with an API key; returns the session token for the cookie, or nothing for a bad key. */
-  function open(presentedKey: string): string | undefined {
+  async function open(presentedKey: string): Promise<string | undefined> {
     const keyHash = sha256(presentedKey);
-    if (!keys.principalOf(keyHash)) return undefined;
+    if (!(await keys.principalOf(keyHash))) return undefined;
     const now = clock.now();
     const token = newSecret();
     const at = now.toISOString();
     const expiresAt = new Date(now.getTime() + adminSessionSeconds * 1000).toISOString();
-    store.transaction(() => store.sessions.replaceExpired({ tokenHash: sha256(token), keyHash, createdAt: at, expiresAt }, at));
+    await store.transaction(() => store.sessions.replaceExpired({ tokenHash: sha256(token), keyHash, createdAt: at, expiresAt }, at));
     return token;
   }
 
-  function principal(token: string): Principal | undefined {
-    const keyHash = store.sessions.keyHashOf(sha256(token), clock.now().toISOString());
+  async function principal(token: string): Promise<Principal | undefined> {
+    const keyHash = await store.sessions.keyHashOf(sha256(token), clock.now().toISOString());
     return keyHash ? keys.principalOf(keyHash) : undefined;
   }
 
-  function close(token: string): void {
-    store.sessions.remove(sha256(token));
+  async function close(token: string): Promise<void> {
+    await store.sessions.remove(sha256(token));
   }
 
   return { open, principal, close };

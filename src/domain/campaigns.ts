@@ -8,6 +8,7 @@ import type {
 } from '../schemas/campaign.js';
 import type { Clock } from './clock.js';
 import { newId } from './ids.js';
+import { isUniqueViolation } from '../store/errors.js';
 import type { Store } from '../store/index.js';
 import { createReadCache } from './read-cache.js';
 import { missingAddress } from './targets.js';
@@ -34,8 +35,8 @@ export function pastClosing(c: Pick<Campaign, 'closesAt'>, now: Date): boolean {
 }
 
 export interface CampaignHooks {
-  /** Called after an update with `notify` is stored: mails consenting supporters. */
-  onNotifyUpdate?(campaign: Campaign, update: CampaignUpdate): void;
+  /** Called inside the transaction that stores an update with `notify`: mails consenting supporters. */
+  onNotifyUpdate?(campaign: Campaign, update: CampaignUpdate): Promise<unknown>;
 }
 
 export function createCampaignService(deps: { store: Pick<Store, 'campaigns' | 'targets' | 'transaction' | 'dataVersion'>; clock: Clock; hooks?: CampaignHooks }) {
@@ -45,27 +46,27 @@ export function createCampaignService(deps: { store: Pick<Store, 'campaigns' | '
   // Every public request reads its campaign: cached, dropped on every write below and whenever another connection commits.
   const cache = createReadCache<Campaign>(store.dataVersion);
 
-  function get(id: string): Campaign {
-    const row = cache.get(`id:${id}`, () => repo.byId(id));
+  async function get(id: string): Promise<Campaign> {
+    const row = await cache.get(`id:${id}`, () => repo.byId(id));
     if (!row) throw notFound('Campaign');
     return row;
   }
 
-  function getBySlug(slug: string): Campaign | undefined {
+  async function getBySlug(slug: string): Promise<Campaign | undefined> {
     return cache.get(`slug:${slug}`, () => repo.bySlug(slug));
   }
 
   /** Runs a write, then drops cached campaigns whether it committed or rolled back. */
-  function writing<T>(fn: () => T): T {
+  async function writing<T>(fn: () => Promise<T>): Promise<T> {
     try {
-      return store.transaction(fn);
+      return await store.transaction(fn);
     } finally {
       cache.clear();
     }
   }
 
-  function create(input: CreateCampaign): Campaign {
-    if (getBySlug(input.slug)) throw conflict(`A campaign with slug "${input.slug}" already exists`);
+  async function create(input: CreateCampaign): Promise<Campaign> {
+    if (await getBySlug(input.slug)) throw conflict(`A campaign with slug "${input.slug}" already exists`);
     const at = now();
     const row = {
       id: newId('cmp'),
@@ -85,36 +86,35 @@ export function createCampaignService(deps: { store: Pick<Store, 'campaigns' | '
       updatedAt: at,
     };
     try {
-      return writing(() => repo.insert(row));
+      return await writing(() => repo.insert(row));
     } catch (err) {
-      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
-        throw conflict(`A campaign with slug "${input.slug}" already exists`);
-      }
+      // The transaction has rolled back by now: the violation is caught outside it.
+      if (isUniqueViolation(err)) throw conflict(`A campaign with slug "${input.slug}" already exists`);
       throw err;
     }
   }
 
-  function list(limit: number, cursor?: string) {
-    const rows = repo.page(limit, cursor);
+  async function list(limit: number, cursor?: string) {
+    const rows = await repo.page(limit, cursor);
     const items = rows.slice(0, limit);
     return { items, nextCursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
   }
 
-  function update(id: string, patch: UpdateCampaign): Campaign {
-    return writing(() => {
-      const current = get(id);
+  async function update(id: string, patch: UpdateCampaign): Promise<Campaign> {
+    return writing(async () => {
+      const current = await get(id);
       if (patch.status && !canMove(current.status, patch.status)) {
         throw conflict(`A campaign cannot move from ${current.status} to ${patch.status}`);
       }
       if (patch.delivery && patch.delivery.mode !== current.delivery.mode) {
-        const waiting = repo.undeliveredCount(id, now());
+        const waiting = await repo.undeliveredCount(id, now());
         if (waiting > 0) {
           throw conflict(
             `The delivery mode cannot change from ${current.delivery.mode} to ${patch.delivery.mode} while ${waiting} letter(s) are undelivered ` +
               '(awaiting confirmation, queued, sending or held); change it once they are delivered or have failed',
           );
         }
-        const live = store.targets.live(id);
+        const live = await store.targets.live(id);
         const lacking = live.filter((t) => missingAddress(patch.delivery!.mode, t));
         if (lacking.length > 0) {
           throw invalid(
@@ -123,16 +123,17 @@ export function createCampaignService(deps: { store: Pick<Store, 'campaigns' | '
           );
         }
       }
-      return repo.update(id, { ...patch, updatedAt: now() });
+      // Campaigns are never deleted: the row `get` found is still there.
+      return (await repo.update(id, { ...patch, updatedAt: now() }))!;
     });
   }
 
   /** Stores a timeline entry; one that names a status also moves the campaign, in the same transaction. */
-  function addUpdate(id: string, input: CreateCampaignUpdate): CampaignUpdate {
-    return writing(() => {
-      let campaign = get(id);
-      if (input.status && input.status !== campaign.status) campaign = update(id, { status: input.status });
-      const row = repo.insertUpdate({
+  async function addUpdate(id: string, input: CreateCampaignUpdate): Promise<CampaignUpdate> {
+    return writing(async () => {
+      let campaign = await get(id);
+      if (input.status && input.status !== campaign.status) campaign = await update(id, { status: input.status });
+      const row = await repo.insertUpdate({
         id: newId('upd'),
         campaignId: id,
         title: input.title,
@@ -141,18 +142,18 @@ export function createCampaignService(deps: { store: Pick<Store, 'campaigns' | '
         notify: input.notify,
         createdAt: now(),
       });
-      if (row.notify) deps.hooks?.onNotifyUpdate?.(campaign, row);
+      if (row.notify) await deps.hooks?.onNotifyUpdate?.(campaign, row);
       return row;
     });
   }
 
   /** The campaigns taking letters now: active and not past their closing date. */
-  function active(): Campaign[] {
+  async function active(): Promise<Campaign[]> {
     const now = clock.now();
-    return repo.withStatus('active').filter((c) => !pastClosing(c, now));
+    return (await repo.withStatus('active')).filter((c) => !pastClosing(c, now));
   }
 
-  function listUpdates(campaignId: string): CampaignUpdate[] {
+  async function listUpdates(campaignId: string): Promise<CampaignUpdate[]> {
     return repo.updates(campaignId);
   }
 

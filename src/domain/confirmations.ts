@@ -34,41 +34,41 @@ export function createConfirmationService(deps: {
    * confirmed or not: whoever finds an old mail later (a shared or seized inbox) must not read
    * the letter through it. Every link is made with an expiry; one without (none exists) would not expire.
    */
-  function find(token: string) {
-    const sub = submissions.byTokenHash(sha256(token));
+  async function find(token: string) {
+    const sub = await submissions.byTokenHash(sha256(token));
     if (!sub) throw notFound('Confirmation link');
-    if (sub.expiresAt !== null && sub.expiresAt <= clock.now().toISOString()) throw linkExpired('confirmation link', campaigns.get(sub.campaignId).slug);
+    if (sub.expiresAt !== null && sub.expiresAt <= clock.now().toISOString()) throw linkExpired('confirmation link', (await campaigns.get(sub.campaignId)).slug);
     return sub;
   }
 
-  function view(token: string) {
-    const sub = find(token);
-    const campaign = campaigns.get(sub.campaignId);
+  async function view(token: string) {
+    const sub = await find(token);
+    const campaign = await campaigns.get(sub.campaignId);
     return {
       campaign: { slug: campaign.slug, title: campaign.title },
       confirmed: sub.confirmedAt !== null,
-      letters: letters.ofSubmission(sub.id).map((l) => ({ targetName: l.targetName, targetTitle: l.targetTitle, subject: l.subject ?? '', text: l.body ?? '' })),
+      letters: (await letters.ofSubmission(sub.id)).map((l) => ({ targetName: l.targetName, targetTitle: l.targetTitle, subject: l.subject ?? '', text: l.body ?? '' })),
     };
   }
 
   async function confirm(token: string) {
-    const result = await groupCommit.run((write) => {
-      const sub = find(token);
-      const campaign = campaigns.get(sub.campaignId);
+    const result = await groupCommit.run(async (write) => {
+      const sub = await find(token);
+      const campaign = await campaigns.get(sub.campaignId);
       const at = clock.now().toISOString();
-      if (!submissions.confirm(sub.id, at)) return { campaign, alreadyConfirmed: true };
+      if (!(await submissions.confirm(sub.id, at))) return { campaign, alreadyConfirmed: true };
       const deltas: Deltas = {};
       const add = (d: Deltas) => {
         for (const [k, v] of Object.entries(d)) deltas[k] = (deltas[k] ?? 0) + v;
       };
-      for (const l of letters.ofSubmission(sub.id)) {
+      for (const l of await letters.ofSubmission(sub.id)) {
         const letter = { id: l.id, campaignId: campaign.id, targetId: l.targetId, status: 'pending_confirmation' } as const;
-        if (!lifecycle.move(write, letter, 'queued', at)) continue;
+        if (!(await lifecycle.move(write, letter, 'queued', at))) continue;
         add({ [counterNames.letters]: 1 });
-        outbox.enqueueLetter(campaign, { id: l.id, targetId: l.targetId }, l.targetEmail, at);
+        await outbox.enqueueLetter(campaign, { id: l.id, targetId: l.targetId }, l.targetEmail, at);
       }
-      if (supporters.markCounted(sub.supporterId, at)) {
-        add(countedDeltas(supporters.countryOf(sub.supporterId)!, at));
+      if (await supporters.markCounted(sub.supporterId, at)) {
+        add(countedDeltas((await supporters.countryOf(sub.supporterId))!, at));
         add({ [counterNames.pending]: -1 });
       }
       write.count(campaign.id, deltas, at);
@@ -78,16 +78,16 @@ export function createConfirmationService(deps: {
   }
 
   /** Sends the single reminder to submissions left unconfirmed for a day; returns how many. */
-  function sendReminders(): number {
+  async function sendReminders(): Promise<number> {
     const now = clock.now();
     const at = now.toISOString();
-    return store.transaction(() => {
-      const due = submissions.dueReminders(new Date(now.getTime() - reminderAfterMs).toISOString(), at);
+    return store.transaction(async () => {
+      const due = await submissions.dueReminders(new Date(now.getTime() - reminderAfterMs).toISOString(), at);
       for (const s of due) {
         const token = newSecret();
-        submissions.setReminder(s.id, sha256(token), at);
-        const campaign = campaigns.get(s.campaignId);
-        mail.reminder({ campaignId: s.campaignId, campaignTitle: campaign.title, name: s.name, email: s.email, token, at });
+        await submissions.setReminder(s.id, sha256(token), at);
+        const campaign = await campaigns.get(s.campaignId);
+        await mail.reminder({ campaignId: s.campaignId, campaignTitle: campaign.title, name: s.name, email: s.email, token, at });
       }
       return due.length;
     });

@@ -22,9 +22,9 @@ export const counterNames = {
 
 export function createCounters(repo: Store['counters']) {
   /** Applies deltas; must be called inside the write transaction that changed the counted rows. */
-  function bump(campaignId: string, deltas: Deltas, at: string): void {
+  async function bump(campaignId: string, deltas: Deltas, at: string): Promise<void> {
     for (const [name, delta] of Object.entries(deltas)) {
-      if (delta !== 0) repo.add(campaignId, name, delta, at);
+      if (delta !== 0) await repo.add(campaignId, name, delta, at);
     }
   }
 
@@ -43,13 +43,13 @@ export function createCounters(repo: Store['counters']) {
     return d;
   }
 
-  function get(campaignId: string, name: string): { value: number; updatedAt: string | null } {
-    return repo.get(campaignId, name) ?? { value: 0, updatedAt: null };
+  async function get(campaignId: string, name: string): Promise<{ value: number; updatedAt: string | null }> {
+    return (await repo.get(campaignId, name)) ?? { value: 0, updatedAt: null };
   }
 
   /** All counters whose name starts with `prefix` (e.g. `country.`), as a map of the rest of the name. */
-  function byPrefix(campaignId: string, prefix: string): { name: string; value: number; updatedAt: string }[] {
-    return repo.byPrefix(campaignId, prefix).map((r) => ({ ...r, name: r.name.slice(prefix.length) }));
+  async function byPrefix(campaignId: string, prefix: string): Promise<{ name: string; value: number; updatedAt: string }[]> {
+    return (await repo.byPrefix(campaignId, prefix)).map((r) => ({ ...r, name: r.name.slice(prefix.length) }));
   }
 
   return { bump, letterMove, get, byPrefix, publicCount: repo.publicCount };
@@ -70,8 +70,8 @@ export function createTally() {
       deltas.set(campaignId, sum);
     },
     /** Call inside the transaction, after its last `add`. */
-    write(counters: Pick<Counters, 'bump'>, at: string): void {
-      for (const [campaignId, d] of deltas) counters.bump(campaignId, d, at);
+    async write(counters: Pick<Counters, 'bump'>, at: string): Promise<void> {
+      for (const [campaignId, d] of deltas) await counters.bump(campaignId, d, at);
     },
     campaigns: () => deltas.keys(),
   };

@@ -10,11 +10,11 @@ export function createDeliveryPanel(deps: { store: Pick<Store, 'outbox'>; clock:
   const { store, clock } = deps;
 
   /** Queued letters the worker has deferred under the target's hourly limit (none when the campaign sets no limit). */
-  function throttled(campaign: Pick<Campaign, 'delivery'>, targetId: string, queued: number): number {
+  async function throttled(campaign: Pick<Campaign, 'delivery'>, targetId: string, queued: number): Promise<number> {
     if (!campaign.delivery.perTargetPerHour || queued === 0) return 0;
     // The worker gives a letter over the limit a later slot and marks it: counting those marks,
     // not recomputing the limit, keeps the dashboard in step with what the worker will do.
-    return Math.min(queued, store.outbox.throttledFor(targetId, clock.now().toISOString()));
+    return Math.min(queued, await store.outbox.throttledFor(targetId, clock.now().toISOString()));
   }
 
   return { throttled };

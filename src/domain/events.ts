@@ -9,15 +9,16 @@ type Listener = (count: Count) => void;
  * (SQLite's data_version) tells the ticker they happened, and it rereads every listened count.
  */
 export function createCountEvents(deps: {
-  readCount(campaignId: string): Count;
+  readCount(campaignId: string): Promise<Count>;
   /**
    * True while a campaign's live count has moved past the one it publishes (published at most
    * once a minute): it stays dirty, so its listeners get the figure as soon as it is published.
    */
-  lagging?(campaignId: string): boolean;
+  lagging?(campaignId: string): Promise<boolean>;
   foreignCommits?: () => unknown;
   tickMs?: number;
   heartbeatMs?: number;
+  log?: { error(obj: object, msg: string): void };
 }) {
   const listeners = new Map<string, Set<Listener>>();
   const heartbeats = new Set<() => void>();
@@ -27,8 +28,10 @@ export function createCountEvents(deps: {
   let seenVersion = deps.foreignCommits?.();
   let timer: NodeJS.Timeout | undefined;
   let lastHeartbeat = Date.now();
+  let running: Promise<void> | undefined;
 
-  function tick(): void {
+  /** One pass over the dirty campaigns. A read that fails leaves its campaign dirty for the next pass. */
+  async function pass(): Promise<void> {
     if (deps.foreignCommits && listeners.size > 0) {
       const version = deps.foreignCommits();
       if (version !== seenVersion) {
@@ -36,28 +39,50 @@ export function createCountEvents(deps: {
         for (const campaignId of listeners.keys()) dirty.add(campaignId);
       }
     }
-    const waiting: string[] = [];
-    for (const campaignId of dirty) {
+    // Taken and cleared before reading: a campaign marked while the pass reads waits for the next one.
+    const due = [...dirty];
+    dirty.clear();
+    const again: string[] = [];
+    for (const campaignId of due) {
       const set = listeners.get(campaignId);
-      if (set && set.size > 0) {
-        const count = deps.readCount(campaignId);
-        if (deps.lagging?.(campaignId)) waiting.push(campaignId);
+      if (!set || set.size === 0) continue;
+      try {
+        const count = await deps.readCount(campaignId);
+        if (await deps.lagging?.(campaignId)) again.push(campaignId);
+        // Everyone left while the count was read: nobody to send to, and nothing to remember.
+        if (set.size === 0) continue;
         const body = JSON.stringify(count);
         if (lastSent.get(campaignId) === body) continue;
         lastSent.set(campaignId, body);
         for (const fn of set) fn(count);
+      } catch (err) {
+        again.push(campaignId);
+        deps.log?.error({ err, campaignId }, 'reading a count for its listeners failed');
       }
     }
-    dirty.clear();
-    for (const campaignId of waiting) dirty.add(campaignId);
+    for (const campaignId of again) dirty.add(campaignId);
     if (Date.now() - lastHeartbeat >= (deps.heartbeatMs ?? 15_000)) {
       lastHeartbeat = Date.now();
       for (const fn of heartbeats) fn();
     }
   }
 
+  /** Passes never overlap: a tick asked for while one runs waits for it, then makes its own. Never rejects. */
+  async function tick(): Promise<void> {
+    while (running) await running;
+    running = pass()
+      .catch((err: unknown) => deps.log?.error({ err }, 'count events tick failed'))
+      .finally(() => (running = undefined));
+    return running;
+  }
+
   function ensureTicker(): void {
-    if (!timer) timer = setInterval(tick, deps.tickMs ?? 1000).unref();
+    // A tick still running when the next is due is let be: the timer never stacks passes up.
+    if (!timer) {
+      timer = setInterval(() => {
+        if (!running) void tick();
+      }, deps.tickMs ?? 1000).unref();
+    }
   }
 
   return {

@@ -17,9 +17,9 @@ export function createKeyService(deps: { keys: Store['keys']; clock: Clock; admi
   const adminHash = deps.adminKey ? sha256(deps.adminKey) : undefined;
 
   /** Mints a key; the secret is returned this once and only its SHA-256 is stored. */
-  function mint(name: string, keyScopes: Scope[]) {
+  async function mint(name: string, keyScopes: Scope[]) {
     const key = newSecret('chorus_');
-    const row = repo.insert({ id: newId('key'), name, keyHash: sha256(key), scopes: [...new Set(keyScopes)], createdAt: clock.now().toISOString() });
+    const row = await repo.insert({ id: newId('key'), name, keyHash: sha256(key), scopes: [...new Set(keyScopes)], createdAt: clock.now().toISOString() });
     const { keyHash: _hash, ...visible } = row;
     return { ...visible, scopes: visible.scopes as Scope[], key };
   }
@@ -28,24 +28,24 @@ export function createKeyService(deps: { keys: Store['keys']; clock: Clock; admi
    * Keys are looked up by the hash of what was presented (a random 256-bit secret, so the
    * index lookup reveals nothing useful), then compared in constant time.
    */
-  function authenticate(presented: string): Principal | undefined {
+  async function authenticate(presented: string): Promise<Principal | undefined> {
     return principalOf(sha256(presented));
   }
 
   /** The principal of a key, known by its hash (also how a dashboard session re-checks its key). */
-  function principalOf(hash: string): Principal | undefined {
+  async function principalOf(hash: string): Promise<Principal | undefined> {
     if (adminHash && equalHashes(hash, adminHash)) return { keyId: 'admin', scopes };
-    const row = repo.liveByHash(hash);
+    const row = await repo.liveByHash(hash);
     if (!row || !equalHashes(row.keyHash, hash)) return undefined;
     return { keyId: row.id, scopes: row.scopes as Scope[] };
   }
 
-  function revoke(id: string): void {
-    if (!repo.revoke(id, clock.now().toISOString())) throw notFound('API key');
+  async function revoke(id: string): Promise<void> {
+    if (!(await repo.revoke(id, clock.now().toISOString()))) throw notFound('API key');
   }
 
   /** Every key ever minted, newest first, without hashes (for the offline CLI). */
-  function list() {
+  async function list() {
     return repo.list();
   }
 

@@ -69,10 +69,10 @@ export function createLetterLifecycle(deps: { store: Pick<Store, 'letters' | 'tr
    * the reason shown beside the status. Moving to the status it has only updates the reason.
    * Returns false when the letter no longer had the status it was read with (nothing changes).
    */
-  function move(scope: MoveScope, letter: LetterRef, to: LetterStatus, at: string, error?: string | null): boolean {
+  async function move(scope: MoveScope, letter: LetterRef, to: LetterStatus, at: string, error?: string | null): Promise<boolean> {
     const from = letter.status;
     if (from !== to && !transitions[from].includes(to)) throw new IllegalMoveError(`a ${from} letter cannot become ${to}`);
-    const changed = store.letters.move({ id: letter.id, from, to, at, setError: error !== undefined, error: error ?? null });
+    const changed = await store.letters.move({ id: letter.id, from, to, at, setError: error !== undefined, error: error ?? null });
     if (!changed || from === to) return changed;
     const m: LetterMove = { letterId: letter.id, campaignId: letter.campaignId, targetId: letter.targetId, from, to };
     scope.count(letter.campaignId, counters.letterMove(m.targetId, from, to), at);
@@ -99,10 +99,10 @@ export function createLetterLifecycle(deps: { store: Pick<Store, 'letters' | 'tr
   }
 
   /**
-   * A write transaction (BEGIN IMMEDIATE) whose counter changes are summed and written once
-   * before it commits, and whose moves are announced after it has.
+   * A write transaction whose counter changes are summed and written once before it commits,
+   * and whose moves are announced after it has.
    */
-  function transaction<T>(fn: (scope: MoveScope) => T): T {
+  async function transaction<T>(fn: (scope: MoveScope) => Promise<T>): Promise<T> {
     const tally = createTally();
     const moves: LetterMove[] = [];
     let last = '';
@@ -113,9 +113,9 @@ export function createLetterLifecycle(deps: { store: Pick<Store, 'letters' | 'tr
       },
       moved: (m) => moves.push(m),
     };
-    const result = store.transaction(() => {
-      const value = fn(scope);
-      tally.write(counters, last);
+    const result = await store.transaction(async () => {
+      const value = await fn(scope);
+      await tally.write(counters, last);
       return value;
     });
     announce(moves);

@@ -43,10 +43,10 @@ export interface PreviewRequest {
 export function createLetterPreviews(deps: { campaigns: CampaignService; templates: TemplateService; clock: Clock }) {
   const { campaigns, templates, clock } = deps;
 
-  function forAction(slug: string, req: PreviewRequest, placeholders: PreviewPlaceholders) {
-    const campaign = campaigns.getBySlug(slug);
+  async function forAction(slug: string, req: PreviewRequest, placeholders: PreviewPlaceholders) {
+    const campaign = await campaigns.getBySlug(slug);
     if (!campaign || campaign.status === 'draft') throw notFound('Campaign');
-    const { template, target } = templates.letterParts(campaign, req);
+    const { template, target } = await templates.letterParts(campaign, req);
     return { target, ...previewLetter(campaign, template, target, req.supporter, placeholders, clock.now()) };
   }
 

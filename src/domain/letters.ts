@@ -29,23 +29,23 @@ export function createLetterService(deps: { store: Pick<Store, 'letters' | 'outb
   });
 
   /** Keyset pagination over time-ordered ids: stable while letters keep arriving. */
-  function list(campaignId: string, q: LetterListQuery) {
-    const rows = repo.page(campaignId, q);
+  async function list(campaignId: string, q: LetterListQuery) {
+    const rows = await repo.page(campaignId, q);
     const items = rows.slice(0, q.limit).map(toLetter);
     return { items, nextCursor: rows.length > q.limit ? (items.at(-1)?.id ?? null) : null };
   }
 
-  function moderate(letterId: string, to: 'held' | 'queued'): Letter {
-    lifecycle.transaction((scope) => {
-      const letter = repo.state(letterId);
+  async function moderate(letterId: string, to: 'held' | 'queued'): Promise<Letter> {
+    await lifecycle.transaction(async (scope) => {
+      const letter = await repo.state(letterId);
       if (!letter) throw notFound('Letter');
       if (letter.status === to) return;
       if (!moderation[to].includes(letter.status)) throw conflict(`A ${letter.status} letter cannot be set to ${to}`);
       const at = clock.now().toISOString();
-      lifecycle.move(scope, letter, to, at);
-      deps.store.outbox.followModeration(letterId, to, to === 'held' ? 'queued' : 'held', at);
+      await lifecycle.move(scope, letter, to, at);
+      await deps.store.outbox.followModeration(letterId, to, to === 'held' ? 'queued' : 'held', at);
     });
-    return toLetter(repo.listRow(letterId)!);
+    return toLetter((await repo.listRow(letterId))!);
   }
 
   /**
@@ -57,7 +57,7 @@ export function createLetterService(deps: { store: Pick<Store, 'letters' | 'outb
     const rows = Readable.from(
       (async function* () {
         for (;;) {
-          const page = repo.csvPage(campaignId, cursor);
+          const page = await repo.csvPage(campaignId, cursor);
           if (page.length === 0) return;
           for (const r of page) yield r;
           cursor = String(page.at(-1)!.id);

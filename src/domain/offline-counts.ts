@@ -27,30 +27,30 @@ export function createOfflineCountService(deps: {
     [counterNames.offlineLetters]: sign * e.letters,
   });
 
-  function add(campaignId: string, input: CreateOfflineCount): OfflineCount {
-    campaigns.get(campaignId);
+  async function add(campaignId: string, input: CreateOfflineCount): Promise<OfflineCount> {
+    await campaigns.get(campaignId);
     const at = clock.now().toISOString();
     const entry = { id: newId('off'), campaignId, supporters: input.supporters, letters: input.letters, source: input.source, note: input.note ?? null, createdAt: at };
-    store.transaction(() => {
-      repo.insert(entry);
-      counters.bump(campaignId, deltas(entry, 1), at);
+    await store.transaction(async () => {
+      await repo.insert(entry);
+      await counters.bump(campaignId, deltas(entry, 1), at);
     });
     events.changed(campaignId);
     return visible(entry);
   }
 
-  function list(campaignId: string): OfflineCount[] {
-    campaigns.get(campaignId);
-    return repo.ofCampaign(campaignId).map(visible);
+  async function list(campaignId: string): Promise<OfflineCount[]> {
+    await campaigns.get(campaignId);
+    return (await repo.ofCampaign(campaignId)).map(visible);
   }
 
-  function remove(campaignId: string, entryId: string): void {
-    campaigns.get(campaignId);
-    store.transaction(() => {
-      const entry = repo.get(campaignId, entryId);
+  async function remove(campaignId: string, entryId: string): Promise<void> {
+    await campaigns.get(campaignId);
+    await store.transaction(async () => {
+      const entry = await repo.get(campaignId, entryId);
       if (!entry) throw notFound('Offline count');
-      repo.remove(entry.id);
-      counters.bump(campaignId, deltas(entry, -1), clock.now().toISOString());
+      await repo.remove(entry.id);
+      await counters.bump(campaignId, deltas(entry, -1), clock.now().toISOString());
     });
     events.changed(campaignId);
   }

@@ -8,23 +8,26 @@
 export function createReadCache<V extends object>(version: () => unknown) {
   const rows = new Map<string, V>();
   let seen: unknown;
+  let generation = 0;
 
   return {
-    get(key: string, load: () => V | undefined): V | undefined {
+    async get(key: string, load: () => Promise<V | undefined>): Promise<V | undefined> {
       const now = version();
       if (now !== seen) {
         rows.clear();
         seen = now;
       }
-      let row = rows.get(key);
-      if (row === undefined) {
-        row = load();
-        if (row !== undefined) rows.set(key, deepFreeze(row));
-      }
-      return row;
+      const hit = rows.get(key);
+      if (hit !== undefined) return hit;
+      const cleared = generation;
+      const row = await load();
+      // A write that cleared the cache while this read was on its way may have changed the row: keep it out.
+      if (row !== undefined && cleared === generation && version() === now) rows.set(key, deepFreeze(row));
+      return row && deepFreeze(row);
     },
     clear(): void {
       rows.clear();
+      generation++;
     },
   };
 }

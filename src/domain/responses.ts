@@ -22,9 +22,9 @@ export function createResponseService(deps: {
   const repo = store.responses;
   const visible = ({ campaignId: _c, ...r }: TargetResponse & { campaignId: string }): TargetResponse => r;
 
-  function record(campaignId: string, targetId: string, input: CreateResponse): TargetResponse {
-    const campaign = campaigns.get(campaignId);
-    const target = targets.get(campaignId, targetId);
+  async function record(campaignId: string, targetId: string, input: CreateResponse): Promise<TargetResponse> {
+    const campaign = await campaigns.get(campaignId);
+    const target = await targets.get(campaignId, targetId);
     const response = {
       id: newId('rsp'),
       campaignId,
@@ -36,22 +36,22 @@ export function createResponseService(deps: {
       createdAt: clock.now().toISOString(),
     };
     // The mails are queued in the same transaction: a response is never announced without being stored.
-    store.transaction(() => {
-      repo.insert(response);
-      if (input.notify) supporters.notifyWriters(campaign, target.id, `${target.name} responded`, input.summary);
+    await store.transaction(async () => {
+      await repo.insert(response);
+      if (input.notify) await supporters.notifyWriters(campaign, target.id, `${target.name} responded`, input.summary);
     });
     return visible(response);
   }
 
-  function list(campaignId: string, targetId: string): TargetResponse[] {
-    targets.get(campaignId, targetId);
-    return repo.ofTarget(campaignId, targetId).map(visible);
+  async function list(campaignId: string, targetId: string): Promise<TargetResponse[]> {
+    await targets.get(campaignId, targetId);
+    return (await repo.ofTarget(campaignId, targetId)).map(visible);
   }
 
-  function remove(campaignId: string, targetId: string, responseId: string): void {
-    const response = repo.get(campaignId, responseId);
+  async function remove(campaignId: string, targetId: string, responseId: string): Promise<void> {
+    const response = await repo.get(campaignId, responseId);
     if (!response || response.targetId !== targetId) throw notFound('Response');
-    repo.remove(response.id);
+    await repo.remove(response.id);
   }
 
   return { record, list, remove };

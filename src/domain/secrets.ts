@@ -2,11 +2,11 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { Store } from '../store/index.js';
 
 /** A per-installation key, generated on first start and kept in the database. */
-export function loadSecret(settings: Store['settings'], name: string): Buffer {
-  const existing = settings.get(name);
+export async function loadSecret(settings: Store['settings'], name: string): Promise<Buffer> {
+  const existing = await settings.get(name);
   if (existing) return Buffer.from(existing, 'base64url');
-  settings.putIfAbsent(name, randomBytes(32).toString('base64url'));
-  return Buffer.from(settings.get(name)!, 'base64url');
+  await settings.putIfAbsent(name, randomBytes(32).toString('base64url'));
+  return Buffer.from((await settings.get(name))!, 'base64url');
 }
 
 /**

@@ -22,28 +22,34 @@ export function createStatsService(deps: { store: Pick<Store, 'letters' | 'respo
     return Object.fromEntries(statusKeys.map(([s, k]) => [k, read(s)])) as Omit<Stats['letters'], 'total'>;
   }
 
-  function forCampaign(campaignId: string): Stats {
-    const campaign = campaigns.get(campaignId);
-    const all = new Map(counters.byPrefix(campaign.id, '').map((r) => [r.name, r.value]));
+  async function forCampaign(campaignId: string): Promise<Stats> {
+    const campaign = await campaigns.get(campaignId);
+    const [counted, responseCounts, live, countries, hours] = await Promise.all([
+      counters.byPrefix(campaign.id, ''),
+      store.responses.countsByTarget(campaign.id),
+      targets.list(campaign.id),
+      counters.byPrefix(campaign.id, 'country.'),
+      counters.byPrefix(campaign.id, 'hour.'),
+    ]);
+    const all = new Map(counted.map((r) => [r.name, r.value]));
     const value = (name: string) => all.get(name) ?? 0;
     const letters = byStatus((s) => value(`letters.${s}`));
-    const responses = new Map(store.responses.countsByTarget(campaign.id).map((r) => [r.targetId, r.n]));
+    const responses = new Map(responseCounts.map((r) => [r.targetId, r.n]));
     return {
       supporters: { total: value('supporters'), pending: value('pending') },
       letters: { total: Object.values(letters).reduce((a, b) => a + b, 0), ...letters },
-      byTarget: targets.list(campaign.id).map((t) => ({
-        targetId: t.id,
-        name: t.name,
-        title: t.title,
-        ...byStatus((s) => value(`target.${t.id}.${s}`)),
-        lastError: store.letters.lastErrorOf(t.id),
-        responses: responses.get(t.id) ?? 0,
-      })),
-      byCountry: Object.fromEntries(counters.byPrefix(campaign.id, 'country.').map((r) => [r.name, r.value])),
-      hourly: counters
-        .byPrefix(campaign.id, 'hour.')
-        .map((r) => ({ hour: `${r.name}:00:00Z`, supporters: r.value }))
-        .sort((a, b) => a.hour.localeCompare(b.hour)),
+      byTarget: await Promise.all(
+        live.map(async (t) => ({
+          targetId: t.id,
+          name: t.name,
+          title: t.title,
+          ...byStatus((s) => value(`target.${t.id}.${s}`)),
+          lastError: await store.letters.lastErrorOf(t.id),
+          responses: responses.get(t.id) ?? 0,
+        })),
+      ),
+      byCountry: Object.fromEntries(countries.map((r) => [r.name, r.value])),
+      hourly: hours.map((r) => ({ hour: `${r.name}:00:00Z`, supporters: r.value })).sort((a, b) => a.hour.localeCompare(b.hour)),
     };
   }
 

@@ -41,25 +41,25 @@ export function createSupporterMail(deps: { mailCaps: Store['mailCaps']; outbox:
   const capKeyOf = (email: string) => keyedHash(deps.capKey, `mail-cap:${mailboxOf(email)}`);
 
   /** True if the address's mailbox may get one more mail in this bucket (and counts it). */
-  function allowed(email: string, bucket: string, max: number): boolean {
+  async function allowed(email: string, bucket: string, max: number): Promise<boolean> {
     return mailCaps.take(capKeyOf(email), bucket, max);
   }
 
   /** Erasure: the buckets of the address's mailbox go too (inside the erasing transaction). */
-  function forget(email: string): void {
-    mailCaps.forget(capKeyOf(email));
+  async function forget(email: string): Promise<void> {
+    await mailCaps.forget(capKeyOf(email));
   }
 
   /** The hourly job: buckets of days that can no longer cap anything are deleted; returns how many. */
-  function sweepCaps(now: Date): number {
+  async function sweepCaps(now: Date): Promise<number> {
     return mailCaps.sweepBefore(day(new Date(now.getTime() - capDaysKept * dayMs).toISOString()));
   }
 
   const day = (at: string) => at.slice(0, 10);
   const to = (name: string, email: string) => ({ name, address: email });
 
-  function confirmation(p: { campaignId: string; campaignTitle: string; name: string; email: string; targets: string[]; token: string; at: string }) {
-    if (!allowed(p.email, `confirm:${day(p.at)}`, confirmationsPerAddressPerDay)) return;
+  async function confirmation(p: { campaignId: string; campaignTitle: string; name: string; email: string; targets: string[]; token: string; at: string }) {
+    if (!(await allowed(p.email, `confirm:${day(p.at)}`, confirmationsPerAddressPerDay))) return;
     const payload: MailPayload = {
       to: to(p.name, p.email),
       subject: `Please confirm your letter: ${p.campaignTitle}`,
@@ -70,30 +70,30 @@ export function createSupporterMail(deps: { mailCaps: Store['mailCaps']; outbox:
         confirmUrl: `${publicUrl}/confirm/${p.token}`,
       }),
     };
-    outbox.enqueueMail('confirmation', p.campaignId, payload, p.at);
+    await outbox.enqueueMail('confirmation', p.campaignId, payload, p.at);
   }
 
-  function reminder(p: { campaignId: string; campaignTitle: string; name: string; email: string; token: string; at: string }) {
+  async function reminder(p: { campaignId: string; campaignTitle: string; name: string; email: string; token: string; at: string }) {
     const payload: MailPayload = {
       to: to(p.name, p.email),
       subject: `Reminder: your letter is waiting for confirmation: ${p.campaignTitle}`,
       text: renderSystemMail('reminder', { name: p.name, campaignTitle: p.campaignTitle, confirmUrl: `${publicUrl}/confirm/${p.token}` }),
     };
-    outbox.enqueueMail('reminder', p.campaignId, payload, p.at);
+    await outbox.enqueueMail('reminder', p.campaignId, payload, p.at);
   }
 
   /** The neutral notice a duplicate submission triggers: at most one per mailbox per campaign per day. */
-  function notice(p: { campaignId: string; campaignTitle: string; email: string; at: string }) {
-    if (!allowed(p.email, `notice:${p.campaignId}:${day(p.at)}`, 1)) return;
+  async function notice(p: { campaignId: string; campaignTitle: string; email: string; at: string }) {
+    if (!(await allowed(p.email, `notice:${p.campaignId}:${day(p.at)}`, 1))) return;
     const payload: MailPayload = {
       to: to('', p.email),
       subject: `About your letter: ${p.campaignTitle}`,
       text: renderSystemMail('notice', { campaignTitle: p.campaignTitle }),
     };
-    outbox.enqueueMail('notice', p.campaignId, payload, p.at);
+    await outbox.enqueueMail('notice', p.campaignId, payload, p.at);
   }
 
-  function update(p: { campaignId: string; campaignTitle: string; name: string; email: string; title: string; body: string; unsubscribeToken: string; at: string }) {
+  async function update(p: { campaignId: string; campaignTitle: string; name: string; email: string; title: string; body: string; unsubscribeToken: string; at: string }) {
     const unsubscribeUrl = `${publicUrl}/unsubscribe/${p.unsubscribeToken}`;
     const payload: MailPayload = {
       to: to(p.name, p.email),
@@ -101,7 +101,7 @@ export function createSupporterMail(deps: { mailCaps: Store['mailCaps']; outbox:
       text: renderSystemMail('update', { name: p.name, campaignTitle: p.campaignTitle, title: p.title, body: p.body, unsubscribeUrl }),
       unsubscribeUrl,
     };
-    outbox.enqueueMail('update', p.campaignId, payload, p.at);
+    await outbox.enqueueMail('update', p.campaignId, payload, p.at);
   }
 
   return { confirmation, reminder, notice, update, forget, sweepCaps };

@@ -38,39 +38,39 @@ export function createSupporterService(deps: {
   const { supporters, submissions, letters, outbox } = store;
 
   /** Derives (and records the hash of) the supporter's unsubscribe token. */
-  function unsubscribeTokenFor(supporterId: string): string {
+  async function unsubscribeTokenFor(supporterId: string): Promise<string> {
     const token = unsubscribeToken(unsubscribeKey, supporterId);
-    supporters.setUnsubscribeHash(supporterId, sha256(token));
+    await supporters.setUnsubscribeHash(supporterId, sha256(token));
     return token;
   }
 
   /** What the unsubscribe page shows before anything changes (a GET must not unsubscribe: mail scanners follow links). */
-  function subscription(token: string): { campaignTitle: string; unsubscribed: boolean } {
-    const row = supporters.byUnsubscribeHash(sha256(token));
+  async function subscription(token: string): Promise<{ campaignTitle: string; unsubscribed: boolean }> {
+    const row = await supporters.byUnsubscribeHash(sha256(token));
     if (!row) throw notFound('Subscription');
     return { campaignTitle: row.campaignTitle, unsubscribed: row.unsubscribedAt !== null };
   }
 
   /** RFC 8058 one-click: idempotent, needs nothing but the token. */
-  function unsubscribe(token: string): { campaignTitle: string } {
-    const row = supporters.byUnsubscribeHash(sha256(token));
+  async function unsubscribe(token: string): Promise<{ campaignTitle: string }> {
+    const row = await supporters.byUnsubscribeHash(sha256(token));
     if (!row) throw notFound('Subscription');
-    supporters.unsubscribe(row.id, clock.now().toISOString());
+    await supporters.unsubscribe(row.id, clock.now().toISOString());
     return { campaignTitle: row.campaignTitle };
   }
 
   /** One update mail to each of `people`, queued in the caller's transaction. */
-  function mailEach(campaign: Campaign, people: { id: string; name: string; email: string }[], title: string, body: string): number {
+  async function mailEach(campaign: Campaign, people: { id: string; name: string; email: string }[], title: string, body: string): Promise<number> {
     const at = clock.now().toISOString();
     for (const p of people) {
-      mail.update({
+      await mail.update({
         campaignId: campaign.id,
         campaignTitle: campaign.title,
         name: p.name,
         email: p.email,
         title,
         body,
-        unsubscribeToken: unsubscribeTokenFor(p.id),
+        unsubscribeToken: await unsubscribeTokenFor(p.id),
         at,
       });
     }
@@ -78,53 +78,55 @@ export function createSupporterService(deps: {
   }
 
   /** Called inside the transaction that stores an update with `notify`: one mail per consenting supporter. */
-  function notifyUpdate(campaign: Campaign, update: CampaignUpdate): number {
-    return mailEach(campaign, supporters.consenting(campaign.id), update.title, update.body);
+  async function notifyUpdate(campaign: Campaign, update: CampaignUpdate): Promise<number> {
+    return mailEach(campaign, await supporters.consenting(campaign.id), update.title, update.body);
   }
 
   /** Called inside the transaction that stores a target's response with `notify`: the consenting supporters who wrote to that target. */
-  function notifyWriters(campaign: Campaign, targetId: string, title: string, body: string): number {
-    return mailEach(campaign, supporters.consentingWritersTo(campaign.id, targetId), title, body);
+  async function notifyWriters(campaign: Campaign, targetId: string, title: string, body: string): Promise<number> {
+    return mailEach(campaign, await supporters.consentingWritersTo(campaign.id, targetId), title, body);
   }
 
   /** Everything stored about an address (data subject access). */
-  function exportData(email: string) {
-    const rows = supporters.byEmailKey(normalizeEmail(email));
+  async function exportData(email: string) {
+    const rows = await supporters.byEmailKey(normalizeEmail(email));
     // The address asked about is not echoed: after erasure the answer holds nothing about the person.
     return {
-      supporters: rows.map((s) => ({
-        campaign: { id: s.campaignId, slug: s.slug, title: s.campaignTitle },
-        name: s.name,
-        email: s.email,
-        city: s.city,
-        country: s.country,
-        consentUpdates: s.consentUpdates === 1,
-        consentAt: s.consentAt,
-        unsubscribedAt: s.unsubscribedAt,
-        confirmedAt: s.countedAt,
-        createdAt: s.createdAt,
-        letters: letters.ofSupporter(s.id),
-      })),
+      supporters: await Promise.all(
+        rows.map(async (s) => ({
+          campaign: { id: s.campaignId, slug: s.slug, title: s.campaignTitle },
+          name: s.name,
+          email: s.email,
+          city: s.city,
+          country: s.country,
+          consentUpdates: s.consentUpdates === 1,
+          consentAt: s.consentAt,
+          unsubscribedAt: s.unsubscribedAt,
+          confirmedAt: s.countedAt,
+          createdAt: s.createdAt,
+          letters: await letters.ofSupporter(s.id),
+        })),
+      ),
     };
   }
 
-  function eraseSupporter(scope: MoveScope, s: { id: string; campaignId: string; countedAt: string | null }, at: string, reason: string) {
-    for (const l of letters.ofSupporterIn(s.id, undelivered)) {
-      lifecycle.move(scope, { ...l, campaignId: s.campaignId }, 'failed', at, reason);
-      outbox.failForLetter(l.id, reason);
+  async function eraseSupporter(scope: MoveScope, s: { id: string; campaignId: string; countedAt: string | null }, at: string, reason: string) {
+    for (const l of await letters.ofSupporterIn(s.id, undelivered)) {
+      await lifecycle.move(scope, { ...l, campaignId: s.campaignId }, 'failed', at, reason);
+      await outbox.failForLetter(l.id, reason);
     }
-    letters.scrubOfSupporter(s.id, at);
-    submissions.forgetTokensOf(s.id);
-    supporters.erase(s.id, at);
+    await letters.scrubOfSupporter(s.id, at);
+    await submissions.forgetTokensOf(s.id);
+    await supporters.erase(s.id, at);
     // Never counted and now erased, they can never confirm: pending says how many still may.
     if (s.countedAt === null) scope.count(s.campaignId, { [counterNames.pending]: -1 }, at);
   }
 
   /** Supporter mail still waiting (or in flight) carries the address in its payload: drop it, so it is never sent or retried. */
-  function dropQueuedMailTo(emailKey: string) {
-    for (const row of outbox.pendingSupporterMail()) {
+  async function dropQueuedMailTo(emailKey: string) {
+    for (const row of await outbox.pendingSupporterMail()) {
       const to = (JSON.parse(row.payload) as { to: { address: string } }).to.address;
-      if (normalizeEmail(to) === emailKey) outbox.remove(row.id);
+      if (normalizeEmail(to) === emailKey) await outbox.remove(row.id);
     }
   }
 
@@ -132,28 +134,28 @@ export function createSupporterService(deps: {
    * Erases the person everywhere; supporter and letter counts stay as they were. Once committed,
    * the WAL is checkpointed: its frames still held the rows as they were before.
    */
-  function erase(email: string): void {
+  async function erase(email: string): Promise<void> {
     const key = normalizeEmail(email);
     const at = clock.now().toISOString();
-    lifecycle.transaction((scope) => {
-      for (const s of supporters.byEmailKey(key)) eraseSupporter(scope, s, at, erasedReason);
-      dropQueuedMailTo(key);
-      mail.forget(key);
+    await lifecycle.transaction(async (scope) => {
+      for (const s of await supporters.byEmailKey(key)) await eraseSupporter(scope, s, at, erasedReason);
+      await dropQueuedMailTo(key);
+      await mail.forget(key);
     });
-    store.checkpoint();
+    await store.checkpoint();
   }
 
   /**
    * An unconfirmed submission whose supporter stays (counted, or with another link still in its
    * window): its letters fail and lose their words, and its links stop working.
    */
-  function eraseSubmission(scope: MoveScope, sub: { id: string; campaignId: string }, at: string) {
-    for (const l of letters.ofSubmission(sub.id)) {
+  async function eraseSubmission(scope: MoveScope, sub: { id: string; campaignId: string }, at: string) {
+    for (const l of await letters.ofSubmission(sub.id)) {
       if (l.status !== 'pending_confirmation') continue;
-      lifecycle.move(scope, { id: l.id, campaignId: sub.campaignId, targetId: l.targetId, status: l.status }, 'failed', at, unconfirmedReason);
+      await lifecycle.move(scope, { id: l.id, campaignId: sub.campaignId, targetId: l.targetId, status: l.status }, 'failed', at, unconfirmedReason);
     }
-    letters.scrubOfSubmission(sub.id, at);
-    submissions.forgetTokens(sub.id);
+    await letters.scrubOfSubmission(sub.id, at);
+    await submissions.forgetTokens(sub.id);
   }
 
   /**
@@ -161,25 +163,25 @@ export function createSupporterService(deps: {
    * contactDays of silence (held letters included); erases unconfirmed submissions, and their
    * supporters if never counted, 7 days after their link expired; sweeps old mail caps.
    */
-  function applyRetention(): { bodies: number; supporters: number; submissions: number; mailCaps: number } {
+  async function applyRetention(): Promise<{ bodies: number; supporters: number; submissions: number; mailCaps: number }> {
     const now = clock.now();
     const at = now.toISOString();
     const day = 24 * 60 * 60 * 1000;
-    const result = lifecycle.transaction((scope) => {
-      const bodies = letters.scrubDelivered(new Date(now.getTime() - deps.retention.bodyDays * day).toISOString(), at);
+    const result = await lifecycle.transaction(async (scope) => {
+      const bodies = await letters.scrubDelivered(new Date(now.getTime() - deps.retention.bodyDays * day).toISOString(), at);
       const cutoff = new Date(now.getTime() - deps.retention.contactDays * day).toISOString();
-      const stale = supporters.silentSince(cutoff);
-      for (const s of stale) eraseSupporter(scope, s, at, retainedReason);
+      const stale = await supporters.silentSince(cutoff);
+      for (const s of stale) await eraseSupporter(scope, s, at, retainedReason);
       const expiredBefore = new Date(now.getTime() - unconfirmedGraceMs).toISOString();
-      const never = supporters.neverConfirmed(expiredBefore);
-      for (const s of never) eraseSupporter(scope, s, at, unconfirmedReason);
+      const never = await supporters.neverConfirmed(expiredBefore);
+      for (const s of never) await eraseSupporter(scope, s, at, unconfirmedReason);
       // What is left: unconfirmed submissions of supporters who stay.
-      const subs = submissions.expiredUnconfirmed(expiredBefore);
-      for (const sub of subs) eraseSubmission(scope, sub, at);
-      return { bodies, supporters: stale.length + never.length, submissions: subs.length, mailCaps: mail.sweepCaps(now) };
+      const subs = await submissions.expiredUnconfirmed(expiredBefore);
+      for (const sub of subs) await eraseSubmission(scope, sub, at);
+      return { bodies, supporters: stale.length + never.length, submissions: subs.length, mailCaps: await mail.sweepCaps(now) };
     });
     // Erased rows' old pages are still in the WAL until it is checkpointed.
-    if (result.supporters + result.submissions > 0) store.checkpoint();
+    if (result.supporters + result.submissions > 0) await store.checkpoint();
     return result;
   }
 

@@ -23,8 +23,8 @@ export function createTargetService(deps: { store: Pick<Store, 'targets' | 'data
   // Every submission reads its campaign's targets: cached, dropped by every write below.
   const cache = createReadCache<Target[]>(deps.store.dataVersion);
 
-  function requireAddress(campaignId: string, t: { email?: string | null; postalAddress?: unknown }) {
-    const mode = campaigns.get(campaignId).delivery.mode;
+  async function requireAddress(campaignId: string, t: { email?: string | null; postalAddress?: unknown }) {
+    const mode = (await campaigns.get(campaignId)).delivery.mode;
     const missing = missingAddress(mode, t);
     if (missing) {
       throw invalid(`A target of a campaign in ${mode} mode needs ${missing === 'email' ? 'an email address' : 'a postal address'}`, [
@@ -33,22 +33,31 @@ export function createTargetService(deps: { store: Pick<Store, 'targets' | 'data
     }
   }
 
-  function get(campaignId: string, id: string): Target {
-    const row = repo.liveById(campaignId, id);
+  async function get(campaignId: string, id: string): Promise<Target> {
+    const row = await repo.liveById(campaignId, id);
     if (!row) throw notFound('Target');
     return row;
   }
 
-  function list(campaignId: string): Target[] {
-    campaigns.get(campaignId);
-    return cache.get(campaignId, () => repo.live(campaignId))!;
+  async function list(campaignId: string): Promise<Target[]> {
+    await campaigns.get(campaignId);
+    return (await cache.get(campaignId, () => repo.live(campaignId)))!;
   }
 
-  function create(campaignId: string, input: CreateTarget): Target {
-    requireAddress(campaignId, input);
+  /** Runs a write, then drops the cache: a list read while the write was under way may be the old one. */
+  async function writing<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } finally {
+      cache.clear();
+    }
+  }
+
+  async function create(campaignId: string, input: CreateTarget): Promise<Target> {
+    await requireAddress(campaignId, input);
     const at = now();
-    cache.clear();
-    return repo.insert({
+    return writing(() =>
+      repo.insert({
         id: newId('tgt'),
         campaignId,
         name: input.name,
@@ -61,21 +70,20 @@ export function createTargetService(deps: { store: Pick<Store, 'targets' | 'data
         countries: input.countries ?? null,
         createdAt: at,
         updatedAt: at,
-    });
+      }),
+    );
   }
 
-  function update(campaignId: string, id: string, patch: UpdateTarget): Target {
-    const current = get(campaignId, id);
-    requireAddress(campaignId, { ...current, ...patch });
-    cache.clear();
-    return repo.update(id, { ...patch, updatedAt: now() });
+  async function update(campaignId: string, id: string, patch: UpdateTarget): Promise<Target> {
+    const current = await get(campaignId, id);
+    await requireAddress(campaignId, { ...current, ...patch });
+    return (await writing(() => repo.update(id, { ...patch, updatedAt: now() })))!;
   }
 
   /** Soft delete: letters already written keep their target; no new letters can choose it. */
-  function remove(campaignId: string, id: string): void {
-    get(campaignId, id);
-    cache.clear();
-    repo.update(id, { deletedAt: now() });
+  async function remove(campaignId: string, id: string): Promise<void> {
+    await get(campaignId, id);
+    await writing(() => repo.update(id, { deletedAt: now() }));
   }
 
   return { get, list, create, update, remove };

@@ -17,49 +17,49 @@ export function createTemplateService(deps: { store: Pick<Store, 'templates' | '
   // immutable versions; the list only grows, and create() drops the cache).
   const cache = createReadCache<Template[]>(deps.store.dataVersion);
 
-  function list(campaignId: string): Template[] {
-    campaigns.get(campaignId);
-    return cache.get(campaignId, () => repo.ofCampaign(campaignId))!;
+  async function list(campaignId: string): Promise<Template[]> {
+    await campaigns.get(campaignId);
+    return (await cache.get(campaignId, () => repo.ofCampaign(campaignId)))!;
   }
 
-  function get(campaignId: string, id: string): Template {
-    const row = repo.byId(campaignId, id);
+  async function get(campaignId: string, id: string): Promise<Template> {
+    const row = await repo.byId(campaignId, id);
     if (!row) throw notFound('Template');
     return row;
   }
 
   /** The chosen template, or the campaign's first one in its own locale (else its first). */
-  function choose(campaignId: string, locale: string, id?: string): Template {
+  async function choose(campaignId: string, locale: string, id?: string): Promise<Template> {
     if (id) return get(campaignId, id);
-    const all = list(campaignId);
+    const all = await list(campaignId);
     const pick = all.find((t) => t.locale === locale) ?? all[0];
     if (!pick) throw invalid('This campaign has no letter template yet');
     return pick;
   }
 
   /** Templates are checked against API.md's allowed fields and helpers before they are stored. */
-  function create(campaignId: string, input: CreateTemplate): Template {
-    campaigns.get(campaignId);
+  async function create(campaignId: string, input: CreateTemplate): Promise<Template> {
+    await campaigns.get(campaignId);
     const problems = [...checkTemplate(input.subject, 'subject'), ...checkTemplate(input.body, 'body')];
     if (problems.length > 0) throw invalid('The template uses fields or constructs that letters may not use', problems);
     try {
-      return repo.insert({ id: newId('tpl'), campaignId, ...input, createdAt: clock.now().toISOString() });
+      return await repo.insert({ id: newId('tpl'), campaignId, ...input, createdAt: clock.now().toISOString() });
     } finally {
       cache.clear();
     }
   }
 
   /** The template and target a preview renders: the ones asked for, else the campaign's defaults. */
-  function letterParts(campaign: Campaign, req: { templateId?: string; targetId?: string }) {
-    const template = choose(campaign.id, campaign.locale, req.templateId);
-    const target = req.targetId ? targets.get(campaign.id, req.targetId) : targets.list(campaign.id)[0];
+  async function letterParts(campaign: Campaign, req: { templateId?: string; targetId?: string }) {
+    const template = await choose(campaign.id, campaign.locale, req.templateId);
+    const target = req.targetId ? await targets.get(campaign.id, req.targetId) : (await targets.list(campaign.id))[0];
     if (!target) throw invalid('This campaign has no one to write to yet');
     return { template, target };
   }
 
-  function preview(campaignId: string, req: PreviewRequest) {
-    const campaign = campaigns.get(campaignId);
-    const { template, target } = letterParts(campaign, req);
+  async function preview(campaignId: string, req: PreviewRequest) {
+    const campaign = await campaigns.get(campaignId);
+    const { template, target } = await letterParts(campaign, req);
     return renderLetter(campaign, template, target, req.supporter, clock.now());
   }
 

@@ -43,7 +43,7 @@ export const authPlugin = fp(
       if (header === undefined) throw unauthorized();
       throttle.refuseIfBlocked(request, reply);
       const match = /^Bearer\s+(\S{16,512})$/i.exec(header);
-      const principal = match ? app.services.keys.authenticate(match[1]!) : undefined;
+      const principal = match ? await app.services.keys.authenticate(match[1]!) : undefined;
       if (!principal) {
         throttle.failed(request);
         throw unauthorized();

@@ -63,9 +63,18 @@ export const idempotencyPlugin = fp(
       const requestHash = sha256(JSON.stringify(request.body ?? null));
       const now = Date.now();
       const reserve = () => repo.reserve({ scope, key, requestHash, statusCode: inFlight, responseBody: '', createdAt: new Date(now).toISOString() });
+      const abandoned = (stored: { createdAt: string }) => Date.parse(stored.createdAt) < now - abandonedMs;
+      // Read again in one transaction: of several retries racing for an abandoned (or just released) key, one gets it.
+      const takeOver = () =>
+        app.store.transaction(async () => {
+          const stored = await repo.get(scope, key);
+          if (stored && !abandoned(stored)) return false;
+          if (stored) await release({ scope, key });
+          return reserve();
+        });
 
-      if (!reserve()) {
-        const stored = repo.get(scope, key);
+      if (!(await reserve())) {
+        const stored = await repo.get(scope, key);
         if (stored && stored.requestHash !== requestHash) {
           throw invalid('This Idempotency-Key was already used with a different request body', [
             { path: 'headers.idempotency-key', message: 'already used with a different body' },
@@ -76,9 +85,7 @@ export const idempotencyPlugin = fp(
           if (stored.contentType) reply.type(stored.contentType);
           return reply.code(stored.statusCode).serializer((p: unknown) => p as string).send(stored.responseBody);
         }
-        const abandoned = stored && Date.parse(stored.createdAt) < now - abandonedMs;
-        if (abandoned) release({ scope, key });
-        if (!abandoned || !reserve()) throw conflict('A request with this Idempotency-Key is still being processed; retry shortly');
+        if (!(await takeOver())) throw conflict('A request with this Idempotency-Key is still being processed; retry shortly');
       }
       request.idempotency = { scope, key };
     });
@@ -89,14 +96,15 @@ export const idempotencyPlugin = fp(
       request.idempotency = undefined;
       const personal = pending.echoesPersonalData === true || request.routeOptions.config.echoesPersonalData === true;
       if (reply.statusCode >= 500 || reply.statusCode === 429 || typeof payload !== 'string' || personal) {
-        release(pending);
+        await release(pending);
         return payload;
       }
-      repo.complete(pending.scope, pending.key, { statusCode: reply.statusCode, responseBody: payload, contentType: String(reply.getHeader('content-type') ?? '') });
+      await repo.complete(pending.scope, pending.key, { statusCode: reply.statusCode, responseBody: payload, contentType: String(reply.getHeader('content-type') ?? '') });
       return payload;
     });
 
-    const sweep = () => repo.sweep(new Date(Date.now() - retentionMs).toISOString());
+    const sweep = () =>
+      void repo.sweep(new Date(Date.now() - retentionMs).toISOString()).catch((err: unknown) => app.log.error({ err }, 'idempotency sweep failed'));
     const timer = setInterval(sweep, 60 * 60 * 1000).unref();
     app.addHook('onClose', async () => clearInterval(timer));
   },

@@ -9,12 +9,14 @@ export const jobsPlugin = fp(
   async (app: FastifyInstance, opts: { enabled: boolean }) => {
     const timers: NodeJS.Timeout[] = [];
     const { confirmations, supporters, events } = app.services;
-    const guarded = (name: string, fn: () => unknown) => () => {
-      try {
-        fn();
-      } catch (err) {
-        app.log.error({ err }, `${name} job failed`);
-      }
+    // Runs of one job never overlap (a run still going when the next is due is left alone), and closing waits for them.
+    const running = new Map<string, Promise<void>>();
+    const guarded = (name: string, fn: () => Promise<unknown>) => () => {
+      if (running.has(name)) return;
+      const run = fn()
+        .then(() => undefined, (err: unknown) => app.log.error({ err }, `${name} job failed`))
+        .finally(() => running.delete(name));
+      running.set(name, run);
     };
     app.addHook('onReady', async () => {
       if (!opts.enabled) return;
@@ -23,8 +25,9 @@ export const jobsPlugin = fp(
     });
     app.addHook('preClose', async () => {
       timers.forEach(clearInterval);
+      await Promise.all(running.values());
       events.stop();
-      app.services.groupCommit.flush();
+      await app.services.groupCommit.flush();
     });
   },
   { name: 'jobs', dependencies: ['services'] },

@@ -77,13 +77,13 @@ export const metricsPlugin = fp(
       help: 'Letters in each status, across all campaigns (from the maintained counters)',
       labelNames: ['status'],
       registers,
-      collect() {
+      async collect() {
         const totals = new Map<string, number>(letterStatuses.map((s) => [s, 0]));
         let cursor: string | undefined;
         do {
-          const page = campaigns.list(500, cursor);
+          const page = await campaigns.list(500, cursor);
           for (const c of page.items) {
-            for (const { name, value } of counters.byPrefix(c.id, 'letters.')) totals.set(name, (totals.get(name) ?? 0) + value);
+            for (const { name, value } of await counters.byPrefix(c.id, 'letters.')) totals.set(name, (totals.get(name) ?? 0) + value);
           }
           cursor = page.nextCursor ?? undefined;
         } while (cursor);
@@ -91,8 +91,8 @@ export const metricsPlugin = fp(
       },
     });
 
-    // Both outbox gauges are collected in the same synchronous pass of a scrape: one read serves them.
-    let backlog: OutboxBacklog | undefined;
+    // A scrape starts every collect() in one synchronous pass before awaiting any: one read serves both outbox gauges.
+    let backlog: Promise<OutboxBacklog> | undefined;
     const readBacklog = () => {
       if (!backlog) {
         backlog = outboxBacklog(app.store.sql);
@@ -104,16 +104,16 @@ export const metricsPlugin = fp(
       name: 'chorus_outbox_queued',
       help: 'Outbox messages waiting to be sent (letters and supporter mail, due now or later)',
       registers,
-      collect() {
-        this.set(readBacklog().queued);
+      async collect() {
+        this.set((await readBacklog()).queued);
       },
     });
     new Gauge({
       name: 'chorus_outbox_oldest_queued_seconds',
       help: 'How long the longest-waiting queued outbox message has waited (0 when none waits)',
       registers,
-      collect() {
-        const oldest = readBacklog().oldestQueuedAt;
+      async collect() {
+        const oldest = (await readBacklog()).oldestQueuedAt;
         this.set(oldest ? Math.max(0, (app.clock.now().getTime() - Date.parse(oldest)) / 1000) : 0);
       },
     });

@@ -16,7 +16,7 @@ export const servicesPlugin = fp(
   async (app: FastifyInstance, opts: { config: Config; clock: Clock }) => {
     app.decorate('config', opts.config);
     app.decorate('clock', opts.clock);
-    app.decorate('services', createServices({ db: app.db, store: app.store, clock: opts.clock, config: opts.config }));
+    app.decorate('services', await createServices({ store: app.store, clock: opts.clock, config: opts.config, log: app.log }));
   },
   { name: 'services', dependencies: ['db'] },
 );

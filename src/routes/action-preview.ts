@@ -37,9 +37,9 @@ export const actionPreviewRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (req) => {
-      const locale = campaigns.getBySlug(req.params.slug)?.locale ?? 'en';
+      const locale = (await campaigns.getBySlug(req.params.slug))?.locale ?? 'en';
       const say = (key: string) => translate(app.pageStrings(locale), locale, key);
-      const { target, subject, text } = previews.forAction(req.params.slug, req.body, { name: say('preview.name'), countryName: say('preview.country') });
+      const { target, subject, text } = await previews.forAction(req.params.slug, req.body, { name: say('preview.name'), countryName: say('preview.country') });
       return { subject, text, to: target.name };
     },
   );

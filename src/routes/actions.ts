@@ -52,7 +52,7 @@ export const actionRoutes: FastifyPluginAsyncZod = async (app) => {
     '/api/v1/actions/:slug/count',
     { schema: { tags, operationId: 'getCount', summary: 'Get the public count of supporters and letters', params: SlugParams, response: { 200: CountSchema, 304: z.null(), ...problems(404) }, openapi: { headers: { 200: ['ETag', 'Cache-Control'], 304: ['ETag', 'Cache-Control'] } } } },
     async (req, reply) => {
-      const count = actions.count(req.params.slug);
+      const count = await actions.count(req.params.slug);
       const etag = etagFor(count);
       reply
         .header('access-control-allow-origin', '*')
@@ -78,8 +78,10 @@ export const actionRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (req, reply) => {
       const slug = req.params.slug;
-      const first = actions.count(slug); // 404 before the stream opens for unknown or draft campaigns
-      const campaignId = app.services.campaigns.getBySlug(slug)!.id;
+      const first = await actions.count(slug); // 404 before the stream opens for unknown or draft campaigns
+      const campaignId = (await app.services.campaigns.getBySlug(slug))!.id;
+      // Gone while those were read: its close callbacks have run already, so it takes no slot.
+      if (!reply.sse.isConnected) return;
       reply.header('access-control-allow-origin', '*');
       reply.sse.onClose(streamSlots.take(req, reply));
       reply.sse.keepAlive();

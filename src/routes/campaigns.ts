@@ -22,7 +22,7 @@ export const campaignRoutes: FastifyPluginAsyncZod = async (app) => {
       config,
       schema: { tags, operationId: 'createCampaign', summary: 'Create a campaign', body: CreateCampaignSchema, response: { 201: CampaignSchema, ...problems(401, 403, 409, 422) } },
     },
-    async (req, reply) => reply.code(201).send(campaigns.create(req.body)),
+    async (req, reply) => reply.code(201).send(await campaigns.create(req.body)),
   );
 
   app.get(
@@ -53,8 +53,8 @@ export const campaignRoutes: FastifyPluginAsyncZod = async (app) => {
     '/api/v1/campaigns/:id/updates',
     { config, schema: { tags, operationId: 'listCampaignUpdates', summary: 'List a campaign\'s updates', params: IdParams, response: { 200: z.object({ items: z.array(CampaignUpdateSchema) }) } } },
     async (req) => {
-      campaigns.get(req.params.id);
-      return { items: campaigns.listUpdates(req.params.id) };
+      await campaigns.get(req.params.id);
+      return { items: await campaigns.listUpdates(req.params.id) };
     },
   );
 
@@ -64,7 +64,7 @@ export const campaignRoutes: FastifyPluginAsyncZod = async (app) => {
       config,
       schema: { tags, operationId: 'postCampaignUpdate', summary: 'Post a campaign update (optionally mailed to supporters)', params: IdParams, body: CreateCampaignUpdateSchema, response: { 201: CampaignUpdateSchema, ...problems(404, 409, 422) } },
     },
-    async (req, reply) => reply.code(201).send(campaigns.addUpdate(req.params.id, req.body)),
+    async (req, reply) => reply.code(201).send(await campaigns.addUpdate(req.params.id, req.body)),
   );
 
   app.post(

@@ -13,7 +13,7 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
   /** Ready when the database is open, migrated and takes a write. */
   app.get('/readyz', { schema: { tags: ['health'], operationId: 'readiness', summary: 'Readiness: the database is open, migrated and takes writes', response: { 200: Health } } }, async (_req, reply) => {
     try {
-      if (app.store.ready() !== 'ok') return sendProblem(reply, 503, 'database is not migrated');
+      if ((await app.store.ready()) !== 'ok') return sendProblem(reply, 503, 'database is not migrated');
       return { status: 'ok' as const };
     } catch {
       return sendProblem(reply, 503, 'database is not writable');

@@ -17,7 +17,7 @@ export const keyRoutes: FastifyPluginAsyncZod = async (app) => {
       // A key can hand out only what it holds itself: minting is never a way to gain a scope.
       const lacking = req.body.scopes.find((s) => !req.principal?.scopes.includes(s));
       if (lacking) throw forbidden(lacking);
-      return reply.code(201).header('cache-control', 'no-store').send(keys.mint(req.body.name, req.body.scopes));
+      return reply.code(201).header('cache-control', 'no-store').send(await keys.mint(req.body.name, req.body.scopes));
     },
   );
 
@@ -27,10 +27,10 @@ export const keyRoutes: FastifyPluginAsyncZod = async (app) => {
     async (req, reply) => {
       // Nor is revoking a way to act beyond one's scopes: only keys holding nothing this key lacks.
       // (An unknown or already revoked key is the 404 revoke gives.)
-      const victim = keys.list().find((k) => k.id === req.params.id && k.revokedAt === null);
+      const victim = (await keys.list()).find((k) => k.id === req.params.id && k.revokedAt === null);
       const lacking = victim?.scopes.find((s) => !req.principal?.scopes.includes(s as Scope));
       if (lacking) throw forbidden(lacking);
-      keys.revoke(req.params.id);
+      await keys.revoke(req.params.id);
       return reply.code(204).send(null);
     },
   );

@@ -15,7 +15,7 @@ export const letterRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: { tags, operationId: 'listLetters', summary: 'List a campaign\'s letters', params: IdParams, querystring: LetterListQuerySchema, response: { 200: pageOf(LetterSchema), ...problems(404) } },
     },
     async (req) => {
-      campaigns.get(req.params.id);
+      await campaigns.get(req.params.id);
       return letters.list(req.params.id, req.query);
     },
   );
@@ -24,7 +24,7 @@ export const letterRoutes: FastifyPluginAsyncZod = async (app) => {
     '/api/v1/campaigns/:id/letters.csv',
     { config, schema: { tags, operationId: 'exportLettersCsv', summary: 'Export a campaign\'s letters as CSV', params: IdParams, produces: ['text/csv'], openapi: { headers: { 200: ['Content-Disposition', 'Cache-Control'] } } } },
     async (req, reply) => {
-      const campaign = campaigns.get(req.params.id);
+      const campaign = await campaigns.get(req.params.id);
       return reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="${campaign.slug}-letters.csv"`)

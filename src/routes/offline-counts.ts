@@ -22,7 +22,7 @@ export const offlineCountRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 201: OfflineCountSchema, ...problems(401, 403, 404, 422) },
       },
     },
-    async (req, reply) => reply.code(201).send(offlineCounts.add(req.params.id, req.body)),
+    async (req, reply) => reply.code(201).send(await offlineCounts.add(req.params.id, req.body)),
   );
 
   app.get(
@@ -37,7 +37,7 @@ export const offlineCountRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: z.object({ items: z.array(OfflineCountSchema) }), ...problems(401, 403, 404) },
       },
     },
-    async (req) => ({ items: offlineCounts.list(req.params.id) }),
+    async (req) => ({ items: await offlineCounts.list(req.params.id) }),
   );
 
   app.delete(
@@ -53,7 +53,7 @@ export const offlineCountRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (req, reply) => {
-      offlineCounts.remove(req.params.id, req.params.entryId);
+      await offlineCounts.remove(req.params.id, req.params.entryId);
       return reply.code(204).send(null);
     },
   );

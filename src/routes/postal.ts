@@ -24,8 +24,8 @@ export const postalRoutes: FastifyPluginAsyncZod = async (app) => {
     '/api/v1/campaigns/:id/letters.pdf',
     { config, schema: { tags, operationId: 'printLetters', summary: 'Print a postal campaign\'s letters as a PDF print run', params: IdParams, querystring: PrintQuerySchema, produces: ['application/pdf'], openapi: { problems: [409], headers: { 200: ['Content-Disposition', 'Cache-Control', 'X-Chorus-Print-Run', 'X-Chorus-Print-Run-Letters'] } } } },
     async (req, reply) => {
-      const campaign = campaigns.get(req.params.id);
-      const run = postal.createRun(campaign, req.query.status);
+      const campaign = await campaigns.get(req.params.id);
+      const run = await postal.createRun(campaign, req.query.status);
       return (
         reply
           .type('application/pdf')
@@ -51,6 +51,6 @@ export const postalRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: z.object({ marked: z.number().int() }), ...problems(404, 409, 422) },
       },
     },
-    async (req) => ({ marked: postal.markMailed(campaigns.get(req.params.id), req.body) }),
+    async (req) => ({ marked: await postal.markMailed(await campaigns.get(req.params.id), req.body) }),
   );
 };

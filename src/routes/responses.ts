@@ -23,7 +23,7 @@ export const responseRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 201: ResponseSchema, ...problems(401, 403, 404, 422) },
       },
     },
-    async (req, reply) => reply.code(201).send(responses.record(req.params.id, req.params.targetId, req.body)),
+    async (req, reply) => reply.code(201).send(await responses.record(req.params.id, req.params.targetId, req.body)),
   );
 
   app.get(
@@ -38,7 +38,7 @@ export const responseRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: z.object({ items: z.array(ResponseSchema) }), ...problems(401, 403, 404) },
       },
     },
-    async (req) => ({ items: responses.list(req.params.id, req.params.targetId) }),
+    async (req) => ({ items: await responses.list(req.params.id, req.params.targetId) }),
   );
 
   app.delete(
@@ -54,7 +54,7 @@ export const responseRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (req, reply) => {
-      responses.remove(req.params.id, req.params.targetId, req.params.responseId);
+      await responses.remove(req.params.id, req.params.targetId, req.params.responseId);
       return reply.code(204).send(null);
     },
   );

@@ -23,7 +23,7 @@ export const supporterRoutes: FastifyPluginAsyncZod = async (app) => {
     '/api/v1/supporters',
     { config, schema: { tags, operationId: 'eraseSupporter', summary: 'Erase a person\'s data everywhere (counts stay)', querystring: EmailQuerySchema, response: { 204: z.null(), ...problems(422) } } },
     async (req, reply) => {
-      supporters.erase(req.query.email);
+      await supporters.erase(req.query.email);
       return reply.code(204).send(null);
     },
   );

@@ -15,13 +15,13 @@ export const targetRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/api/v1/campaigns/:id/targets',
     { config, schema: { tags, operationId: 'createTarget', summary: 'Add a target to a campaign', params: IdParams, body: CreateTargetSchema, response: { 201: TargetSchema, ...problems(404, 422) } } },
-    async (req, reply) => reply.code(201).send(targets.create(req.params.id, req.body)),
+    async (req, reply) => reply.code(201).send(await targets.create(req.params.id, req.body)),
   );
 
   app.get(
     '/api/v1/campaigns/:id/targets',
     { config, schema: { tags, operationId: 'listTargets', summary: 'List a campaign\'s targets', params: IdParams, response: { 200: z.object({ items: z.array(TargetSchema) }) } } },
-    async (req) => ({ items: targets.list(req.params.id) }),
+    async (req) => ({ items: await targets.list(req.params.id) }),
   );
 
   app.get(
@@ -43,7 +43,7 @@ export const targetRoutes: FastifyPluginAsyncZod = async (app) => {
     '/api/v1/campaigns/:id/targets/:targetId',
     { config, schema: { tags, operationId: 'deleteTarget', summary: 'Remove a target', params: TargetParams, response: { 204: z.null(), ...problems(404) } } },
     async (req, reply) => {
-      targets.remove(req.params.id, req.params.targetId);
+      await targets.remove(req.params.id, req.params.targetId);
       return reply.code(204).send(null);
     },
   );

@@ -13,13 +13,13 @@ export const templateRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/api/v1/campaigns/:id/templates',
     { config, schema: { tags, operationId: 'createTemplate', summary: 'Add a letter template to a campaign', params: IdParams, body: CreateTemplateSchema, response: { 201: TemplateSchema, ...problems(404, 422) } } },
-    async (req, reply) => reply.code(201).send(templates.create(req.params.id, req.body)),
+    async (req, reply) => reply.code(201).send(await templates.create(req.params.id, req.body)),
   );
 
   app.get(
     '/api/v1/campaigns/:id/templates',
     { config, schema: { tags, operationId: 'listTemplates', summary: 'List a campaign\'s templates', params: IdParams, response: { 200: z.object({ items: z.array(TemplateSchema) }) } } },
-    async (req) => ({ items: templates.list(req.params.id) }),
+    async (req) => ({ items: await templates.list(req.params.id) }),
   );
 
   app.get(

@@ -1,5 +1,5 @@
 import type { campaigns, digestRuns, letters, outbox, targets } from '../db/schema.js';
-import type { Sql } from './sql.js';
+import type { AsyncSql } from './engine/async-sql.js';
 
 type Outbox = typeof outbox.$inferSelect;
 type Letter = typeof letters.$inferSelect;
@@ -43,73 +43,73 @@ export type DigestLetter = Pick<Letter, 'subject' | 'note'> & {
  * The digest lane: letters wait in lane 2 until their campaign's digest gathers them into one
  * digest mail (an outbox row of its own) per target; digest_runs records when each campaign last did.
  */
-export function createDigestRepo(sql: Sql) {
+export function createDigestRepo(sql: AsyncSql) {
   return {
     /** Campaigns not paused with letters waiting. */
-    campaignsWaiting(): DigestCampaign[] {
-      return sql.all(
-        `SELECT c.id, c.delivery, r.last_run_at AS lastRunAt, (SELECT min(created_at) FROM outbox WHERE campaign_id = c.id AND status = 'queued' AND lane = 2) AS firstWaiting
+    async campaignsWaiting(): Promise<DigestCampaign[]> {
+      return await sql.all(
+        `SELECT c.id, c.delivery, r.last_run_at AS "lastRunAt", (SELECT min(created_at) FROM outbox WHERE campaign_id = c.id AND status = 'queued' AND lane = 2) AS "firstWaiting"
          FROM campaigns c LEFT JOIN digest_runs r ON r.campaign_id = c.id
          WHERE c.status <> 'paused' AND c.id IN (SELECT DISTINCT campaign_id FROM outbox WHERE status = 'queued' AND lane = 2)`,
       );
     },
     /** The campaign's waiting letters, by target. */
-    waiting(campaignId: string): DigestMember[] {
-      return sql.all(
-        `SELECT o.id, o.letter_id AS letterId, o.target_id AS targetId, l.status, l.body, t.email AS targetEmail, t.deleted_at AS targetDeletedAt
+    async waiting(campaignId: string): Promise<DigestMember[]> {
+      return await sql.all(
+        `SELECT o.id, o.letter_id AS "letterId", o.target_id AS "targetId", l.status, l.body, t.email AS "targetEmail", t.deleted_at AS "targetDeletedAt"
          FROM outbox o JOIN letters l ON l.id = o.letter_id JOIN targets t ON t.id = o.target_id
          WHERE o.status = 'queued' AND o.lane = 2 AND o.campaign_id = ? ORDER BY o.target_id, o.id`,
         [campaignId],
       );
     },
     /** Queues a digest mail to one target, in `lane`. */
-    insertDigest(id: string, lane: number, campaignId: string, targetId: string, recipientDomain: string | null, at: string): void {
-      sql.run(
+    async insertDigest(id: string, lane: number, campaignId: string, targetId: string, recipientDomain: string | null, at: string): Promise<void> {
+      await sql.run(
         `INSERT INTO outbox (id, kind, lane, campaign_id, target_id, recipient_domain, status, attempts, next_attempt_at, created_at)
          VALUES (?, 'digest', ?, ?, ?, ?, 'queued', 0, ?, ?)`,
         [id, lane, campaignId, targetId, recipientDomain, at, at],
       );
     },
     /** A waiting letter's row goes with the digest mail `digestId`. */
-    bind(memberId: string, digestId: string): void {
-      sql.run("UPDATE outbox SET status = 'sending', digest_id = ? WHERE id = ?", [digestId, memberId]);
+    async bind(memberId: string, digestId: string): Promise<void> {
+      await sql.run(`UPDATE outbox SET status = 'sending', digest_id = ? WHERE id = ?`, [digestId, memberId]);
     },
-    setStatus(memberId: string, status: Outbox['status']): void {
-      sql.run('UPDATE outbox SET status = ? WHERE id = ?', [status, memberId]);
+    async setStatus(memberId: string, status: Outbox['status']): Promise<void> {
+      await sql.run('UPDATE outbox SET status = ? WHERE id = ?', [status, memberId]);
     },
     /** The campaign gathered its letters at `at`. */
-    ran(campaignId: string, at: string): void {
-      sql.run(
+    async ran(campaignId: string, at: string): Promise<void> {
+      await sql.run(
         'INSERT INTO digest_runs (campaign_id, last_run_at) VALUES (?, ?) ON CONFLICT (campaign_id) DO UPDATE SET last_run_at = excluded.last_run_at',
         [campaignId, at],
       );
     },
     /** The letters the digest mail still carries. */
-    members(digestId: string): Omit<DigestMember, 'targetId' | 'targetEmail'>[] {
-      return sql.all(
-        `SELECT o.id, o.letter_id AS letterId, l.status, l.body, t.deleted_at AS targetDeletedAt
+    async members(digestId: string): Promise<Omit<DigestMember, 'targetId' | 'targetEmail'>[]> {
+      return await sql.all(
+        `SELECT o.id, o.letter_id AS "letterId", l.status, l.body, t.deleted_at AS "targetDeletedAt"
          FROM outbox o JOIN letters l ON l.id = o.letter_id JOIN targets t ON t.id = l.target_id
          WHERE o.digest_id = ? AND o.status = 'sending'`,
         [digestId],
       );
     },
     /** A letter's row leaves its digest mail with `status`. */
-    leave(memberId: string, status: Outbox['status']): void {
-      sql.run('UPDATE outbox SET status = ?, digest_id = NULL WHERE id = ?', [status, memberId]);
+    async leave(memberId: string, status: Outbox['status']): Promise<void> {
+      await sql.run('UPDATE outbox SET status = ?, digest_id = NULL WHERE id = ?', [status, memberId]);
     },
     /** The rows of the letters the digest mail still carries share its final `status`. */
-    finishMembers(digestId: string, status: Outbox['status']): void {
-      sql.run("UPDATE outbox SET status = ?, payload = NULL WHERE digest_id = ? AND status = 'sending'", [status, digestId]);
+    async finishMembers(digestId: string, status: Outbox['status']): Promise<void> {
+      await sql.run(`UPDATE outbox SET status = ?, payload = NULL WHERE digest_id = ? AND status = 'sending'`, [status, digestId]);
     },
     /** The digest mail fails with `error` before it is sent. */
-    drop(digestId: string, error: string): void {
-      sql.run("UPDATE outbox SET status = 'failed', last_error = ?, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?", [error, digestId]);
+    async drop(digestId: string, error: string): Promise<void> {
+      await sql.run(`UPDATE outbox SET status = 'failed', last_error = ?, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?`, [error, digestId]);
     },
     /** The letters still deliverable with the digest mail, with their text, in letter order. */
-    content(digestId: string): DigestLetter[] {
-      return sql.all(
+    async content(digestId: string): Promise<DigestLetter[]> {
+      return await sql.all(
         `SELECT l.subject, l.body, l.signer_name AS name, l.signer_city AS city, l.signer_country AS country, l.note,
-           t.name AS targetName, t.email AS targetEmail, c.title AS campaignTitle, c.locale
+           t.name AS "targetName", t.email AS "targetEmail", c.title AS "campaignTitle", c.locale
          FROM outbox o JOIN letters l ON l.id = o.letter_id JOIN targets t ON t.id = l.target_id JOIN campaigns c ON c.id = l.campaign_id
          WHERE o.digest_id = ? AND o.status = 'sending' AND l.status IN ('queued', 'sending') AND l.body IS NOT NULL AND t.deleted_at IS NULL
          ORDER BY l.id`,

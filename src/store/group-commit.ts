@@ -1,13 +1,12 @@
-import type { Db } from '../db/client.js';
+import type { AsyncSql } from './engine/async-sql.js';
 import type { Counters, Deltas } from '../domain/counters.js';
 import type { LetterMove, MoveScope } from '../domain/letter-lifecycle.js';
-
 
 type Tally = Map<string, { deltas: Deltas; at: string }>;
 
 interface Pending {
   /** `write` takes counter changes (summed over the batch, written once just before it commits) and letter moves (announced once it has). */
-  fn: (write: MoveScope) => unknown;
+  fn: (write: MoveScope) => Promise<unknown>;
   resolve(value: unknown): void;
   reject(err: unknown): void;
 }
@@ -19,25 +18,24 @@ const partialWrite = Symbol('partial write');
 
 /**
  * Group commit: writes that arrive while the event loop is busy are gathered and committed in
- * one IMMEDIATE transaction on the next turn, so one fsync serves many requests. A write that
+ * one transaction on the next turn, so one fsync serves many requests. A write that
  * throws is rejected alone and leaves nothing behind; the others commit. A caller's promise
  * resolves only after the transaction holding its write has committed, so durability is
  * exactly that of one transaction per request.
  *
  * Writes run without a savepoint each: a savepoint makes SQLite copy every page a write touches
- * into a sub-journal first, which cost more than the writes themselves. A write that throws
- * before changing anything (the usual case: a lookup that finds nothing) is simply dropped; one
- * that throws after changing rows rolls the whole batch back, and the batch is replayed with a
- * savepoint per write.
+ * into a sub-journal first, which cost more than the writes themselves, and costs PostgreSQL two
+ * round trips. A write that throws before changing anything (the usual case: a lookup that finds
+ * nothing) is simply dropped; one that throws after changing rows rolls the whole batch back,
+ * and the batch is replayed with a savepoint per write. So is a batch whose commit fails after
+ * one of its writes failed: on PostgreSQL a failed statement aborts the whole transaction.
  *
  * Counter changes are summed over the batch: a surge bumps the same few counter rows for every
  * letter, and one upsert per counter per batch replaces one per letter.
  */
-export function createGroupCommit(db: Db, counters: Pick<Counters, 'bump'>, announce: (moves: LetterMove[]) => void, maxBatch = 256) {
+export function createGroupCommit(sql: AsyncSql, counters: Pick<Counters, 'bump'>, announce: (moves: LetterMove[]) => void, maxBatch = 256) {
   let queue: Pending[] = [];
   let scheduled = false;
-  const sql = db.$client;
-  const savepoint = sql.transaction((fn: () => unknown) => fn());
 
   function add(tally: Tally, campaignId: string, deltas: Deltas, at: string): void {
     const entry = tally.get(campaignId) ?? { deltas: {}, at };
@@ -45,47 +43,46 @@ export function createGroupCommit(db: Db, counters: Pick<Counters, 'bump'>, anno
     if (at > entry.at) entry.at = at;
     tally.set(campaignId, entry);
   }
-  const totalChanges = sql.prepare('SELECT total_changes()').pluck();
 
   /** Runs the batch in one transaction; null if it had to be rolled back to isolate a failed write. */
-  function commit(batch: Pending[], isolated: boolean): Outcome[] | null {
+  async function commit(batch: Pending[], isolated: boolean): Promise<Outcome[] | null> {
     const outcomes: Outcome[] = [];
+    let failed = false;
     try {
-      sql
-        .transaction(() => {
-          const batchTally: Tally = new Map();
-          for (const item of batch) {
-            const before = isolated ? 0 : totalChanges.get();
-            const tally: Tally = new Map();
-            const moves: LetterMove[] = [];
-            const write: MoveScope = { count: (campaignId, deltas, at) => add(tally, campaignId, deltas, at), moved: (m) => moves.push(m) };
-            try {
-              const value = isolated ? savepoint(() => item.fn(write)) : item.fn(write);
-              for (const [campaignId, { deltas, at }] of tally) add(batchTally, campaignId, deltas, at);
-              outcomes.push({ ok: true, value, moves });
-            } catch (err) {
-              if (!isolated && totalChanges.get() !== before) throw partialWrite;
-              outcomes.push({ ok: false, value: err, moves: [] });
-            }
+      await sql.transaction(async () => {
+        const batchTally: Tally = new Map();
+        for (const item of batch) {
+          const before = sql.changes();
+          const tally: Tally = new Map();
+          const moves: LetterMove[] = [];
+          const write: MoveScope = { count: (campaignId, deltas, at) => add(tally, campaignId, deltas, at), moved: (m) => moves.push(m) };
+          try {
+            const value = isolated ? await sql.savepoint(() => item.fn(write)) : await item.fn(write);
+            for (const [campaignId, { deltas, at }] of tally) add(batchTally, campaignId, deltas, at);
+            outcomes.push({ ok: true, value, moves });
+          } catch (err) {
+            if (!isolated && sql.changes() !== before) throw partialWrite;
+            failed = true;
+            outcomes.push({ ok: false, value: err, moves: [] });
           }
-          for (const [campaignId, { deltas, at }] of batchTally) counters.bump(campaignId, deltas, at);
-        })
-        .immediate();
+        }
+        for (const [campaignId, { deltas, at }] of batchTally) await counters.bump(campaignId, deltas, at);
+      });
     } catch (err) {
-      if (err === partialWrite) return null;
+      if (err === partialWrite || (failed && !isolated)) return null;
       throw err;
     }
     return outcomes;
   }
 
-  function flush(): void {
+  async function flush(): Promise<void> {
     scheduled = false;
     const batch = queue;
     queue = [];
     if (batch.length === 0) return;
     let outcomes: Outcome[];
     try {
-      outcomes = commit(batch, false) ?? commit(batch, true)!;
+      outcomes = (await commit(batch, false)) ?? (await commit(batch, true))!;
     } catch (err) {
       for (const item of batch) item.reject(err);
       return;
@@ -99,13 +96,13 @@ export function createGroupCommit(db: Db, counters: Pick<Counters, 'bump'>, anno
   }
 
   return {
-    run<T>(fn: (write: MoveScope) => T): Promise<T> {
+    run<T>(fn: (write: MoveScope) => Promise<T>): Promise<T> {
       return new Promise<T>((resolve, reject) => {
         queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
-        if (queue.length >= maxBatch) flush();
+        if (queue.length >= maxBatch) void flush();
         else if (!scheduled) {
           scheduled = true;
-          setImmediate(flush);
+          setImmediate(() => void flush());
         }
       });
     },

@@ -1,22 +1,34 @@
-import { and, eq, lt } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
 import { idempotencyKeys } from '../db/schema.js';
+import type { AsyncSql } from './engine/async-sql.js';
+import { tableRows } from './table-rows.js';
 
 type Stored = typeof idempotencyKeys.$inferSelect;
+const i = tableRows(idempotencyKeys);
 
 /** Stored responses of POSTs carrying an Idempotency-Key, one per caller scope and key. */
-export function createIdempotencyRepo(db: Db) {
-  const byKey = (scope: string, key: string) => and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key));
+export function createIdempotencyRepo(sql: AsyncSql) {
   return {
     /** Reserves the key for a request still running; false if it is taken. */
-    reserve: (row: Pick<Stored, 'scope' | 'key' | 'requestHash' | 'statusCode' | 'responseBody' | 'createdAt'>) =>
-      db.insert(idempotencyKeys).values(row).onConflictDoNothing().run().changes === 1,
-    get: (scope: string, key: string) => db.select().from(idempotencyKeys).where(byKey(scope, key)).get(),
+    async reserve(row: Pick<Stored, 'scope' | 'key' | 'requestHash' | 'statusCode' | 'responseBody' | 'createdAt'>): Promise<boolean> {
+      const q = i.insert(row);
+      const text = q.text.replace(/ RETURNING .*$/s, ' ON CONFLICT DO NOTHING');
+      return (await sql.run(text, q.params)).changes === 1;
+    },
+    async get(scope: string, key: string) {
+      const raw = await sql.get<Record<string, unknown>>(`SELECT ${i.select} FROM idempotency_keys WHERE scope = ? AND key = ?`, [scope, key]);
+      return raw && i.decode(raw);
+    },
     /** Keeps the response a reservation's request answered. */
-    complete: (scope: string, key: string, response: Pick<Stored, 'statusCode' | 'responseBody' | 'contentType'>) =>
-      void db.update(idempotencyKeys).set(response).where(byKey(scope, key)).run(),
-    release: (scope: string, key: string) => void db.delete(idempotencyKeys).where(byKey(scope, key)).run(),
+    async complete(scope: string, key: string, response: Pick<Stored, 'statusCode' | 'responseBody' | 'contentType'>): Promise<void> {
+      const set = i.set(response);
+      await sql.run(`UPDATE idempotency_keys SET ${set.text} WHERE scope = ? AND key = ?`, [...set.params, scope, key]);
+    },
+    async release(scope: string, key: string): Promise<void> {
+      await sql.run('DELETE FROM idempotency_keys WHERE scope = ? AND key = ?', [scope, key]);
+    },
     /** Forgets everything stored before `before`. */
-    sweep: (before: string) => void db.delete(idempotencyKeys).where(lt(idempotencyKeys.createdAt, before)).run(),
+    async sweep(before: string): Promise<void> {
+      await sql.run('DELETE FROM idempotency_keys WHERE created_at < ?', [before]);
+    },
   };
 }

@@ -1,50 +1,60 @@
-import { and, desc, eq, gt, isNull, lte } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
-import { adminSessions, apiKeys, settings } from '../db/schema.js';
+import { adminSessions, apiKeys } from '../db/schema.js';
+import type { AsyncSql } from './engine/async-sql.js';
+import { tableRows } from './table-rows.js';
+
+const k = tableRows(apiKeys);
 
 /** API keys (stored by the SHA-256 of their secret). */
-export function createKeyRepo(db: Db) {
+export function createKeyRepo(sql: AsyncSql) {
   return {
-    insert: (row: typeof apiKeys.$inferInsert) => db.insert(apiKeys).values(row).returning().get(),
+    async insert(row: typeof apiKeys.$inferInsert) {
+      const q = k.insert(row);
+      return k.decode((await sql.get<Record<string, unknown>>(q.text, q.params))!);
+    },
     /** The live (unrevoked) key with this hash. */
-    liveByHash: (hash: string) => db.select().from(apiKeys).where(and(eq(apiKeys.keyHash, hash), isNull(apiKeys.revokedAt))).get(),
+    async liveByHash(hash: string) {
+      const raw = await sql.get<Record<string, unknown>>(`SELECT ${k.select} FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL`, [hash]);
+      return raw && k.decode(raw);
+    },
     /** Revokes a live key; false if there is none with this id. */
-    revoke: (id: string, at: string) =>
-      db.update(apiKeys).set({ revokedAt: at }).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).run().changes > 0,
+    revoke: async (id: string, at: string) => (await sql.run('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [at, id])).changes > 0,
     /** Every key ever minted, newest first, without hashes. */
-    list: () =>
-      db
-        .select({ id: apiKeys.id, name: apiKeys.name, scopes: apiKeys.scopes, createdAt: apiKeys.createdAt, revokedAt: apiKeys.revokedAt })
-        .from(apiKeys)
-        .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
-        .all(),
+    list: async () =>
+      (await sql.all<Record<string, unknown>>(`SELECT ${k.select} FROM api_keys ORDER BY created_at DESC, id DESC`)).map((raw) => {
+        const { id, name, scopes, createdAt, revokedAt } = k.decode(raw);
+        return { id, name, scopes, createdAt, revokedAt };
+      }),
   };
 }
 
 /** Dashboard sessions, by the hash of their token. */
-export function createSessionRepo(db: Db) {
+export function createSessionRepo(sql: AsyncSql) {
   return {
     /** Drops expired sessions and stores a new one, in the caller's transaction. */
-    replaceExpired(row: typeof adminSessions.$inferInsert, now: string): void {
-      db.delete(adminSessions).where(lte(adminSessions.expiresAt, now)).run();
-      db.insert(adminSessions).values(row).run();
+    async replaceExpired(row: typeof adminSessions.$inferInsert, now: string): Promise<void> {
+      await sql.run('DELETE FROM admin_sessions WHERE expires_at <= ?', [now]);
+      await sql.run('INSERT INTO admin_sessions (token_hash, key_hash, expires_at, created_at) VALUES (?, ?, ?, ?)', [
+        row.tokenHash,
+        row.keyHash,
+        row.expiresAt,
+        row.createdAt ?? now,
+      ]);
     },
     /** The key hash of a session still valid at `now`. */
-    keyHashOf: (tokenHash: string, now: string) =>
-      db
-        .select({ keyHash: adminSessions.keyHash })
-        .from(adminSessions)
-        .where(and(eq(adminSessions.tokenHash, tokenHash), gt(adminSessions.expiresAt, now)))
-        .get()?.keyHash,
-    remove: (tokenHash: string) => void db.delete(adminSessions).where(eq(adminSessions.tokenHash, tokenHash)).run(),
+    keyHashOf: (tokenHash: string, now: string) => sql.value<string>('SELECT key_hash FROM admin_sessions WHERE token_hash = ? AND expires_at > ?', [tokenHash, now]),
+    async remove(tokenHash: string): Promise<void> {
+      await sql.run('DELETE FROM admin_sessions WHERE token_hash = ?', [tokenHash]);
+    },
   };
 }
 
 /** Per-installation settings (generated secrets). */
-export function createSettingRepo(db: Db) {
+export function createSettingRepo(sql: AsyncSql) {
   return {
-    get: (name: string) => db.select().from(settings).where(eq(settings.name, name)).get()?.value,
+    get: (name: string) => sql.value<string>('SELECT value FROM settings WHERE name = ?', [name]),
     /** Stores a value unless one is already there (two processes starting at once keep the first). */
-    putIfAbsent: (name: string, value: string) => void db.insert(settings).values({ name, value }).onConflictDoNothing().run(),
+    async putIfAbsent(name: string, value: string): Promise<void> {
+      await sql.run('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING', [name, value]);
+    },
   };
 }

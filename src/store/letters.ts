@@ -1,5 +1,5 @@
 import type { LetterStatus, letters, supporters, targets } from '../db/schema.js';
-import type { Sql } from './sql.js';
+import type { AsyncSql } from './engine/async-sql.js';
 
 type Letter = typeof letters.$inferSelect;
 type Target = typeof targets.$inferSelect;
@@ -15,16 +15,16 @@ export type LetterListRow = Pick<Letter, 'id' | 'campaignId' | 'targetId' | 'sta
   country: Letter['signerCountry'];
 };
 
-const listSelect = `SELECT l.id, l.campaign_id AS campaignId, l.target_id AS targetId, l.status, l.attempts, l.last_error AS lastError,
-  l.created_at AS createdAt, l.sent_at AS sentAt, l.signer_name AS name, s.email, l.signer_city AS city, l.signer_country AS country
+const listSelect = `SELECT l.id, l.campaign_id AS "campaignId", l.target_id AS "targetId", l.status, l.attempts, l.last_error AS "lastError",
+  l.created_at AS "createdAt", l.sent_at AS "sentAt", l.signer_name AS name, s.email, l.signer_city AS city, l.signer_country AS country
   FROM letters l JOIN supporters s ON s.id = l.supporter_id`;
 
 /** Letters: written at submission, moved only by the lifecycle, scrubbed by retention and erasure. */
-export function createLetterRepo(sql: Sql) {
+export function createLetterRepo(sql: AsyncSql) {
   return {
-    insert(row: Pick<Letter, 'id' | 'campaignId' | 'targetId' | 'supporterId' | 'submissionId' | 'templateId' | 'status' | 'signerName' | 'signerCity' | 'signerCountry' | 'note' | 'subject' | 'body' | 'createdAt' | 'confirmedAt'>): void {
+    async insert(row: Pick<Letter, 'id' | 'campaignId' | 'targetId' | 'supporterId' | 'submissionId' | 'templateId' | 'status' | 'signerName' | 'signerCity' | 'signerCountry' | 'note' | 'subject' | 'body' | 'createdAt' | 'confirmedAt'>): Promise<void> {
       // Positional parameters: binding by name cost a lookup per field on the accept path.
-      sql.run(
+      await sql.run(
         `INSERT INTO letters (id, campaign_id, target_id, supporter_id, submission_id, template_id, status, signer_name, signer_city,
            signer_country, note, subject, body, created_at, confirmed_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -32,33 +32,33 @@ export function createLetterRepo(sql: Sql) {
           row.signerCountry, row.note, row.subject, row.body, row.createdAt, row.confirmedAt],
       );
     },
-    state: (id: string) => sql.get<LetterState>('SELECT id, campaign_id AS campaignId, target_id AS targetId, status FROM letters WHERE id = ?', [id]),
+    state: async (id: string) => await sql.get<LetterState>('SELECT id, campaign_id AS "campaignId", target_id AS "targetId", status FROM letters WHERE id = ?', [id]),
     /**
      * Moves a letter from `from` to `to` (the lifecycle's one write of a status): `setError`
      * replaces the reason with `error`; `sent_at` and `confirmed_at` follow the move. False if
      * the letter no longer had `from`.
      */
-    move: (m: { id: string; from: LetterStatus; to: LetterStatus; at: string; setError: boolean; error: string | null }) =>
-      sql.run(
+    move: async (m: { id: string; from: LetterStatus; to: LetterStatus; at: string; setError: boolean; error: string | null }) =>
+      (await sql.run(
         `UPDATE letters SET status = @to,
            last_error = CASE WHEN @setError = 1 THEN @error ELSE last_error END,
            sent_at = CASE WHEN @to = 'sent' THEN @at ELSE sent_at END,
            confirmed_at = CASE WHEN @from = 'pending_confirmation' AND @to = 'queued' THEN @at ELSE confirmed_at END
          WHERE id = @id AND status = @from`,
         { ...m, setError: m.setError ? 1 : 0 },
-      ).changes === 1,
-    countAttempt: (id: string) => void sql.run('UPDATE letters SET attempts = attempts + 1 WHERE id = ?', [id]),
+      )).changes === 1,
+    countAttempt: async (id: string) => { await sql.run('UPDATE letters SET attempts = attempts + 1 WHERE id = ?', [id]); },
     /** Targets a supporter has already written to (one letter per supporter per target). */
-    targetsWrittenBy: (supporterId: string) => sql.all<Pick<Letter, 'targetId'>>('SELECT target_id AS targetId FROM letters WHERE supporter_id = ?', [supporterId]),
+    targetsWrittenBy: async (supporterId: string) => await sql.all<Pick<Letter, 'targetId'>>('SELECT target_id AS "targetId" FROM letters WHERE supporter_id = ?', [supporterId]),
     /** The letters of one submission with their targets, in id order. */
-    ofSubmission: (submissionId: string) =>
-      sql.all<Pick<Letter, 'id' | 'targetId' | 'status' | 'subject' | 'body'> & { targetName: Target['name']; targetTitle: Target['title']; targetEmail: Target['email'] }>(
-        `SELECT l.id, l.target_id AS targetId, l.status, l.subject, l.body, t.name AS targetName, t.title AS targetTitle, t.email AS targetEmail
+    ofSubmission: async (submissionId: string) =>
+      await sql.all<Pick<Letter, 'id' | 'targetId' | 'status' | 'subject' | 'body'> & { targetName: Target['name']; targetTitle: Target['title']; targetEmail: Target['email'] }>(
+        `SELECT l.id, l.target_id AS "targetId", l.status, l.subject, l.body, t.name AS "targetName", t.title AS "targetTitle", t.email AS "targetEmail"
          FROM letters l JOIN targets t ON t.id = l.target_id WHERE l.submission_id = ? ORDER BY l.id`,
         [submissionId],
       ),
     /** A keyset page of a campaign's letters, optionally of one status or target; one row more than `limit` when there is a next page. */
-    page(campaignId: string, q: { status?: LetterStatus; targetId?: string; cursor?: string; limit: number }): LetterListRow[] {
+    async page(campaignId: string, q: { status?: LetterStatus; targetId?: string; cursor?: string; limit: number }): Promise<LetterListRow[]> {
       const where = ['l.campaign_id = ?'];
       const args: unknown[] = [campaignId];
       const filter = (clause: string, value: string | undefined) => {
@@ -69,12 +69,12 @@ export function createLetterRepo(sql: Sql) {
       filter('l.status = ?', q.status);
       filter('l.target_id = ?', q.targetId);
       filter('l.id > ?', q.cursor);
-      return sql.all(`${listSelect} WHERE ${where.join(' AND ')} ORDER BY l.id LIMIT ?`, [...args, q.limit + 1]);
+      return await sql.all(`${listSelect} WHERE ${where.join(' AND ')} ORDER BY l.id LIMIT ?`, [...args, q.limit + 1]);
     },
-    listRow: (id: string) => sql.get<LetterListRow>(`${listSelect} WHERE l.id = ?`, [id]),
+    listRow: async (id: string) => await sql.get<LetterListRow>(`${listSelect} WHERE l.id = ?`, [id]),
     /** 500 letters after `cursor` for the CSV export, columns named as its headers read them. */
-    csvPage: (campaignId: string, cursor: string) =>
-      sql.all<Record<string, unknown>>(
+    csvPage: async (campaignId: string, cursor: string) =>
+      await sql.all<Record<string, unknown>>(
         `SELECT l.id, l.created_at, l.status, t.name AS target, t.title AS target_title, l.signer_name, s.email AS supporter_email,
            l.signer_city, l.signer_country, l.note, l.attempts, l.last_error, l.sent_at
          FROM letters l JOIN supporters s ON s.id = l.supporter_id JOIN targets t ON t.id = l.target_id
@@ -82,42 +82,42 @@ export function createLetterRepo(sql: Sql) {
         [campaignId, cursor],
       ),
     /** The latest reason a target's letters are failing or waiting, for the stats. */
-    lastErrorOf: (targetId: string) =>
-      sql.value<string>(
-        "SELECT last_error AS lastError FROM letters WHERE target_id = ? AND status IN ('failed', 'queued', 'held') AND last_error IS NOT NULL ORDER BY id DESC LIMIT 1",
+    lastErrorOf: async (targetId: string) =>
+      await sql.value<string>(
+        `SELECT last_error AS "lastError" FROM letters WHERE target_id = ? AND status IN ('failed', 'queued', 'held') AND last_error IS NOT NULL ORDER BY id DESC LIMIT 1`,
         [targetId],
       ) ?? null,
     /** Everything a supporter's letters hold (data subject access). */
-    ofSupporter: (supporterId: string) =>
-      sql.all<Record<string, unknown>>(
-        `SELECT l.id, l.status, l.created_at AS createdAt, l.sent_at AS sentAt, l.signer_name AS name, l.signer_city AS city,
-           l.signer_country AS country, l.note, l.subject, l.body, t.name AS targetName, t.title AS targetTitle
+    ofSupporter: async (supporterId: string) =>
+      await sql.all<Record<string, unknown>>(
+        `SELECT l.id, l.status, l.created_at AS "createdAt", l.sent_at AS "sentAt", l.signer_name AS name, l.signer_city AS city,
+           l.signer_country AS country, l.note, l.subject, l.body, t.name AS "targetName", t.title AS "targetTitle"
          FROM letters l JOIN targets t ON t.id = l.target_id WHERE l.supporter_id = ? ORDER BY l.id`,
         [supporterId],
       ),
     /** A supporter's letters in one of `statuses`. */
-    ofSupporterIn: (supporterId: string, statuses: readonly LetterStatus[]) =>
-      sql.all<Pick<Letter, 'id' | 'targetId' | 'status'>>(
-        `SELECT id, target_id AS targetId, status FROM letters WHERE supporter_id = ? AND status IN (${statuses.map(() => '?').join(',')})`,
+    ofSupporterIn: async (supporterId: string, statuses: readonly LetterStatus[]) =>
+      await sql.all<Pick<Letter, 'id' | 'targetId' | 'status'>>(
+        `SELECT id, target_id AS "targetId", status FROM letters WHERE supporter_id = ? AND status IN (${statuses.map(() => '?').join(',')})`,
         [supporterId, ...statuses],
       ),
     /** Removes the signer's words and name from every letter of a supporter (erasure). */
-    scrubOfSupporter: (supporterId: string, at: string) =>
-      void sql.run(
+    scrubOfSupporter: async (supporterId: string, at: string) =>
+      { await sql.run(
         'UPDATE letters SET signer_name = NULL, signer_city = NULL, note = NULL, subject = NULL, body = NULL, scrubbed_at = coalesce(scrubbed_at, ?) WHERE supporter_id = ?',
         [at, supporterId],
-      ),
+      ); },
     /** Removes the signer's words and name from the letters of one submission (retention of unconfirmed ones). */
-    scrubOfSubmission: (submissionId: string, at: string) =>
-      void sql.run(
+    scrubOfSubmission: async (submissionId: string, at: string) =>
+      { await sql.run(
         'UPDATE letters SET signer_name = NULL, signer_city = NULL, note = NULL, subject = NULL, body = NULL, scrubbed_at = coalesce(scrubbed_at, ?) WHERE submission_id = ?',
         [at, submissionId],
-      ),
+      ); },
     /** Scrubs the text of letters delivered before `before` (retention); returns how many. */
-    scrubDelivered: (before: string, at: string) =>
-      sql.run(
-        "UPDATE letters SET subject = NULL, body = NULL, note = NULL, scrubbed_at = ? WHERE status = 'sent' AND sent_at < ? AND body IS NOT NULL",
+    scrubDelivered: async (before: string, at: string) =>
+      (await sql.run(
+        `UPDATE letters SET subject = NULL, body = NULL, note = NULL, scrubbed_at = ? WHERE status = 'sent' AND sent_at < ? AND body IS NOT NULL`,
         [at, before],
-      ).changes,
+      )).changes,
   };
 }

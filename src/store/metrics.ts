@@ -1,5 +1,5 @@
 import type { outbox } from '../db/schema.js';
-import type { Sql } from './sql.js';
+import type { AsyncSql } from './engine/async-sql.js';
 
 export interface OutboxBacklog {
   /** Outbox rows waiting to be sent (letters and supporter mail; due now or later). */
@@ -13,6 +13,6 @@ export interface OutboxBacklog {
  * `outbox_due` index finds them, but holds no created_at): cheap while delivery keeps up, and a
  * backlog large enough to make it slow is what the gauges are there to show.
  */
-export function outboxBacklog(sql: Sql): OutboxBacklog {
-  return sql.get<OutboxBacklog>("SELECT count(*) AS queued, min(created_at) AS oldestQueuedAt FROM outbox WHERE status = 'queued'")!;
+export async function outboxBacklog(sql: AsyncSql): Promise<OutboxBacklog> {
+  return (await sql.get<OutboxBacklog>(`SELECT count(*) AS queued, min(created_at) AS "oldestQueuedAt" FROM outbox WHERE status = 'queued'`))!;
 }

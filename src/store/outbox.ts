@@ -1,5 +1,6 @@
 import type { letters, outbox, supporters, targets } from '../db/schema.js';
-import type { Sql } from './sql.js';
+import { dialectOf } from './dialect.js';
+import type { AsyncSql } from './engine/async-sql.js';
 
 type Outbox = typeof outbox.$inferSelect;
 type Letter = typeof letters.$inferSelect;
@@ -15,7 +16,7 @@ export type NewOutboxRow = Pick<Outbox, 'id' | 'kind' | 'lane' | 'campaignId' | 
 /** A due row, with its campaign's per-target hourly limit. */
 export type Candidate = Pick<Outbox, 'id' | 'kind' | 'letterId' | 'targetId'> & {
   domain: Outbox['recipientDomain'];
-  /** json_extract of campaigns.delivery; null without a limit or a campaign. */
+  /** campaigns.delivery's perTargetPerHour; null without a limit or a campaign. */
   perHour: number | null;
 };
 
@@ -40,15 +41,15 @@ export type LetterToSend = Pick<Letter, 'id' | 'campaignId' | 'targetId' | 'stat
 /** A claim's identity: an outcome is recorded only while the row is still that claim. */
 export type ClaimFence = { id: string; owner: string; attempts: number };
 
-/** Letters deferred under a per-target limit that has since changed (raised, lowered or removed). */
-const staleThrottle = `status = 'queued' AND lane = 1 AND next_attempt_at > @now AND throttle_limit IS NOT NULL
-  AND throttle_limit IS DISTINCT FROM (SELECT json_extract(c.delivery, '$.perTargetPerHour') FROM campaigns c WHERE c.id = outbox.campaign_id)`;
-
 /** The outbox queue: rows written, claimed with a lease, deferred, and their outcomes recorded. */
-export function createOutboxRepo(sql: Sql) {
+export function createOutboxRepo(sql: AsyncSql) {
+  const d = dialectOf(sql);
+  /** Letters deferred under a per-target limit that has since changed (raised, lowered or removed). */
+  const staleThrottle = `status = 'queued' AND lane = 1 AND next_attempt_at > @now AND throttle_limit IS NOT NULL
+    AND throttle_limit IS DISTINCT FROM (SELECT ${d.jsonInt('c.delivery', 'perTargetPerHour')} FROM campaigns c WHERE c.id = outbox.campaign_id)`;
   return {
-    insert(row: NewOutboxRow): void {
-      sql.run(
+    async insert(row: NewOutboxRow): Promise<void> {
+      await sql.run(
         `INSERT INTO outbox (id, kind, lane, campaign_id, letter_id, target_id, recipient_domain, payload, status, attempts, next_attempt_at, created_at)
          VALUES (@id, @kind, @lane, @campaignId, @letterId, @targetId, @recipientDomain, @payload, 'queued', 0, @at, @at)`,
         row,
@@ -56,135 +57,135 @@ export function createOutboxRepo(sql: Sql) {
     },
 
     /** Requeues rows whose lease expired, except `owner`'s rows in `live` (a JSON array of ids): their sends may yet succeed. */
-    reclaim(now: string, owner: string, live: string): void {
-      sql.run(
+    async reclaim(now: string, owner: string, live: string): Promise<void> {
+      await sql.run(
         `UPDATE outbox SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL
-         WHERE status = 'sending' AND lease_expires_at <= @now AND NOT (lease_owner = @owner AND id IN (SELECT value FROM json_each(@live)))`,
+         WHERE status = 'sending' AND lease_expires_at <= @now AND NOT (lease_owner = @owner AND ${d.inJsonArray('id', '@live')})`,
         { now, owner, live },
       );
     },
     /** Extends to `lease` the leases of `owner`'s rows in `live` (a JSON array of ids). */
-    renew(lease: string, owner: string, live: string): void {
-      sql.run(
-        "UPDATE outbox SET lease_expires_at = @lease WHERE lease_owner = @owner AND status = 'sending' AND id IN (SELECT value FROM json_each(@live))",
+    async renew(lease: string, owner: string, live: string): Promise<void> {
+      await sql.run(
+        `UPDATE outbox SET lease_expires_at = @lease WHERE lease_owner = @owner AND status = 'sending' AND ${d.inJsonArray('id', '@live')}`,
         { lease, owner, live },
       );
     },
     /** Up to `limit` rows of `lane` due at `now`, the longest waiting first; letters of paused campaigns are left out. */
-    candidates(lane: number, now: string, limit: number): Candidate[] {
-      return sql.all(
-        `SELECT o.id, o.kind, o.letter_id AS letterId, o.target_id AS targetId,
-           o.recipient_domain AS domain, json_extract(c.delivery, '$.perTargetPerHour') AS perHour
+    async candidates(lane: number, now: string, limit: number): Promise<Candidate[]> {
+      return await sql.all(
+        `SELECT o.id, o.kind, o.letter_id AS "letterId", o.target_id AS "targetId",
+           o.recipient_domain AS domain, ${d.jsonInt('c.delivery', 'perTargetPerHour')} AS "perHour"
          FROM outbox o LEFT JOIN campaigns c ON c.id = o.campaign_id
          WHERE o.status = 'queued' AND o.lane = ? AND o.next_attempt_at <= ?
            AND (o.lane = 0 OR c.status IS NULL OR c.status <> 'paused')
-         ORDER BY o.next_attempt_at LIMIT ?`,
+         ORDER BY o.next_attempt_at LIMIT ?${d.skipLocked('o')}`,
         [lane, now, limit],
       );
     },
     /** Leases a queued row to `owner` until `lease` and counts the attempt; undefined when another worker took it. */
-    claim(id: string, owner: string, lease: string, now: string): Claimed | undefined {
-      return sql.get(
+    async claim(id: string, owner: string, lease: string, now: string): Promise<Claimed | undefined> {
+      return await sql.get(
         `UPDATE outbox SET status = 'sending', lease_owner = @owner, lease_expires_at = @lease, attempts = attempts + 1,
            claimed_at = @now, first_attempt_at = coalesce(first_attempt_at, @now), throttle_limit = NULL
          WHERE id = @id AND status = 'queued'
-         RETURNING attempts, first_attempt_at AS firstAttemptAt, payload`,
+         RETURNING attempts, first_attempt_at AS "firstAttemptAt", payload`,
         { id, owner, lease, now },
       );
     },
     /** A queued row becomes due at `next`. */
-    defer(id: string, next: string): void {
-      sql.run("UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = 'queued'", [next, id]);
+    async defer(id: string, next: string): Promise<void> {
+      await sql.run(`UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = 'queued'`, [next, id]);
     },
     /** A queued letter waits for its throttle slot; `limit` is the hourly limit that set it (so a changed one can be told). */
-    deferThrottled(id: string, next: string, limit: number): void {
-      sql.run("UPDATE outbox SET next_attempt_at = ?, throttle_limit = ? WHERE id = ? AND status = 'queued'", [next, limit, id]);
+    async deferThrottled(id: string, next: string, limit: number): Promise<void> {
+      await sql.run(`UPDATE outbox SET next_attempt_at = ?, throttle_limit = ? WHERE id = ? AND status = 'queued'`, [next, limit, id]);
     },
     /** Whether any letter waits under a per-target limit that has since changed. */
-    hasStaleThrottle(now: string): boolean {
-      return sql.value(`SELECT 1 FROM outbox WHERE ${staleThrottle} LIMIT 1`, { now }) !== undefined;
+    async hasStaleThrottle(now: string): Promise<boolean> {
+      return await sql.value(`SELECT 1 FROM outbox WHERE ${staleThrottle} LIMIT 1`, { now }) !== undefined;
     },
     /** Letters waiting under a changed limit are due at `now`. */
-    rethrottle(now: string): void {
-      sql.run(`UPDATE outbox SET next_attempt_at = @now WHERE ${staleThrottle}`, { now });
+    async rethrottle(now: string): Promise<void> {
+      await sql.run(`UPDATE outbox SET next_attempt_at = @now WHERE ${staleThrottle}`, { now });
     },
     /** How many letters to `targetId` were claimed after `since` (sending or sent), and the first and last claim. */
-    claimWindow(targetId: string, since: string): ClaimWindow {
-      return sql.get<ClaimWindow>(
+    async claimWindow(targetId: string, since: string): Promise<ClaimWindow> {
+      return (await sql.get<ClaimWindow>(
         `SELECT count(*) AS n, min(claimed_at) AS first, max(claimed_at) AS last FROM outbox
          WHERE target_id = ? AND claimed_at > ? AND kind = 'letter' AND status IN ('sending', 'sent')`,
         [targetId, since],
-      )!;
+      ))!;
     },
     /** A row whose letter was decided elsewhere takes `status` and leaves the queue. */
-    park(id: string, status: Outbox['status']): void {
-      sql.run('UPDATE outbox SET status = ?, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?', [status, id]);
+    async park(id: string, status: Outbox['status']): Promise<void> {
+      await sql.run('UPDATE outbox SET status = ?, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?', [status, id]);
     },
 
     // Outcomes: `attempts` grows with every claim, so a late answer to a send whose lease was lost
     // (and claimed again) changes nothing. Each returns whether the outcome was recorded.
     /** A late success also counts once its expired lease was released but before the row was claimed again. */
-    sent(claim: ClaimFence, now: string): boolean {
+    async sent(claim: ClaimFence, now: string): Promise<boolean> {
       return (
-        sql.run(
+        (await sql.run(
           `UPDATE outbox SET status = 'sent', sent_at = @now, lease_owner = NULL, lease_expires_at = NULL, last_error = NULL, payload = NULL
            WHERE id = @id AND attempts = @attempts AND (status = 'sending' AND lease_owner = @owner OR status = 'queued' AND lease_owner IS NULL)`,
           { ...claim, now },
-        ).changes > 0
+        )).changes > 0
       );
     },
     /** Queued again, due at `next`. */
-    retry(claim: ClaimFence, next: string, error: string): boolean {
+    async retry(claim: ClaimFence, next: string, error: string): Promise<boolean> {
       return (
-        sql.run(
+        (await sql.run(
           `UPDATE outbox SET status = 'queued', next_attempt_at = @next, lease_owner = NULL, lease_expires_at = NULL, last_error = @error
            WHERE id = @id AND status = 'sending' AND lease_owner = @owner AND attempts = @attempts`,
           { ...claim, next, error },
-        ).changes > 0
+        )).changes > 0
       );
     },
     /** Given up: `failed` or `held`, its payload wiped. */
-    finish(claim: ClaimFence, status: 'failed' | 'held', error: string): boolean {
+    async finish(claim: ClaimFence, status: 'failed' | 'held', error: string): Promise<boolean> {
       return (
-        sql.run(
+        (await sql.run(
           `UPDATE outbox SET status = @status, lease_owner = NULL, lease_expires_at = NULL, last_error = @error, payload = NULL
            WHERE id = @id AND status = 'sending' AND lease_owner = @owner AND attempts = @attempts`,
           { ...claim, status, error },
-        ).changes > 0
+        )).changes > 0
       );
     },
 
     // The letter a row carries (letters' status moves only through the lifecycle).
-    letterToSend(letterId: string): LetterToSend | undefined {
-      return sql.get(
-        `SELECT l.id, l.campaign_id AS campaignId, l.target_id AS targetId, l.status, l.subject, l.body, l.signer_name AS signerName,
-           s.email AS supporterEmail, t.name AS targetName, t.email AS targetEmail, t.deleted_at AS targetDeletedAt
+    async letterToSend(letterId: string): Promise<LetterToSend | undefined> {
+      return await sql.get(
+        `SELECT l.id, l.campaign_id AS "campaignId", l.target_id AS "targetId", l.status, l.subject, l.body, l.signer_name AS "signerName",
+           s.email AS "supporterEmail", t.name AS "targetName", t.email AS "targetEmail", t.deleted_at AS "targetDeletedAt"
          FROM letters l JOIN supporters s ON s.id = l.supporter_id JOIN targets t ON t.id = l.target_id WHERE l.id = ?`,
         [letterId],
       );
     },
     /** The letter's outbox row follows moderation: parked while held, due again (with a fresh retry budget) when released. */
-    followModeration: (letterId: string, to: 'held' | 'queued', from: 'held' | 'queued', at: string) =>
-      void sql.run(
+    followModeration: async (letterId: string, to: 'held' | 'queued', from: 'held' | 'queued', at: string) =>
+      { await sql.run(
         'UPDATE outbox SET status = ?, next_attempt_at = ?, attempts = 0, first_attempt_at = NULL, last_error = NULL WHERE letter_id = ? AND status = ?',
         [to, at, letterId, from],
-      ),
+      ); },
     /** Erasure: the undelivered outbox row of a letter fails with `reason`. */
-    failForLetter(letterId: string, reason: string): void {
-      sql.run("UPDATE outbox SET status = 'failed', last_error = ?, lease_owner = NULL WHERE letter_id = ? AND status IN ('queued', 'sending', 'held')", [reason, letterId]);
+    async failForLetter(letterId: string, reason: string): Promise<void> {
+      await sql.run(`UPDATE outbox SET status = 'failed', last_error = ?, lease_owner = NULL WHERE letter_id = ? AND status IN ('queued', 'sending', 'held')`, [reason, letterId]);
     },
     /** Supporter mail not yet sent (in flight too), with its payload (MailPayload as JSON text). */
-    pendingSupporterMail(): { id: string; payload: string }[] {
-      return sql.all("SELECT id, payload FROM outbox WHERE lane = 0 AND status IN ('queued', 'sending', 'held', 'failed') AND payload IS NOT NULL");
+    async pendingSupporterMail(): Promise<{ id: string; payload: string }[]> {
+      return await sql.all(`SELECT id, payload FROM outbox WHERE lane = 0 AND status IN ('queued', 'sending', 'held', 'failed') AND payload IS NOT NULL`);
     },
     /** Deleted: a worker's outcome for it (sent, retry, fail) matches no row and is dropped. */
-    remove(id: string): void {
-      sql.run('DELETE FROM outbox WHERE id = ?', [id]);
+    async remove(id: string): Promise<void> {
+      await sql.run('DELETE FROM outbox WHERE id = ?', [id]);
     },
     /** Queued letters to a target that the worker deferred under its hourly limit. */
-    throttledFor(targetId: string, now: string): number {
+    async throttledFor(targetId: string, now: string): Promise<number> {
       return (
-        sql.value<number>(
+        await sql.value<number>(
           `SELECT count(*) FROM outbox WHERE status = 'queued' AND lane = 1 AND next_attempt_at > ? AND target_id = ?
              AND kind = 'letter' AND throttle_limit IS NOT NULL`,
           [now, targetId],

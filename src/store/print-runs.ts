@@ -1,5 +1,5 @@
 import type { letters, printRuns, targets } from '../db/schema.js';
-import type { Sql } from './sql.js';
+import type { AsyncSql } from './engine/async-sql.js';
 
 type Letter = typeof letters.$inferSelect;
 type Target = typeof targets.$inferSelect;
@@ -22,47 +22,47 @@ export type PrintedLetter = Pick<Letter, 'id' | 'signerName' | 'signerCity' | 's
 /** A queued letter, as marking it mailed moves it. */
 export type QueuedLetter = Pick<Letter, 'id' | 'targetId'>;
 
-const runColumns = 'id, campaign_id AS campaignId, status, letters, created_at AS createdAt, mailed_at AS mailedAt';
+const runColumns = 'id, campaign_id AS "campaignId", status, letters, created_at AS "createdAt", mailed_at AS "mailedAt"';
 
 /** Postal print runs and the letters each one holds. */
-export function createPrintRunRepo(sql: Sql) {
+export function createPrintRunRepo(sql: AsyncSql) {
   return {
     /** A run of no letters yet; `status` filters the letters it will hold (null: every letter). */
-    insert(id: string, campaignId: string, status: PrintRun['status'], at: string): void {
-      sql.run('INSERT INTO print_runs (id, campaign_id, status, letters, created_at) VALUES (@id, @campaignId, @status, 0, @at)', { id, campaignId, status, at });
+    async insert(id: string, campaignId: string, status: PrintRun['status'], at: string): Promise<void> {
+      await sql.run('INSERT INTO print_runs (id, campaign_id, status, letters, created_at) VALUES (@id, @campaignId, @status, 0, @at)', { id, campaignId, status, at });
     },
     /** Records in the run every printable letter of the campaign (with `status`, if given); returns how many. */
-    recordLetters(id: string, campaignId: string, status: PrintRun['status']): number {
+    async recordLetters(id: string, campaignId: string, status: PrintRun['status']): Promise<number> {
       // Erased letters have no text left to print; unconfirmed ones are not letters yet.
-      return sql.run(
+      return (await sql.run(
         `INSERT INTO print_run_letters (print_run_id, letter_id)
          SELECT @id, l.id FROM letters l
          WHERE l.campaign_id = @campaignId AND l.status != 'pending_confirmation' AND (@status IS NULL OR l.status = @status) AND l.body IS NOT NULL`,
         { id, campaignId, status },
-      ).changes;
+      )).changes;
     },
-    setCount(id: string, letters: number): void {
-      sql.run('UPDATE print_runs SET letters = ? WHERE id = ?', [letters, id]);
+    async setCount(id: string, letters: number): Promise<void> {
+      await sql.run('UPDATE print_runs SET letters = ? WHERE id = ?', [letters, id]);
     },
-    get(id: string, campaignId: string): PrintRun | undefined {
-      return sql.get(`SELECT ${runColumns} FROM print_runs WHERE id = ? AND campaign_id = ?`, [id, campaignId]);
+    async get(id: string, campaignId: string): Promise<PrintRun | undefined> {
+      return await sql.get(`SELECT ${runColumns} FROM print_runs WHERE id = ? AND campaign_id = ?`, [id, campaignId]);
     },
     /** The campaign's latest `limit` runs, newest first. */
-    recent(campaignId: string, limit: number): PrintRun[] {
-      return sql.all(`SELECT ${runColumns} FROM print_runs WHERE campaign_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`, [campaignId, limit]);
+    async recent(campaignId: string, limit: number): Promise<PrintRun[]> {
+      return await sql.all(`SELECT ${runColumns} FROM print_runs WHERE campaign_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`, [campaignId, limit]);
     },
     /** How many of the run's letters are still queued (not yet marked mailed). */
-    queuedCount(runId: string): number {
-      return sql.get<{ n: number }>(
-        "SELECT count(*) AS n FROM print_run_letters r JOIN letters l ON l.id = r.letter_id WHERE r.print_run_id = ? AND l.status = 'queued'",
+    async queuedCount(runId: string): Promise<number> {
+      return (await sql.get<{ n: number }>(
+        `SELECT count(*) AS n FROM print_run_letters r JOIN letters l ON l.id = r.letter_id WHERE r.print_run_id = ? AND l.status = 'queued'`,
         [runId],
-      )!.n;
+      ))!.n;
     },
     /** The next 200 letters of the run after `cursor` (a letter id) that still have their text, in id order. */
-    page(runId: string, cursor: string): PrintedLetter[] {
-      return sql.all(
-        `SELECT l.id, l.subject, l.body, l.signer_name AS signerName, l.signer_city AS signerCity, l.signer_country AS signerCountry,
-           l.confirmed_at AS confirmedAt, t.name AS targetName, t.title AS targetTitle, t.organization, t.postal_address AS postalAddress
+    async page(runId: string, cursor: string): Promise<PrintedLetter[]> {
+      return await sql.all(
+        `SELECT l.id, l.subject, l.body, l.signer_name AS "signerName", l.signer_city AS "signerCity", l.signer_country AS "signerCountry",
+           l.confirmed_at AS "confirmedAt", t.name AS "targetName", t.title AS "targetTitle", t.organization, t.postal_address AS "postalAddress"
          FROM print_run_letters r JOIN letters l ON l.id = r.letter_id JOIN targets t ON t.id = l.target_id
          WHERE r.print_run_id = @runId AND l.id > @cursor AND l.body IS NOT NULL
          ORDER BY l.id LIMIT 200`,
@@ -70,19 +70,19 @@ export function createPrintRunRepo(sql: Sql) {
       );
     },
     /** The campaign's letter `id`, if it is queued. */
-    queuedLetter(id: string, campaignId: string): QueuedLetter | undefined {
-      return sql.get("SELECT id, target_id AS targetId FROM letters WHERE id = ? AND campaign_id = ? AND status = 'queued'", [id, campaignId]);
+    async queuedLetter(id: string, campaignId: string): Promise<QueuedLetter | undefined> {
+      return await sql.get(`SELECT id, target_id AS "targetId" FROM letters WHERE id = ? AND campaign_id = ? AND status = 'queued'`, [id, campaignId]);
     },
     /** The run's letters still queued. */
-    queuedLetters(runId: string): QueuedLetter[] {
-      return sql.all(
-        "SELECT l.id, l.target_id AS targetId FROM print_run_letters r JOIN letters l ON l.id = r.letter_id WHERE r.print_run_id = ? AND l.status = 'queued'",
+    async queuedLetters(runId: string): Promise<QueuedLetter[]> {
+      return await sql.all(
+        `SELECT l.id, l.target_id AS "targetId" FROM print_run_letters r JOIN letters l ON l.id = r.letter_id WHERE r.print_run_id = ? AND l.status = 'queued'`,
         [runId],
       );
     },
     /** The run was mailed at `at`, unless it already was. */
-    markMailed(runId: string, at: string): void {
-      sql.run('UPDATE print_runs SET mailed_at = coalesce(mailed_at, ?) WHERE id = ?', [at, runId]);
+    async markMailed(runId: string, at: string): Promise<void> {
+      await sql.run('UPDATE print_runs SET mailed_at = coalesce(mailed_at, ?) WHERE id = ?', [at, runId]);
     },
   };
 }

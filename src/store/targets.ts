@@ -1,28 +1,29 @@
-import { and, asc, eq, isNull, sql as drizzleSql } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
 import { targets } from '../db/schema.js';
+import type { AsyncSql } from './engine/async-sql.js';
+import { tableRows } from './table-rows.js';
 
 type TargetInsert = typeof targets.$inferInsert;
 
+const t = tableRows(targets);
+
 /** The officials a campaign writes to. Removed ones stay (their letters point at them), marked deleted. */
-export function createTargetRepo(db: Db) {
-  // Every submission reads its campaign's targets: prepared once.
-  const live = db
-    .select()
-    .from(targets)
-    .where(and(eq(targets.campaignId, drizzleSql.placeholder('campaignId')), isNull(targets.deletedAt)))
-    .orderBy(asc(targets.id))
-    .prepare();
+export function createTargetRepo(sql: AsyncSql) {
   return {
     /** The campaign's targets not removed, in id order. */
-    live: (campaignId: string) => live.all({ campaignId }),
-    liveById: (campaignId: string, id: string) =>
-      db
-        .select()
-        .from(targets)
-        .where(and(eq(targets.id, id), eq(targets.campaignId, campaignId), isNull(targets.deletedAt)))
-        .get(),
-    insert: (row: TargetInsert) => db.insert(targets).values(row).returning().get(),
-    update: (id: string, patch: Partial<TargetInsert>) => db.update(targets).set(patch).where(eq(targets.id, id)).returning().get(),
+    live: async (campaignId: string) =>
+      (await sql.all<Record<string, unknown>>(`SELECT ${t.select} FROM targets WHERE campaign_id = ? AND deleted_at IS NULL ORDER BY id`, [campaignId])).map(t.decode),
+    async liveById(campaignId: string, id: string) {
+      const raw = await sql.get<Record<string, unknown>>(`SELECT ${t.select} FROM targets WHERE id = ? AND campaign_id = ? AND deleted_at IS NULL`, [id, campaignId]);
+      return raw && t.decode(raw);
+    },
+    async insert(row: TargetInsert) {
+      const q = t.insert(row);
+      return t.decode((await sql.get<Record<string, unknown>>(q.text, q.params))!);
+    },
+    async update(id: string, patch: Partial<TargetInsert>) {
+      const set = t.set(patch);
+      const raw = await sql.get<Record<string, unknown>>(`UPDATE targets SET ${set.text} WHERE id = ? RETURNING ${t.select}`, [...set.params, id]);
+      return raw && t.decode(raw);
+    },
   };
 }

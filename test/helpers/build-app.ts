@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppOverrides } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
+import { openStore, type OpenedStore } from '../../src/store/open.js';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 export const auth = { authorization: `Bearer ${ADMIN_KEY}` };
@@ -12,6 +13,8 @@ export interface TestApp {
   app: FastifyInstance;
   dir: string;
   dbPath: string;
+  /** The app's database opened once more, as another process (a separate worker) opens it: what it commits is foreign to the app. */
+  reopen(): Promise<OpenedStore>;
   close(): Promise<void>;
 }
 
@@ -36,6 +39,7 @@ export async function buildTestApp(env: Record<string, string> = {}, overrides: 
     app,
     dir,
     dbPath,
+    reopen: () => openStore({ path: config.DATABASE_PATH, url: config.DATABASE_URL }),
     async close() {
       await app.close();
       rmSync(dir, { recursive: true, force: true });

@@ -27,10 +27,10 @@ export function submit(app: FastifyInstance, slug: string, payload: unknown, hea
 }
 
 /** Confirmation tokens of queued confirmation mails, by recipient (read before the worker wipes the payload). */
-export function confirmationTokens(app: FastifyInstance): Map<string, string> {
-  const rows = app.db.$client
-    .prepare("SELECT payload FROM outbox WHERE kind IN ('confirmation', 'reminder') AND payload IS NOT NULL ORDER BY id")
-    .all() as { payload: string }[];
+export async function confirmationTokens(app: FastifyInstance): Promise<Map<string, string>> {
+  const rows = await app.store.sql.all<{ payload: string }>(
+    "SELECT payload FROM outbox WHERE kind IN ('confirmation', 'reminder') AND payload IS NOT NULL ORDER BY id",
+  );
   const tokens = new Map<string, string>();
   for (const r of rows) {
     const p = JSON.parse(r.payload) as { to: { address: string }; text: string };
@@ -39,7 +39,7 @@ export function confirmationTokens(app: FastifyInstance): Map<string, string> {
   return tokens;
 }
 
-export function tableCounts(app: FastifyInstance) {
-  const n = (table: string) => (app.db.$client.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-  return { supporters: n('supporters'), letters: n('letters'), submissions: n('submissions'), outbox: n('outbox') };
+export async function tableCounts(app: FastifyInstance) {
+  const n = async (table: string) => (await app.store.sql.value<number>(`SELECT count(*) FROM ${table}`))!;
+  return { supporters: await n('supporters'), letters: await n('letters'), submissions: await n('submissions'), outbox: await n('outbox') };
 }

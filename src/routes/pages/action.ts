@@ -33,9 +33,9 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
   }
 
   /** The letter as it stands for what the form holds; none when the campaign cannot render one yet. */
-  function preview(view: PublicCampaign, values: Partial<FormValues>) {
+  async function preview(view: PublicCampaign, values: Partial<FormValues>) {
     try {
-      const { target, subject, text } = previews.forAction(
+      const { target, subject, text } = await previews.forAction(
         view.slug,
         {
           templateId: values.templateId || undefined,
@@ -74,7 +74,7 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
         progress: progressOf(view.counts),
         open: view.status === 'active' && !ended,
         statusNotice: view.status !== 'active' ? say(locale, `action.status.${view.status}`) : ended ? say(locale, 'action.status.ended') : null,
-        preview: preview(view, values),
+        preview: await preview(view, values),
         multipleTargets,
         targetChoices: view.targets.map((t) => ({ ...t, checked: chosen.includes(t.id) })),
         templateChoices:
@@ -92,9 +92,9 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
 
   /** "Check your inbox" (or "on its way"), answered to the post itself: there is no page to come back to. */
   /** "Check your inbox", naming whom the letter goes to (the targets chosen that take letters from the supporter's country). */
-  function signedPage(view: PublicCampaign, reply: FastifyReply, queued: boolean, input: { country: string; targetIds?: string[] }) {
+  async function signedPage(view: PublicCampaign, reply: FastifyReply, queued: boolean, input: { country: string; targetIds?: string[] }) {
     // A letter sent without confirmation has just moved the count: the view read before it has not.
-    const counts = actions.count(view.slug);
+    const counts = await actions.count(view.slug);
     const recipients = recipientsOf(view.targets, input.country, input.targetIds);
     return reply.page(
       'signed',
@@ -103,7 +103,7 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
     );
   }
 
-  app.get('/c/:slug', { schema: { params: SlugParams, hide: true } }, async (req, reply) => renderAction(actions.publicView(req.params.slug), reply, {}));
+  app.get('/c/:slug', { schema: { params: SlugParams, hide: true } }, async (req, reply) => renderAction(await actions.publicView(req.params.slug), reply, {}));
 
   app.post(
     '/c/:slug',
@@ -115,7 +115,7 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
     async (req, reply) => {
       const { body, errors: notText } = formBody(req.body);
       const values = formValues(body);
-      const view = actions.publicView(req.params.slug);
+      const view = await actions.publicView(req.params.slug);
       reply.pageLocale = view.locale;
       const t = (key: string) => say(view.locale, key);
       const parsed = parseForm(body, values);
@@ -125,7 +125,7 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
       if (!parsed.ok || errors.length > 0) return renderAction(view, reply, { values, errors: fieldMessages(errors, t) }, 422);
       try {
         const result = await actions.submit(req.params.slug, parsed.input, { ip: req.ip });
-        return signedPage(view, reply, result.status === 'queued', parsed.input);
+        return await signedPage(view, reply, result.status === 'queued', parsed.input);
       } catch (err) {
         if (err instanceof DomainError && err.status === 422) {
           return renderAction(view, reply, { values, errors: fieldMessages(err.errors ?? [{ path: 'note', message: err.message }], t, err.message) }, 422);

@@ -41,14 +41,14 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
   const locale = 'en';
   const say = (key: string, values?: Record<string, unknown>) => translate(app.pageStrings(locale), locale, key, values);
 
-  const signedIn = (req: FastifyRequest) => {
+  const signedIn = async (req: FastifyRequest) => {
     const token = req.cookies[sessionCookie];
     return token ? adminSessions.principal(token) : undefined;
   };
 
   /** preHandler for everything behind the sign-in: no session sends a GET back to the sign-in form. */
   const organizer = (scope: Scope) => async (req: FastifyRequest, reply: FastifyReply) => {
-    const principal = signedIn(req);
+    const principal = await signedIn(req);
     if (!principal) {
       if (req.method === 'GET') return reply.redirect('/admin', 303);
       throw new DomainError(401, 'unauthorized', say('admin.signInAgain'));
@@ -67,7 +67,7 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.get('/admin', { schema: { hide: true } }, async (req, reply) => {
-    req.organizer = signedIn(req);
+    req.organizer = await signedIn(req);
     if (!req.organizer) return reply.page('admin-sign-in', shell(req, reply, { pageTitle: say('admin.signIn') }));
     const pageTitle = say('admin.campaigns');
     // The same scopes as the API: the list is the campaigns scope's, their counts the letters scope's.
@@ -75,11 +75,12 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
       return reply.page('admin-campaigns', shell(req, reply, { pageTitle, lacking: say('admin.forbidden', { scope: 'campaigns' }) }), { status: 403 });
     }
     const withStats = holds(req, 'letters');
-    const list = campaigns.list(500).items.map((c) => {
-      if (!withStats) return c;
-      const s = stats.forCampaign(c.id);
-      return { ...c, supporters: s.supporters.total, pending: s.supporters.pending, letters: s.letters, progress: progressOf({ supporters: s.supporters.total, goal: c.goal }) };
-    });
+    const list = [];
+    // One campaign's stats at a time: 500 campaigns' reads issued at once would queue every other request's behind them.
+    for (const c of (await campaigns.list(500)).items) {
+      const s = withStats ? await stats.forCampaign(c.id) : undefined;
+      list.push(s ? { ...c, supporters: s.supporters.total, pending: s.supporters.pending, letters: s.letters, progress: progressOf({ supporters: s.supporters.total, goal: c.goal }) } : c);
+    }
     return reply.page('admin-campaigns', shell(req, reply, { pageTitle, campaigns: list, withStats }));
   });
 
@@ -89,7 +90,7 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
     async (req, reply) => {
       const key = field(req.body, 'key').trim();
       app.authThrottle.refuseIfBlocked(req, reply);
-      const token = key ? adminSessions.open(key) : undefined;
+      const token = key ? await adminSessions.open(key) : undefined;
       if (!token) {
         if (key) app.authThrottle.failed(req);
         return reply.page('admin-sign-in', shell(req, reply, { pageTitle: say('admin.signIn'), error: say('admin.badKey') }), { status: 401 });
@@ -101,7 +102,7 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
 
   app.post('/admin/sign-out', { schema: { hide: true }, preHandler: app.csrfProtection }, async (req, reply) => {
     const token = req.cookies[sessionCookie];
-    if (token) adminSessions.close(token);
+    if (token) await adminSessions.close(token);
     reply.clearCookie(sessionCookie, { path: '/admin', httpOnly: true, sameSite: 'strict', secure });
     return reply.redirect('/admin', 303);
   });
@@ -124,12 +125,12 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
   }
 
   async function renderDashboard(req: FastifyRequest, id: string, reply: FastifyReply, extra: Record<string, unknown> = {}, status = 200) {
-    const campaign = campaigns.get(id);
+    const campaign = await campaigns.get(id);
     const page = { pageTitle: campaign.title, campaign, moves: campaignStatuses.filter((to) => to !== campaign.status && canMove(campaign.status, to)), notice: noticeOf(req) };
     // Counts, delivery and held letters (with their supporters) are the letters scope's, as in the API.
     if (!holds(req, 'letters')) return reply.page('admin-campaign', shell(req, reply, { ...page, ...extra }), { status });
-    const s = stats.forCampaign(campaign.id);
-    const held = letters.list(campaign.id, { status: 'held', limit: 100 });
+    const s = await stats.forCampaign(campaign.id);
+    const held = await letters.list(campaign.id, { status: 'held', limit: 100 });
     const postal = campaign.delivery.mode === 'postal';
     return reply.page(
       'admin-campaign',
@@ -139,12 +140,12 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
         stats: s,
         progress: progressOf({ supporters: s.supporters.total, goal: campaign.goal }),
         chart: chartOf(s.hourly),
-        targets: s.byTarget.map((t) => ({ ...t, throttled: panel.throttled(campaign, t.targetId, t.queued) })),
+        targets: await Promise.all(s.byTarget.map(async (t) => ({ ...t, throttled: await panel.throttled(campaign, t.targetId, t.queued) }))),
         held: held.items,
         moreHeld: held.nextCursor !== null,
         postal,
         throttles: Boolean(campaign.delivery.perTargetPerHour),
-        printRuns: postal ? app.delivery.postal.recentRuns(campaign, 5).map((r) => ({ ...r, when: minuteOf(r.createdAt) })) : [],
+        printRuns: postal ? (await app.delivery.postal.recentRuns(campaign, 5)).map((r) => ({ ...r, when: minuteOf(r.createdAt) })) : [],
         ...extra,
       }),
       { status },
@@ -169,7 +170,7 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
     async (req, reply) => {
       const to = z.enum(campaignStatuses).safeParse(field(req.body, 'status'));
       if (!to.success) throw new DomainError(422, 'validation', say('admin.badStatus'));
-      return back(reply, campaigns.update(req.params.id, { status: to.data }), 'status');
+      return back(reply, await campaigns.update(req.params.id, { status: to.data }), 'status');
     },
   );
 
@@ -183,7 +184,7 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
         const errors = Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0]), say(`admin.errors.${String(i.path[0])}`)]));
         return renderDashboard(req, req.params.id, reply, { update: { values, errors } }, 422);
       }
-      campaigns.addUpdate(req.params.id, parsed.data);
+      await campaigns.addUpdate(req.params.id, parsed.data);
       return back(reply, { id: req.params.id }, 'update');
     },
   );
@@ -191,14 +192,14 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/admin/letters/:id/release',
     { schema: { params: IdParams, hide: true }, preHandler: [organizer('letters'), app.csrfProtection] },
-    async (req, reply) => back(reply, { id: letters.moderate(req.params.id, 'queued').campaignId }, 'released'),
+    async (req, reply) => back(reply, { id: (await letters.moderate(req.params.id, 'queued')).campaignId }, 'released'),
   );
 
   app.get(
     '/admin/campaigns/:id/letters.csv',
     { schema: { params: IdParams, hide: true }, preHandler: organizer('letters') },
     async (req, reply) => {
-      const campaign = campaigns.get(req.params.id);
+      const campaign = await campaigns.get(req.params.id);
       return reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="${campaign.slug}-letters.csv"`)
@@ -213,7 +214,7 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
     '/admin/campaigns/:id/print-runs',
     { schema: { params: IdParams, hide: true }, preHandler: [organizer('letters'), app.csrfProtection] },
     async (req, reply) => {
-      app.delivery.postal.createRun(postalCampaign(req.params.id), 'queued');
+      await app.delivery.postal.createRun(await postalCampaign(req.params.id), 'queued');
       return back(reply, { id: req.params.id }, 'printed');
     },
   );
@@ -222,8 +223,8 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
     '/admin/campaigns/:id/print-runs/:runId/letters.pdf',
     { schema: { params: RunParams, hide: true }, preHandler: organizer('letters') },
     async (req, reply) => {
-      const campaign = campaigns.get(req.params.id);
-      const run = app.delivery.postal.getRun(campaign, req.params.runId);
+      const campaign = await campaigns.get(req.params.id);
+      const run = await app.delivery.postal.getRun(campaign, req.params.runId);
       return reply
         .type('application/pdf')
         .header('content-disposition', `attachment; filename="${campaign.slug}-print-run-${run.createdAt.slice(0, 10)}.pdf"`)
@@ -236,13 +237,13 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
     '/admin/campaigns/:id/print-runs/:runId/mailed',
     { schema: { params: RunParams, hide: true }, preHandler: [organizer('letters'), app.csrfProtection] },
     async (req, reply) => {
-      app.delivery.postal.markMailed(campaigns.get(req.params.id), { printRunId: req.params.runId });
+      await app.delivery.postal.markMailed(await campaigns.get(req.params.id), { printRunId: req.params.runId });
       return back(reply, { id: req.params.id }, 'mailed');
     },
   );
 
-  function postalCampaign(id: string): Campaign {
-    const campaign = campaigns.get(id);
+  async function postalCampaign(id: string): Promise<Campaign> {
+    const campaign = await campaigns.get(id);
     if (campaign.delivery.mode !== 'postal') throw new DomainError(409, 'conflict', say('admin.notPostal'));
     return campaign;
   }

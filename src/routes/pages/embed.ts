@@ -21,7 +21,7 @@ export const embedPages: FastifyPluginAsyncZod = async (app) => {
   const cache = 'public, max-age=60, stale-while-revalidate=300';
 
   app.get('/embed/:slug/counter', { schema: { params: SlugParams, hide: true }, helmet: embeddable }, async (req, reply) => {
-    const view = actions.publicView(req.params.slug);
+    const view = await actions.publicView(req.params.slug);
     reply.pageLocale = view.locale;
     reply.header('cache-control', cache);
     return reply.page(
@@ -32,7 +32,7 @@ export const embedPages: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.get('/embed/:slug/badge.svg', { schema: { params: SlugParams, hide: true }, helmet: embeddable }, async (req, reply) => {
-    const view = actions.publicView(req.params.slug);
+    const view = await actions.publicView(req.params.slug);
     const { supporters, offline } = view.counts;
     const label = offline.supporters > 0
       ? translate(app.pageStrings(view.locale), view.locale, 'badge.offline', { supporters, offline: offline.supporters })

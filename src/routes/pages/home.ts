@@ -4,6 +4,6 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 export const homePage: FastifyPluginAsyncZod = async (app) => {
   const { campaigns } = app.services;
   app.get('/', { schema: { hide: true } }, async (_req, reply) =>
-    reply.page('home', { pageTitle: 'Chorus', campaigns: campaigns.active().map(({ slug, title, summary }) => ({ slug, title, summary })) }),
+    reply.page('home', { pageTitle: 'Chorus', campaigns: (await campaigns.active()).map(({ slug, title, summary }) => ({ slug, title, summary })) }),
   );
 };

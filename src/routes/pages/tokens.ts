@@ -12,11 +12,11 @@ const TokenParams = z.strictObject({ token: z.string().min(16).max(128) });
  */
 export const tokenPages: FastifyPluginAsyncZod = async (app) => {
   const { actions, confirmations, campaigns, supporters } = app.services;
-  const localeOf = (slug: string) => campaigns.getBySlug(slug)?.locale ?? 'en';
+  const localeOf = async (slug: string) => (await campaigns.getBySlug(slug))?.locale ?? 'en';
 
   /** The thank-you page with the campaign's standing and ways to pass the action page on. */
-  function thanksPage(slug: string, reply: FastifyReply, alreadyConfirmed: boolean) {
-    const view = actions.publicView(slug);
+  async function thanksPage(slug: string, reply: FastifyReply, alreadyConfirmed: boolean) {
+    const view = await actions.publicView(slug);
     const locale = view.locale;
     reply.pageLocale = locale;
     const say = (key: string, values?: Record<string, unknown>) => translate(app.pageStrings(locale), locale, key, values);
@@ -38,8 +38,8 @@ export const tokenPages: FastifyPluginAsyncZod = async (app) => {
   }
 
   app.get('/confirm/:token', { schema: { params: TokenParams, hide: true } }, async (req, reply) => {
-    const view = confirmations.view(req.params.token);
-    const locale = localeOf(view.campaign.slug);
+    const view = await confirmations.view(req.params.token);
+    const locale = await localeOf(view.campaign.slug);
     reply.pageLocale = locale;
     return reply.page('confirm', { pageTitle: view.campaign.title, ...view, token: req.params.token, noindex: true }, { locale });
   });
@@ -66,12 +66,12 @@ export const tokenPages: FastifyPluginAsyncZod = async (app) => {
     });
 
     oneClick.get('/unsubscribe/:token', { schema: { params: TokenParams, hide: true } }, async (req, reply) => {
-      const { campaignTitle, unsubscribed } = supporters.subscription(req.params.token);
+      const { campaignTitle, unsubscribed } = await supporters.subscription(req.params.token);
       return reply.page('unsubscribe', { campaignTitle, done: unsubscribed, token: req.params.token, noindex: true });
     });
 
     oneClick.post('/unsubscribe/:token', { schema: { params: TokenParams, hide: true } }, async (req, reply) => {
-      const { campaignTitle } = supporters.unsubscribe(req.params.token);
+      const { campaignTitle } = await supporters.unsubscribe(req.params.token);
       return reply.page('unsubscribe', { campaignTitle, done: true, noindex: true });
     });
   });

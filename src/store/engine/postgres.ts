@@ -21,8 +21,12 @@ interface Prepared extends Numbered {
  * refuses a cached plan whose result type changed; schema changes happen at start, before.)
  *
  * The executor owns the pool: close() ends it.
+ *
+ * `onWrite`, when given, runs as the last statement of every transaction that changed rows (and
+ * after an autocommit statement that did): where other instances learn of the commit, through a
+ * NOTIFY that PostgreSQL delivers only if, and once, the transaction commits.
  */
-export function createPgAsyncSql(pool: pg.Pool): AsyncSql {
+export function createPgAsyncSql(pool: pg.Pool, options: { onWrite?: { text: string; values: unknown[] } } = {}): AsyncSql {
   const scopes = createScopes<pg.PoolClient>();
   const cache = new Map<string, Prepared>();
 
@@ -64,9 +68,9 @@ export function createPgAsyncSql(pool: pg.Pool): AsyncSql {
     // process; the statements waiting on the client fail on their own.
     const lost = (err: Error) => (broken = err);
     client.on('error', lost);
-    const control = async (text: string) => {
+    const control = async (query: string | { text: string; values: unknown[] }) => {
       try {
-        return await client.query(text);
+        return await client.query(query);
       } catch (err) {
         broken = err as Error;
         throw err;
@@ -84,6 +88,7 @@ export function createPgAsyncSql(pool: pg.Pool): AsyncSql {
         await control('ROLLBACK').catch(() => {});
         throw err;
       }
+      if (tx.changes > 0 && options.onWrite) await control(options.onWrite);
       tx.open = false;
       const committed = await control('COMMIT');
       // COMMIT of a transaction that an earlier error aborted succeeds with the tag ROLLBACK:
@@ -114,6 +119,7 @@ export function createPgAsyncSql(pool: pg.Pool): AsyncSql {
       const { result, tx } = await query(text, params);
       const changes = result.rowCount ?? 0;
       if (tx) tx.changes += changes;
+      else if (changes > 0 && options.onWrite) await pool.query(options.onWrite.text, options.onWrite.values);
       return { changes };
     },
     exec: async (text: string) => {

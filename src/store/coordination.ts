@@ -1,0 +1,43 @@
+import type { AsyncSql } from './engine/async-sql.js';
+
+/** Request counts in fixed windows, per key: a limit shared by every instance on the database. */
+export function createRateLimitRepo(sql: AsyncSql) {
+  return {
+    /** Counts one hit for `key` in its window (a new one of `windowMs` when the last has ended); returns the hits so far and when the window ends. */
+    async hit(key: string, now: Date, windowMs: number): Promise<{ hits: number; resetsAt: string }> {
+      const at = now.toISOString();
+      const resets = new Date(now.getTime() + windowMs).toISOString();
+      return (await sql.get<{ hits: number; resetsAt: string }>(
+        `INSERT INTO rate_limits (key, hits, resets_at) VALUES (@key, 1, @resets)
+         ON CONFLICT (key) DO UPDATE SET
+           hits = CASE WHEN rate_limits.resets_at <= @at THEN 1 ELSE rate_limits.hits + 1 END,
+           resets_at = CASE WHEN rate_limits.resets_at <= @at THEN @resets ELSE rate_limits.resets_at END
+         RETURNING hits, resets_at AS "resetsAt"`,
+        { key, resets, at },
+      ))!;
+    },
+    /** Forgets windows that ended before `before`. */
+    async sweep(before: string): Promise<void> {
+      await sql.run('DELETE FROM rate_limits WHERE resets_at < ?', [before]);
+    },
+  };
+}
+
+/** Periodic jobs: which instance runs this period's turn. */
+export function createJobRunRepo(sql: AsyncSql) {
+  return {
+    /**
+     * Takes the turn of job `name` at `now` unless some instance started it after `due`
+     * (one period ago); true when this caller has it. A compare-and-set on one row, so of
+     * several instances asking at once exactly one gets each period.
+     */
+    take: async (name: string, now: string, due: string) =>
+      (
+        await sql.run(
+          `INSERT INTO job_runs (name, started_at) VALUES (@name, @now)
+           ON CONFLICT (name) DO UPDATE SET started_at = excluded.started_at WHERE job_runs.started_at <= @due`,
+          { name, now, due },
+        )
+      ).changes === 1,
+  };
+}

@@ -1,0 +1,48 @@
+import { getTableColumns, type Column, type InferInsertModel, type InferSelectModel } from 'drizzle-orm';
+import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
+
+/**
+ * SQL and row mapping derived from a table's definition, for the repositories that read and write
+ * whole rows: the select list (every column under its property name, quoted so PostgreSQL keeps
+ * the case), and each column's own mapping between the stored value and the typed one (JSON
+ * text, 0/1 booleans), as drizzle defines it. Both engines store these columns alike.
+ */
+export function tableRows<T extends SQLiteTable>(table: T, alias?: string) {
+  type Row = InferSelectModel<T>;
+  type Insert = InferInsertModel<T>;
+  const columns = Object.entries(getTableColumns(table)) as [string, Column][];
+  const byKey = new Map(columns);
+  const prefix = alias ? `${alias}.` : '';
+  const tableName = (table as unknown as Record<symbol, string>)[Symbol.for('drizzle:Name')]!;
+  const encode = (key: string, value: unknown) => (value === null || value === undefined ? null : byKey.get(key)!.mapToDriverValue(value));
+
+  return {
+    name: tableName,
+    /** `col AS "prop", …` for SELECT. */
+    select: columns.map(([key, c]) => `${prefix}${c.name} AS "${key}"`).join(', '),
+    /** A stored row as its typed value. */
+    decode(raw: Record<string, unknown>): Row {
+      const row: Record<string, unknown> = {};
+      for (const [key, c] of columns) {
+        const v = raw[key];
+        row[key] = v === null || v === undefined ? null : c.mapFromDriverValue(v);
+      }
+      return row as Row;
+    },
+    /** INSERT of the row's given columns (the others take their SQL defaults), returning the stored row. */
+    insert(row: Insert): { text: string; params: unknown[] } {
+      const keys = Object.keys(row).filter((k) => byKey.has(k) && (row as Record<string, unknown>)[k] !== undefined);
+      return {
+        text: `INSERT INTO ${tableName} (${keys.map((k) => byKey.get(k)!.name).join(', ')}) VALUES (${keys.map(() => '?').join(', ')}) RETURNING ${columns
+          .map(([key, c]) => `${c.name} AS "${key}"`)
+          .join(', ')}`,
+        params: keys.map((k) => encode(k, (row as Record<string, unknown>)[k])),
+      };
+    },
+    /** `col = ?, …` for the patch's given columns, and their values. */
+    set(patch: Partial<Insert>): { text: string; params: unknown[] } {
+      const keys = Object.keys(patch).filter((k) => byKey.has(k) && (patch as Record<string, unknown>)[k] !== undefined);
+      return { text: keys.map((k) => `${byKey.get(k)!.name} = ?`).join(', '), params: keys.map((k) => encode(k, (patch as Record<string, unknown>)[k])) };
+    },
+  };
+}
