@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -12,9 +12,9 @@ const tsxLoader = import.meta.resolve('tsx');
 export const cores = { server: 0, client: 1 } as const;
 export const pinning = cpus().length >= 2 && spawnSync('taskset', ['-V']).status === 0;
 
-/** `node --import tsx file`, pinned to a core when taskset exists. */
-function nodeCommand(core: number, file: string, nodeArgs: string[] = []): [string, string[]] {
-  const node = [process.execPath, ...nodeArgs, '--import', tsxLoader, file];
+/** `node --import tsx [--import preload…] file`, pinned to a core when taskset exists. */
+function nodeCommand(core: number, file: string, nodeArgs: string[] = [], imports: string[] = []): [string, string[]] {
+  const node = [process.execPath, ...nodeArgs, '--import', tsxLoader, ...imports.flatMap((i) => ['--import', i]), file];
   return pinning ? ['taskset', ['-c', String(core), ...node]] : [node[0]!, node.slice(1)];
 }
 
@@ -49,15 +49,52 @@ export function startNode(opts: {
   cwd: string;
   logFile: string;
   nodeArgs?: string[];
+  /** Modules loaded before `file`, after tsx (so they may be TypeScript). */
+  imports?: string[];
   ipc?: boolean;
 }): Proc {
-  const [cmd, args] = nodeCommand(opts.core, opts.file, opts.nodeArgs);
+  const [cmd, args] = nodeCommand(opts.core, opts.file, opts.nodeArgs, opts.imports);
   const log = openSync(opts.logFile, 'a');
   // Only PATH and HOME from the parent: the measured service sees exactly the env given here.
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...opts.env };
   const child = spawn(cmd, args, { cwd: opts.cwd, env, stdio: ['ignore', log, log, ...(opts.ipc ? ['ipc' as const] : [])] });
   closeSync(log);
   return wrap(child);
+}
+
+/** /proc/PID/stat after the command name (which may hold spaces): field 3 (state) is [0]; null once the process is gone. */
+function statFields(pid: number): string[] | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return null;
+  }
+}
+
+/** The pids whose parent is `pid` (Linux /proc). */
+export function childPids(pid: number): number[] {
+  if (!existsSync('/proc')) return [];
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .filter((p) => Number(statFields(p)?.[1]) === pid);
+}
+
+/**
+ * CPU seconds of a process and all its children, live and exited: its own time, what it has
+ * reaped (cutime, cstime) and its live children's. For a PostgreSQL postmaster this is the
+ * whole server, backends that came and went included.
+ */
+export function treeCpuSeconds(pid: number): number {
+  const own = statFields(pid);
+  if (!own) return NaN;
+  let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+  for (const c of childPids(pid)) {
+    const f = statFields(c);
+    if (f) ticks += Number(f[11]) + Number(f[12]);
+  }
+  return ticks / clockTicks;
 }
 
 function wrap(child: ChildProcess): Proc {
@@ -73,12 +110,9 @@ function wrap(child: ChildProcess): Proc {
       return { rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
     },
     cpuSeconds() {
-      const path = `/proc/${child.pid}/stat`;
-      if (!existsSync(path)) return NaN;
-      // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-      const stat = readFileSync(path, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(fields[11]) + Number(fields[12])) / clockTicks;
+      // utime and stime are the 14th and 15th fields of /proc/PID/stat.
+      const fields = statFields(child.pid!);
+      return fields ? (Number(fields[11]) + Number(fields[12])) / clockTicks : NaN;
     },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;

@@ -77,7 +77,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await app.register(idempotencyPlugin);
   await app.register(rateLimitsPlugin);
   await app.register(fastifySSE, { heartbeatInterval: 0 });
-  await app.register(jobsPlugin, { enabled: config.WORKER === 'inline' });
+  // Every server takes its turn at the periodic jobs; the database gives each period to one of them.
+  await app.register(jobsPlugin);
   await app.register(deliveryPlugin, { enabled: config.WORKER === 'inline' });
   await app.register(openapiPlugin);
   await app.register(pageStringsPlugin);

@@ -15,10 +15,21 @@ export function readLetterTemplate(file: string): { subject: string; body: strin
 export const demoSlugs = { makset: 'stop-makset-extradition', bakhytzhan: 'letters-to-pastor-bakhytzhan' } as const;
 
 /**
- * The two real campaigns of ../shared/seeds as demo data, only into an empty database.
+ * The two real campaigns of ../shared/seeds as demo data, only into an empty database, in one
+ * transaction: two servers starting at once on an empty PostgreSQL database seed it once, and
+ * the one that loses the race (its slugs are taken) finds the demo there and goes on.
  * Every address is on a reserved example domain: demo mail never reaches a real person.
  */
-export async function seedDemo(store: Pick<Store, 'campaigns'>, services: Services): Promise<boolean> {
+export async function seedDemo(store: Pick<Store, 'campaigns' | 'transaction'>, services: Services): Promise<boolean> {
+  try {
+    return await store.transaction(() => seed(store, services));
+  } catch (err) {
+    if ((await services.campaigns.list(1)).items.length > 0) return false;
+    throw err;
+  }
+}
+
+async function seed(store: Pick<Store, 'campaigns'>, services: Services): Promise<boolean> {
   if ((await services.campaigns.list(1)).items.length > 0) return false;
   const { campaigns, targets, templates } = services;
 

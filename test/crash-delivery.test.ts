@@ -45,7 +45,7 @@ describe('delivery worker processes', { timeout: 240_000 }, () => {
     await smtp.close();
   });
   const env = (extra: Record<string, string> = {}) => ({
-    DATABASE_PATH: t.dbPath,
+    ...t.dbEnv,
     MAIL_TRANSPORT: smtp.url,
     MAIL_FROM: 'Chorus <letters@example.org>',
     ...extra,

@@ -114,7 +114,7 @@ describe('GET /metrics', () => {
     dirs.push(first.dir);
 
     clock.advance(90_000);
-    const again = await open({ DATABASE_PATH: first.dbPath }, { clock });
+    const again = await open({ ...first.dbEnv }, { clock });
     const text = await scrape(again);
     assert.equal(sample(text, 'chorus_letters_total{status="queued"}'), 3);
     assert.equal(sample(text, 'chorus_letters_total{status="pending_confirmation"}'), 2, 'two targets');

@@ -21,6 +21,22 @@ interface Pass {
   env: Record<string, string>;
 }
 
+/**
+ * Files the PostgreSQL pass leaves out: they run no app on the engine under test (pure units,
+ * docs, the spawned production start), test both engines side by side already, or are about
+ * SQLite's own files.
+ */
+const sameOnEveryEngine = new Set([
+  'delivery-backoff.test.ts',
+  'delivery-transports.test.ts',
+  'foundation-docs.test.ts',
+  'migrations.test.ts',
+  'production-start.test.ts',
+  'store-engine.test.ts',
+  'postgres-storage.test.ts',
+  'file-modes.test.ts',
+]);
+
 let interrupted: NodeJS.Signals | undefined;
 let running: ReturnType<typeof spawn> | undefined;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -35,9 +51,14 @@ let exitCode = 0;
 try {
   const files = process.argv.length > 2 ? process.argv.slice(2) : allTestFiles();
   cluster = await startPostgres();
-  // Every file runs once on SQLite. The storage-touching files will get a second pass here
-  // with CHORUS_TEST_ENGINE=postgres once the app runs on PostgreSQL.
-  const passes: Pass[] = [{ name: 'all tests', files, env: cluster ? { CHORUS_TEST_PG_URL: cluster.url } : {} }];
+  // Every file runs on SQLite; with PostgreSQL installed, every file runs again with the app on PostgreSQL.
+  const pgEnv: Record<string, string> = cluster ? { CHORUS_TEST_PG_URL: cluster.url } : {};
+  // CHORUS_TEST_ENGINES=sqlite (or postgres) runs one pass only, while working on one engine.
+  const only = process.env.CHORUS_TEST_ENGINES;
+  const passes: Pass[] = [];
+  if (only !== 'postgres') passes.push({ name: 'SQLite', files, env: pgEnv });
+  const onPostgres = files.filter((f) => !sameOnEveryEngine.has(f.replace(/^test\//, '')));
+  if (cluster && only !== 'sqlite' && onPostgres.length > 0) passes.push({ name: 'PostgreSQL', files: onPostgres, env: { ...pgEnv, CHORUS_TEST_ENGINE: 'postgres' } });
   for (const pass of passes) {
     if (interrupted) break;
     const code = await runPass(pass);
@@ -51,6 +72,7 @@ try {
   await cluster?.stop();
 }
 process.exitCode = interrupted ? 128 + constants.signals[interrupted] : exitCode;
+
 
 /** Every test/**\/*.test.ts, sorted. Node 20 does not expand globs, and zero files would pass silently. */
 function allTestFiles(): string[] {

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { demoSlugs } from '../src/demo.js';
-import { ADMIN_KEY, auth, buildTestApp, createCampaign, createTarget, createTemplate, type TestApp } from './helpers/build-app.js';
+import { ADMIN_KEY, auth, buildTestApp, createCampaign, createTarget, createTemplate, testEngine, type TestApp } from './helpers/build-app.js';
+import { setDatabaseReadOnly } from './helpers/postgres.js';
 import { jsonLines, listeningLine } from './helpers/json-lines.js';
 import { spawnCollecting } from './helpers/spawned.js';
 
@@ -77,15 +78,17 @@ describe('docs and health', () => {
 
   it('/readyz is 503 when the database no longer takes writes; /healthz stays 200', async () => {
     const other = await buildTestApp();
+    const url = other.dbEnv.DATABASE_URL;
+    const refuseWrites = (on: boolean) => (url ? setDatabaseReadOnly(url, on) : other.app.store.sql.exec(`PRAGMA query_only = ${on ? 'ON' : 'OFF'}`));
     try {
-      // SQLite-only: PostgreSQL needs another way to refuse writes (default_transaction_read_only).
-      await other.app.store.sql.exec('PRAGMA query_only = ON');
+      await refuseWrites(true);
       const res = await other.app.inject({ method: 'GET', url: '/readyz' });
       assert.equal(res.statusCode, 503);
       assert.equal(res.headers['content-type'], 'application/problem+json');
       assert.equal((await other.app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
+      await refuseWrites(false);
+      assert.equal((await other.app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200, 'ready again once writes are taken');
     } finally {
-      await other.app.store.sql.exec('PRAGMA query_only = OFF');
       await other.close();
     }
   });
@@ -200,8 +203,7 @@ describe('the server process', () => {
   });
 });
 
-// SQLite-only: the backup copies the database file.
-describe('npm run backup', () => {
+describe('npm run backup', { skip: testEngine === 'postgres' && 'SQLite only: the backup copies the database file (PostgreSQL: pg_dump)' }, () => {
   let t: TestApp;
   before(async () => {
     t = await buildTestApp();

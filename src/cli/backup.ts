@@ -54,6 +54,8 @@ async function main(): Promise<void> {
   const dest = args[0]!;
   try {
     const config = loadConfig(process.env);
+    // PostgreSQL has its own tools for a consistent copy of a live database.
+    if (config.DATABASE_URL) throw new Error('DATABASE_URL is set: back up PostgreSQL with pg_dump (this command copies the SQLite file)');
     const { pages } = await backupDatabase(config.DATABASE_PATH, dest);
     console.log(`Backed up ${config.DATABASE_PATH} to ${dest} (${pages} pages, integrity_check ok)`);
   } catch (err) {

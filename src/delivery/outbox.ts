@@ -15,18 +15,12 @@ export const recipientDomain = (address: string) => address.slice(address.lastIn
  * Writes outbox rows. Always called inside the caller's write transaction, so a letter and
  * its outbox row commit (or vanish) together: no letter is ever lost between the two.
  */
-export function createOutboxWriter(store: Pick<Store, 'outbox'>) {
+export function createOutboxWriter(store: Pick<Store, 'outbox' | 'sql'>) {
   const { outbox } = store;
   const listeners = new Set<() => void>();
-  let notifying = false;
   /** Tells an in-process worker, once the writing transaction has committed, that mail is waiting. */
   function queued(): void {
-    if (notifying || listeners.size === 0) return;
-    notifying = true;
-    setImmediate(() => {
-      notifying = false;
-      for (const fn of listeners) fn();
-    });
+    if (listeners.size > 0) store.sql.afterCommit(() => listeners.forEach((fn) => fn()));
   }
 
   /**

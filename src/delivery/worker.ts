@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { SendMailOptions } from 'nodemailer';
 import type { LetterStatus, MailPayload } from '../db/schema.js';
+import { isTransientStorageError } from '../store/errors.js';
 import type { Clock } from '../domain/clock.js';
 import type { LetterLifecycle, MoveScope } from '../domain/letter-lifecycle.js';
 import type { Store } from '../store/index.js';
@@ -62,8 +63,7 @@ interface Job {
 /** `tries`: failed attempts to record it. */
 type Outcome = ({ job: Job; ok: true } | { job: Job; ok: false; err: unknown }) & { tries?: number };
 
-/** Database errors that say nothing about the outcome being written: retry all of them later. */
-const environmental = (err: unknown) => /^SQLITE_(BUSY|LOCKED|FULL|IOERR|READONLY|CANTOPEN|NOMEM)/.test(String((err as { code?: unknown }).code));
+/** How often one outcome is tried alone after a statement error (a transient database error is retried without counting). */
 const maxRecordTries = 20;
 
 const hour = 3_600_000;
@@ -330,7 +330,7 @@ export function createWorker(opts: WorkerOptions) {
       flushFailures = 0;
       flushRetryAt = 0;
     } catch (err) {
-      const kept = environmental(err) ? batch : await commitEach(batch);
+      const kept = isTransientStorageError(err) ? batch : await commitEach(batch);
       opts.log?.error({ err, outcomes: batch.length, kept: kept.length }, 'recording delivery outcomes failed; trying again');
       pending = kept.concat(pending);
       if (pending.length > 0) {

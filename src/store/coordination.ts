@@ -1,24 +1,29 @@
 import type { AsyncSql } from './engine/async-sql.js';
 
-/** Request counts in fixed windows, per key: a limit shared by every instance on the database. */
+/**
+ * Request counts in fixed windows, per key: a limit shared by every instance on the database.
+ *
+ * On PostgreSQL the table is UNLOGGED (migration 0006): a hit writes no WAL, so its commit waits
+ * for no disk flush, and a PostgreSQL crash empties the table (a client may then make a few more
+ * requests). It runs through `get`, which announces no commit to other instances: no cache
+ * holds these rows, and a NOTIFY per limited request would make every instance's caches read through.
+ */
 export function createRateLimitRepo(sql: AsyncSql) {
+  const hitText = `INSERT INTO rate_limits (key, hits, resets_at) VALUES (@key, 1, @resets)
+     ON CONFLICT (key) DO UPDATE SET
+       hits = CASE WHEN rate_limits.resets_at <= @at THEN 1 ELSE rate_limits.hits + 1 END,
+       resets_at = CASE WHEN rate_limits.resets_at <= @at THEN @resets ELSE rate_limits.resets_at END
+     RETURNING hits, resets_at AS "resetsAt"`;
   return {
     /** Counts one hit for `key` in its window (a new one of `windowMs` when the last has ended); returns the hits so far and when the window ends. */
     async hit(key: string, now: Date, windowMs: number): Promise<{ hits: number; resetsAt: string }> {
       const at = now.toISOString();
       const resets = new Date(now.getTime() + windowMs).toISOString();
-      return (await sql.get<{ hits: number; resetsAt: string }>(
-        `INSERT INTO rate_limits (key, hits, resets_at) VALUES (@key, 1, @resets)
-         ON CONFLICT (key) DO UPDATE SET
-           hits = CASE WHEN rate_limits.resets_at <= @at THEN 1 ELSE rate_limits.hits + 1 END,
-           resets_at = CASE WHEN rate_limits.resets_at <= @at THEN @resets ELSE rate_limits.resets_at END
-         RETURNING hits, resets_at AS "resetsAt"`,
-        { key, resets, at },
-      ))!;
+      return (await sql.get<{ hits: number; resetsAt: string }>(hitText, { key, resets, at }))!;
     },
-    /** Forgets windows that ended before `before`. */
-    async sweep(before: string): Promise<void> {
-      await sql.run('DELETE FROM rate_limits WHERE resets_at < ?', [before]);
+    /** Forgets windows that ended before `before`; returns how many. */
+    async sweep(before: string): Promise<number> {
+      return (await sql.run('DELETE FROM rate_limits WHERE resets_at < ?', [before])).changes;
     },
   };
 }

@@ -32,7 +32,7 @@ export function createPausedDomainRepo(sql: AsyncSql) {
     async countFailure(domain: string): Promise<FailureStreak> {
       return (await sql.get<FailureStreak>(
         `INSERT INTO paused_domains (domain, consecutive_failures) VALUES (?, 1)
-         ON CONFLICT (domain) DO UPDATE SET consecutive_failures = consecutive_failures + 1
+         ON CONFLICT (domain) DO UPDATE SET consecutive_failures = paused_domains.consecutive_failures + 1
          RETURNING consecutive_failures AS n, paused_at AS "pausedAt"`,
         [domain],
       ))!;

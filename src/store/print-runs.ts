@@ -37,7 +37,7 @@ export function createPrintRunRepo(sql: AsyncSql) {
       return (await sql.run(
         `INSERT INTO print_run_letters (print_run_id, letter_id)
          SELECT @id, l.id FROM letters l
-         WHERE l.campaign_id = @campaignId AND l.status != 'pending_confirmation' AND (@status IS NULL OR l.status = @status) AND l.body IS NOT NULL`,
+         WHERE l.campaign_id = @campaignId AND l.status != 'pending_confirmation' AND (CAST(@status AS TEXT) IS NULL OR l.status = @status) AND l.body IS NOT NULL`,
         { id, campaignId, status },
       )).changes;
     },

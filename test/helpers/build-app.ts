@@ -5,6 +5,10 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppOverrides } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { openStore, type OpenedStore } from '../../src/store/open.js';
+import { freshPgDatabase } from './postgres.js';
+
+/** The engine this test run stores on: the second pass of test/run.ts sets postgres. */
+export const testEngine: 'sqlite' | 'postgres' = process.env.CHORUS_TEST_ENGINE === 'postgres' ? 'postgres' : 'sqlite';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 export const auth = { authorization: `Bearer ${ADMIN_KEY}` };
@@ -13,21 +17,29 @@ export interface TestApp {
   app: FastifyInstance;
   dir: string;
   dbPath: string;
+  /** Where the app's database is, as environment: another app or process given it opens the same database. */
+  dbEnv: Record<string, string>;
   /** The app's database opened once more, as another process (a separate worker) opens it: what it commits is foreign to the app. */
   reopen(): Promise<OpenedStore>;
   close(): Promise<void>;
 }
 
-/** The real app on a fresh temp SQLite file with the real migrations; mail goes to files in the temp dir. */
+/**
+ * The real app on a fresh database with the real migrations: a temp SQLite file, or on the
+ * PostgreSQL pass a new database on the suite's cluster. Mail goes to files in the temp dir.
+ */
 export async function buildTestApp(env: Record<string, string> = {}, overrides: AppOverrides = {}): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'chorus-test-'));
   const dbPath = join(dir, 'chorus.db');
+  const pg = testEngine === 'postgres' && !env.DATABASE_PATH && !env.DATABASE_URL ? await freshPgDatabase() : undefined;
   const config = loadConfig({
     DATABASE_PATH: dbPath,
+    ...(pg ? { DATABASE_URL: pg.url } : {}),
     ADMIN_API_KEY: ADMIN_KEY,
     MAIL_TRANSPORT: `file:${join(dir, 'outbox')}`,
     WORKER: 'off',
-    LOG_LEVEL: 'silent',
+    // CHORUS_TEST_LOG=error shows what the apps log, when a test needs looking into.
+    LOG_LEVEL: process.env.CHORUS_TEST_LOG ?? 'silent',
     DEMO: 'false',
     ...env,
   });
@@ -39,9 +51,11 @@ export async function buildTestApp(env: Record<string, string> = {}, overrides: 
     app,
     dir,
     dbPath,
+    dbEnv: config.DATABASE_URL ? { DATABASE_URL: config.DATABASE_URL } : { DATABASE_PATH: config.DATABASE_PATH },
     reopen: () => openStore({ path: config.DATABASE_PATH, url: config.DATABASE_URL }),
     async close() {
       await app.close();
+      await pg?.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -23,7 +23,8 @@ export async function freshPgDatabase(): Promise<PgTestDatabase> {
   return { url: url.href, drop: () => onCluster(clusterUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
-async function onCluster(url: string, statement: string): Promise<void> {
+/** Runs one statement as the cluster's superuser, outside every test database. */
+export async function onCluster(url: string, statement: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -31,4 +32,24 @@ async function onCluster(url: string, statement: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/** The database name of a test database's URL. */
+export const databaseOf = (url: string) => new URL(url).pathname.slice(1);
+
+/**
+ * Makes a test database refuse every connection (`allow = false`: as if its server had gone
+ * away, for the app) and ends the connections it has; `allow = true` lets connections in again.
+ */
+export async function setDatabaseReachable(url: string, allow: boolean): Promise<void> {
+  const name = databaseOf(url);
+  await onCluster(clusterUrl!, `ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS ${allow}`);
+  if (!allow) await onCluster(clusterUrl!, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}'`);
+}
+
+/** Makes new sessions on a test database read-only (a standby, a full disk set read-only), ending the open ones. */
+export async function setDatabaseReadOnly(url: string, readOnly: boolean): Promise<void> {
+  const name = databaseOf(url);
+  await onCluster(clusterUrl!, `ALTER DATABASE ${name} SET default_transaction_read_only = ${readOnly ? 'on' : 'off'}`);
+  await onCluster(clusterUrl!, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}'`);
 }

@@ -38,6 +38,8 @@ export interface AsyncSql {
    * anything (drop it, commit the others) from one that failed half-way (roll back).
    */
   changes(): number;
+  /** Runs fn once the current transaction has committed (never if it rolls back); outside a transaction, right away. */
+  afterCommit(fn: () => void): void;
   /** Lets what has started finish, then closes the connection (or ends the pool); later statements reject. */
   close(): Promise<void>;
 }

@@ -96,6 +96,7 @@ export function createPgAsyncSql(pool: pg.Pool, options: { onWrite?: { text: str
       if (committed.command === 'ROLLBACK') {
         throw new Error('the transaction was rolled back: a statement in it failed and its error was caught; catch statement errors around a savepoint');
       }
+      scopes.runCommitted(tx);
       return result;
     } finally {
       client.off('error', lost);
@@ -132,6 +133,7 @@ export function createPgAsyncSql(pool: pg.Pool, options: { onWrite?: { text: str
       return frame ? inSavepoint(frame, fn) : transaction(fn);
     },
     changes: () => scopes.current()?.tx.changes ?? 0,
+    afterCommit: scopes.afterCommit,
     close: () => (ended ??= pool.end()),
   };
 }

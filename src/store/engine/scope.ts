@@ -10,6 +10,8 @@ export interface Tx<C> {
   top: Frame<C>;
   /** See AsyncSql.changes. */
   changes: number;
+  /** See AsyncSql.afterCommit: run once COMMIT has succeeded, dropped on rollback. */
+  committed: (() => void)[];
 }
 
 /** What an async context is inside of: a transaction (depth 0) or one of its savepoints. */
@@ -37,12 +39,34 @@ export function createScopes<C>() {
     return frame;
   }
 
+  /** Registers fn to run after the current transaction commits; at once (next microtask) outside any. */
+  function afterCommit(fn: () => void): void {
+    const frame = current();
+    if (frame) frame.tx.committed.push(fn);
+    else queueMicrotask(fn);
+  }
+
+  /** Runs a committed transaction's callbacks; one that throws does not stop the others. */
+  function runCommitted(tx: Tx<C>): void {
+    for (const fn of tx.committed) {
+      try {
+        fn();
+      } catch (err) {
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  }
+
   return {
     current,
+    afterCommit,
+    runCommitted,
 
     /** A new open transaction on conn. */
     begin(conn: C): Tx<C> {
-      const tx = { conn, open: true, changes: 0 } as Tx<C>;
+      const tx = { conn, open: true, changes: 0, committed: [] } as unknown as Tx<C>;
       tx.top = { tx, depth: 0 };
       return tx;
     },
@@ -62,6 +86,7 @@ export function createScopes<C>() {
       const frame: Frame<C> = { tx, depth: parent.depth + 1 };
       const name = `chorus_sp${frame.depth}`;
       const changesBefore = tx.changes;
+      const committedBefore = tx.committed.length;
       // The frame is on top from the moment SAVEPOINT is issued: a sibling statement the
       // parent issues before awaiting the savepoint would otherwise land inside it unseen.
       tx.top = frame;
@@ -79,6 +104,7 @@ export function createScopes<C>() {
         await exec(`ROLLBACK TO SAVEPOINT ${name}`);
         await exec(`RELEASE SAVEPOINT ${name}`);
         tx.changes = changesBefore;
+        tx.committed.length = committedBefore;
         throw err;
       }
       tx.top = parent;

@@ -73,6 +73,7 @@ export function createSqliteAsyncSql(client: Database.Database): AsyncSql {
         rollback();
         throw err;
       }
+      scopes.runCommitted(tx);
       return result;
     } finally {
       turns.release();
@@ -103,6 +104,7 @@ export function createSqliteAsyncSql(client: Database.Database): AsyncSql {
       return frame ? inSavepoint(frame, fn) : transaction(fn);
     },
     changes: () => scopes.current()?.tx.changes ?? 0,
+    afterCommit: scopes.afterCommit,
     close: () =>
       (closed ??= (async () => {
         closing = true;

@@ -1,0 +1,27 @@
+import { writeFileSync } from 'node:fs';
+import pg from 'pg';
+
+/**
+ * Loaded into the measured service (`--import`, PostgreSQL runs only): counts the service's
+ * round trips to PostgreSQL. node-postgres sends each `Client.query` as one request (Parse/Bind/
+ * Execute/Sync, or Bind/Execute/Sync for a statement it has prepared, or one simple Query) and
+ * waits for its ReadyForQuery before the next on that connection (it never pipelines), so one
+ * call is one round trip; pools, drizzle and the LISTEN connection all go through it. On SIGUSR2
+ * the counts so far go to $BENCH_ROUND_TRIPS_FILE. Nothing in the service changes.
+ */
+const file = process.env.BENCH_ROUND_TRIPS_FILE;
+if (file) {
+  const counts = { seq: 0, queries: 0, commits: 0 };
+  const query = pg.Client.prototype.query as (this: pg.Client, ...args: unknown[]) => unknown;
+  (pg.Client.prototype as unknown as { query: typeof query }).query = function (this: pg.Client, ...args: unknown[]) {
+    counts.queries++;
+    const config = args[0];
+    const text = typeof config === 'string' ? config : (config as { text?: string } | undefined)?.text;
+    if (text === 'COMMIT') counts.commits++;
+    return query.apply(this, args);
+  };
+  process.on('SIGUSR2', () => {
+    counts.seq++;
+    writeFileSync(file, JSON.stringify(counts));
+  });
+}
