@@ -40,7 +40,9 @@ describe('action page', () => {
     assert.match(html, /UPDATE: court hearing/);
     assert.match(html, /<strong data-count="supporters">0<\/strong> supporters of <strong data-count="goal">5,000<\/strong>/);
     assert.ok(html.includes(`<div class="progress" data-live-count="${campaign.slug}">`), 'the script keeps the count live');
-    assert.match(html, /<li><strong>Mr Daulbayev<\/strong><span class="role">Prosecutor General of Kazakhstan<\/span><\/li>/);
+    // The recipients are listed once: as the choice of whom to write to.
+    assert.match(html, /<label for="f-target-0">Mr Daulbayev<span class="hint role">Prosecutor General of Kazakhstan<\/span><\/label>/);
+    assert.equal(html.split('Prosecutor General of Kazakhstan').length - 1, 1, 'no second list of recipients');
     assert.ok(!html.includes('prosecutor-general@example.kz'), "a target's address is never on the page");
     assert.match(html, /id="preview-text"[^>]*>Dear Mr Daulbayev,/);
     for (const id of ['f-name', 'f-email', 'f-city', 'f-country', 'f-note', 'f-consentUpdates']) assert.match(html, new RegExp(`<label for="${id}"`));

@@ -69,14 +69,18 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
         // What a link to the page shows when shared: the campaign, never the tool.
         share: { title: view.title, description: view.summary, url: `${app.config.PUBLIC_URL}/c/${view.slug}` },
         campaign: view,
-        // A target for some countries says which: "for supporters in Germany".
-        recipients: view.targets.map((t) => ({ ...t, countryNames: t.countries?.map((c) => countryName(c, locale)).join(', ') ?? null })),
         progress: progressOf(view.counts),
         open: view.status === 'active' && !ended,
         statusNotice: view.status !== 'active' ? say(locale, `action.status.${view.status}`) : ended ? say(locale, 'action.status.ended') : null,
         preview: await preview(view, values),
         multipleTargets,
-        targetChoices: view.targets.map((t) => ({ ...t, checked: chosen.includes(t.id) })),
+        // The recipients, listed once: the choice itself when there are several. A target for some
+        // countries says which ("for supporters in Germany").
+        targetChoices: view.targets.map((t) => ({
+          ...t,
+          countryNames: t.countries?.map((c) => countryName(c, locale)).join(', ') ?? null,
+          checked: chosen.includes(t.id),
+        })),
         templateChoices:
           view.templates.length > 1 ? view.templates.map((t) => ({ id: t.id, name: t.name, selected: t.id === values.templateId })) : null,
         countries: countryOptions(locale, values.country),

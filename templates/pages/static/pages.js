@@ -85,7 +85,7 @@
         signal: inFlight ? inFlight.signal : undefined,
         credentials: 'omit'
       })
-        .then(function (res) { return res.json().then(function (json) { return { ok: res.ok, json: json }; }); })
+        .then(function (res) { return res.json().then(function (json) { return { ok: res.ok, res422: res.status === 422, json: json }; }); })
         .then(function (r) {
           if (r.ok) {
             subject.textContent = r.json.subject;
@@ -93,11 +93,58 @@
             var to = document.getElementById('preview-to');
             if (to && to.getAttribute('data-template')) to.textContent = to.getAttribute('data-template').replace('{name}', r.json.to);
             status.textContent = '';
+            showFieldError(null);
+          } else if (r.res422 && r.json && r.json.detail) {
+            // A campaign rule broken by what was typed: said under the field that breaks it.
+            showFieldError(fieldOf(r.json), r.json.detail);
+            status.textContent = '';
           } else if (r.json && r.json.detail) {
             status.textContent = status.getAttribute('data-error').replace('{message}', r.json.detail);
           }
         })
         .catch(function () { /* aborted or offline: the last preview stays */ });
+    }
+    // Which field a problem is about: its path (note, supporter.name), or for a phrase found in the
+    // finished letter, the field whose text holds the phrase; the note when none does.
+    function fieldOf(problem) {
+      var names = ['name', 'city', 'note'];
+      var path = problem.errors && problem.errors[0] ? String(problem.errors[0].path).split('.').pop() : '';
+      if (names.indexOf(path) >= 0) return path;
+      var quoted = /"([^"]+)"/.exec(problem.detail || '');
+      if (quoted) {
+        var phrase = quoted[1].toLowerCase();
+        for (var i = 0; i < names.length; i++) if (value(names[i]).toLowerCase().indexOf(phrase) >= 0) return names[i];
+      }
+      return 'note';
+    }
+    // One live message at a time, placed as the server places its own: after the label and hints, before the input.
+    var live = null;
+    function showFieldError(name, message) {
+      if (live) {
+        var old = document.getElementById(live.input);
+        if (old) {
+          old.removeAttribute('aria-invalid');
+          old.setAttribute('aria-describedby', (old.getAttribute('aria-describedby') || '').replace(/\s*f-live-error/, '').trim());
+          if (old.closest('.field')) old.closest('.field').classList.remove('has-error');
+        }
+        live.node.remove();
+        live = null;
+      }
+      var input = name && document.getElementById('f-' + name);
+      if (!input || document.getElementById('f-' + name + '-error')) return;
+      var node = document.createElement('span');
+      node.className = 'field-error';
+      node.id = 'f-live-error';
+      var prefix = document.createElement('span');
+      prefix.className = 'visually-hidden';
+      prefix.textContent = (status.getAttribute('data-prefix') || 'Error:') + ' ';
+      node.appendChild(prefix);
+      node.appendChild(document.createTextNode(message));
+      input.parentNode.insertBefore(node, input);
+      input.setAttribute('aria-invalid', 'true');
+      input.setAttribute('aria-describedby', ((input.getAttribute('aria-describedby') || '') + ' f-live-error').trim());
+      if (input.closest('.field')) input.closest('.field').classList.add('has-error');
+      live = { node: node, input: input.id };
     }
     var schedule = function () {
       clearTimeout(timer);
@@ -126,7 +173,28 @@
     if (summary) summary.focus();
   }
 
+  // The form beside the story stays in view while the story scrolls (CSS does this where it fits the
+  // screen); a form taller than the screen scrolls with the page until its button shows, then stays.
+  function startStickyForm() {
+    var sign = document.querySelector('.action.is-open .sign');
+    if (!sign || !window.matchMedia) return;
+    var wide = window.matchMedia('(min-width: 60rem)');
+    function place() {
+      if (!wide.matches) {
+        sign.classList.remove('stuck');
+        sign.style.top = '';
+        return;
+      }
+      sign.classList.add('stuck');
+      sign.style.top = Math.min(16, window.innerHeight - sign.offsetHeight - 16) + 'px';
+    }
+    place();
+    window.addEventListener('resize', place);
+    if (window.ResizeObserver) new ResizeObserver(place).observe(sign);
+  }
+
   startCounters();
+  startStickyForm();
   startPreview();
   startCopyButtons();
   focusErrors();
