@@ -14,6 +14,7 @@ import { createLetterLifecycle } from './domain/letter-lifecycle.js';
 import { createOfflineCountService } from './domain/offline-counts.js';
 import { createResponseService } from './domain/responses.js';
 import { createLetterService } from './domain/letters.js';
+import { createSealer } from './domain/sealed.js';
 import { loadSecret } from './domain/secrets.js';
 import { createStatsService } from './domain/stats.js';
 import { createSupporterMail } from './domain/supporter-mail.js';
@@ -30,6 +31,8 @@ export async function createServices(deps: { store: Store; clock: Clock; config:
   const { store, clock, config } = deps;
   const capKey = await loadSecret(store.settings, 'mail-cap-key');
   const unsubscribeKey = await loadSecret(store.settings, 'unsubscribe-key');
+  // What the pages hand to a browser and read back (the "check your inbox" page after a form post).
+  const sealer = createSealer(await loadSecret(store.settings, 'page-seal-key'), clock);
   const hooks: CampaignHooks = {};
   const keys = createKeyService({ keys: store.keys, clock, adminKey: config.ADMIN_API_KEY });
   const adminSessions = createAdminSessions({ store, clock, keys });
@@ -64,7 +67,7 @@ export async function createServices(deps: { store: Store; clock: Clock; config:
   const responses = createResponseService({ store, clock, campaigns, targets, supporters });
   const offlineCounts = createOfflineCountService({ store, clock, campaigns, counters, events });
   const stats = createStatsService({ store, campaigns, targets, counters });
-  return { keys, adminSessions, campaigns, targets, templates, counters, lifecycle, outbox, events, groupCommit, actions, confirmations, supporters, letters, offlineCounts, responses, stats };
+  return { sealer, keys, adminSessions, campaigns, targets, templates, counters, lifecycle, outbox, events, groupCommit, actions, confirmations, supporters, letters, offlineCounts, responses, stats };
 }
 
 export type Services = Awaited<ReturnType<typeof createServices>>;

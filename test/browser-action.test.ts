@@ -168,6 +168,44 @@ describe('the action page in a real browser: the form on the first screen', () =
     await context.close();
   });
 
+  it('without JavaScript: a failed post opens at the error summary, titled "Error: "; a valid one lands on "check your inbox", which a reload does not send again', async () => {
+    for (const screen of screens) {
+      const context = await browser.newContext({ viewport: screen, javaScriptEnabled: false });
+      const page = await open(context);
+      await page.fill('#f-email', 'aigerim@example');
+      await page.click('#action-form button[type=submit]');
+      assert.equal(new URL(page.url()).hash, '#error-summary');
+      assert.match(await page.title(), /^Error: Stop the extradition/);
+      const summary = await box(page, '#error-summary');
+      assert.ok(summary.top >= -1 && summary.top < screen.height / 2, `the summary is at the top of the screen (${summary.top} px)`);
+      await shot(page, 'errors');
+      await page.click('#error-summary a[href="#f-email"]');
+      assert.equal(new URL(page.url()).hash, '#f-email');
+
+      await page.fill('#f-name', 'Aigerim Sadykova');
+      await page.fill('#f-email', `aigerim${screen.width}@exmaple.org`);
+      await page.selectOption('#f-country', 'KZ');
+      await page.click('#action-form button[type=submit]');
+      await page.getByRole('heading', { name: 'Check your inbox' }).waitFor();
+      assert.equal(new URL(page.url()).pathname, `/c/${slug}/signed`);
+      assert.match((await page.locator('#sent-to').textContent()) ?? '', new RegExp(`aigerim${screen.width}@exmaple\\.org`));
+      const letters = async () => Number(await t.app.store.sql.value('SELECT count(*) FROM letters WHERE campaign_id = ?', [campaignId]));
+      const before = await letters();
+      await page.reload();
+      await page.getByRole('heading', { name: 'Check your inbox' }).waitFor();
+      assert.equal(await letters(), before, 'the reload sent nothing');
+      await shot(page, 'signed', true);
+
+      // The typo, corrected: the page now names the right address.
+      await page.fill('#f-email', `aigerim${screen.width}@example.org`);
+      await page.click('text=Send the link to this address');
+      await page.getByRole('heading', { name: 'Check your inbox' }).waitFor();
+      assert.match((await page.locator('#sent-to').textContent()) ?? '', new RegExp(`aigerim${screen.width}@example\\.org`));
+      assert.deepEqual(await context.cookies(), []);
+      await context.close();
+    }
+  });
+
   it('a paused campaign says so under its title, without a form', async () => {
     await t.app.inject({ method: 'PATCH', url: `/api/v1/campaigns/${campaignId}`, headers: auth, payload: { status: 'paused' } });
     const context = await browser.newContext({ viewport: screens[0], javaScriptEnabled: false });

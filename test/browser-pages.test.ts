@@ -84,7 +84,7 @@ describe('pages in a real browser', () => {
     await page.check('#f-consentUpdates');
     await page.click('button[type=submit]');
     await page.getByRole('heading', { name: 'Check your inbox' }).waitFor();
-    assert.equal(new URL(page.url()).pathname, `/c/${campaign.slug}`, 'the post is answered with the page itself');
+    assert.equal(new URL(page.url()).pathname, `/c/${campaign.slug}/signed`, 'the post redirects to the page, so a reload sends nothing');
     assert.deepEqual(await noJs.cookies(), [], 'signing leaves no cookie behind');
     await screenshot(page, 'signed');
   });

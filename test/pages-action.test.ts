@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { auth, buildTestApp, createCampaign, createTarget, createTemplate, type TestApp } from './helpers/build-app.js';
-import { postForm } from './helpers/pages.js';
+import { followSigned, postForm } from './helpers/pages.js';
 import { confirmationTokens, readyCampaign, submit, supporter, tableCounts } from './helpers/supporters.js';
 
 const signer = (n: number, extra: [string, string][] = []): [string, string][] => [
@@ -150,14 +150,16 @@ describe('action page', () => {
     assert.match(res.body, /id="f-targetIds-error">.*Choose at least one person/);
   });
 
-  it('accepts a valid post exactly like the API and answers "check your inbox" itself, setting no cookie', async () => {
+  it('accepts a valid post exactly like the API and redirects to "check your inbox", setting no cookie', async () => {
     const { campaign, prosecutor, ambassador } = await readyCampaign(t.app);
     const before = await tableCounts(t.app);
-    const res = await postForm(
+    const posted = await postForm(
       t.app,
       `/c/${campaign.slug}`,
       [...signer(1), ['targetIds', prosecutor.id], ['targetIds', ambassador.id], ['consentUpdates', 'true'], ['website', '']],
     );
+    assert.equal(posted.headers['set-cookie'], undefined);
+    const res = await followSigned(t.app, posted);
     assert.equal(res.statusCode, 200);
     assert.match(res.body, /<h1>Check your inbox<\/h1>/);
     assert.equal(res.headers['set-cookie'], undefined);
@@ -174,7 +176,7 @@ describe('action page', () => {
     for (const [i, [value, expected]] of cases.entries()) {
       const consent: [string, string][] = value ? [['consentUpdates', value]] : [];
       const res = await postForm(t.app, `/c/${campaign.slug}`, [...signer(11 + i), ['targetIds', prosecutor.id], ...consent]);
-      assert.equal(res.statusCode, 200);
+      assert.equal(res.statusCode, 303);
       const consented = await t.app.store.sql.value('SELECT consent_updates FROM supporters WHERE campaign_id = ? AND email = ?', [campaign.id, `supporter${11 + i}@example.org`]);
       assert.equal(consented, expected, `consentUpdates=${value ?? '(absent)'}`);
     }
@@ -183,7 +185,7 @@ describe('action page', () => {
   it('writes to only the ticked target', async () => {
     const { campaign, ambassador } = await readyCampaign(t.app);
     const res = await postForm(t.app, `/c/${campaign.slug}`, [...signer(2), ['targetIds', ambassador.id]]);
-    assert.equal(res.statusCode, 200);
+    assert.equal(res.statusCode, 303);
     const rows = await t.app.store.sql.all<{ t: string }>('SELECT target_id AS t FROM letters WHERE campaign_id = ?', [campaign.id]);
     assert.deepEqual(rows.map((r) => r.t), [ambassador.id]);
   });
@@ -191,7 +193,7 @@ describe('action page', () => {
   it('looks successful to a bot that fills the honeypot, and stores nothing', async () => {
     const { campaign, prosecutor } = await readyCampaign(t.app);
     const before = await tableCounts(t.app);
-    const res = await postForm(t.app, `/c/${campaign.slug}`, [...signer(3), ['targetIds', prosecutor.id], ['website', 'http://spam.example.org']]);
+    const res = await followSigned(t.app, await postForm(t.app, `/c/${campaign.slug}`, [...signer(3), ['targetIds', prosecutor.id], ['website', 'http://spam.example.org']]));
     assert.equal(res.statusCode, 200);
     assert.match(res.body, /<h1>Check your inbox<\/h1>/);
     assert.deepEqual(await tableCounts(t.app), before);
@@ -227,7 +229,7 @@ describe('action page', () => {
     ];
     for (const [i, headers] of accepted.entries()) {
       const res = await postForm(t.app, `/c/${campaign.slug}`, [...signer(20 + i), ['targetIds', prosecutor.id]], '', headers);
-      assert.equal(res.statusCode, 200, JSON.stringify(headers));
+      assert.equal(res.statusCode, 303, JSON.stringify(headers));
       assert.ok((await confirmationTokens(t.app)).has(`supporter${20 + i}@example.org`));
     }
   });
@@ -249,7 +251,7 @@ describe('action page', () => {
     await createTemplate(t.app, campaign.id);
     const page = await t.app.inject({ url: `/c/${campaign.slug}` });
     assert.ok(!page.body.includes('name="targetIds"'));
-    const res = await postForm(t.app, `/c/${campaign.slug}`, signer(6));
+    const res = await followSigned(t.app, await postForm(t.app, `/c/${campaign.slug}`, signer(6)));
     assert.equal(res.statusCode, 200);
     assert.match(res.body, /Your letter is on its way/);
     // Without confirmation the page shows the count as published (at most once a minute), not one this letter just moved.
@@ -282,8 +284,8 @@ describe('action form rate limit', () => {
   it('limits form posts per client like the API, with a page and Retry-After', async () => {
     const { campaign, prosecutor } = await readyCampaign(t.app);
     const post = (n: number) => postForm(t.app, `/c/${campaign.slug}`, [...signer(n), ['targetIds', prosecutor.id]]);
-    assert.equal((await post(1)).statusCode, 200);
-    assert.equal((await post(2)).statusCode, 200);
+    assert.equal((await post(1)).statusCode, 303);
+    assert.equal((await post(2)).statusCode, 303);
     const limited = await post(3);
     assert.equal(limited.statusCode, 429);
     assert.ok(limited.headers['retry-after']);

@@ -243,7 +243,25 @@ export function createActionService(deps: ActionDeps) {
         : new Set((await store.letters.targetsWrittenBy(supporter.id)).map((r) => r.targetId));
       const fresh = letters.filter((l) => !written.has(l.target.id));
       if (fresh.length === 0) {
-        await mail.notice({ campaignId: campaign.id, campaignTitle: campaign.title, email: input.email.trim(), at });
+        // Signing again while the letters still wait for confirmation ("send the link again"): a
+        // fresh link in the reminder's place, capped per mailbox like every confirmation mail.
+        // Otherwise a neutral notice. The answer is the same either way.
+        const waiting = confirmedNow ? undefined : await store.submissions.openOf(supporter.id, at);
+        if (waiting) {
+          const token = newSecret();
+          await store.submissions.setReminder(waiting.id, sha256(token), at);
+          await mail.confirmation({
+            campaignId: campaign.id,
+            campaignTitle: campaign.title,
+            name: input.name,
+            email: input.email.trim(),
+            targets: letters.map((l) => `${l.target.name}, ${l.target.title}`),
+            token,
+            at,
+          });
+        } else {
+          await mail.notice({ campaignId: campaign.id, campaignTitle: campaign.title, email: input.email.trim(), at });
+        }
         return;
       }
       const status: LetterStatus = confirmedNow ? 'queued' : 'pending_confirmation';

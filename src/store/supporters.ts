@@ -117,6 +117,13 @@ export function createSubmissionRepo(sql: AsyncSql) {
            AND s.created_at <= ? AND s.expires_at > ? AND p.email IS NOT NULL LIMIT 500`,
         [signedBefore, now],
       ),
+    /** The supporter's newest submission still waiting for confirmation at `now`, with a live link. */
+    openOf: async (supporterId: string, now: string) =>
+      await sql.get<Pick<Submission, 'id'>>(
+        `SELECT id FROM submissions WHERE supporter_id = ? AND confirmed_at IS NULL AND token_hash IS NOT NULL AND expires_at > ?
+         ORDER BY created_at DESC LIMIT 1`,
+        [supporterId, now],
+      ),
     setReminder: async (id: string, tokenHash: string, at: string) =>
       { await sql.run('UPDATE submissions SET reminder_token_hash = ?, reminded_at = ? WHERE id = ?', [tokenHash, at, id]); },
     /** Unconfirmed submissions whose link expired before `expiredBefore`, not yet erased (retention). */

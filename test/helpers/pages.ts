@@ -19,3 +19,15 @@ export function postForm(app: FastifyInstance, url: string, fields: [string, str
     payload: new URLSearchParams(fields).toString(),
   });
 }
+
+/**
+ * A form post answered by post/redirect/get: asserts the 303 to the "check your inbox" page and
+ * loads it as the browser would, so tests read the page the supporter sees.
+ */
+export async function followSigned(app: FastifyInstance, posted: { statusCode: number; headers: Record<string, unknown>; body: string }) {
+  if (posted.statusCode !== 303) throw new Error(`expected a 303 to the signed page, got ${posted.statusCode}: ${posted.body.slice(0, 300)}`);
+  const location = String(posted.headers.location);
+  if (!/^\/c\/[^/]+\/signed\?ticket=[\w-]+$/.test(location)) throw new Error(`unexpected redirect to ${location}`);
+  const page = await app.inject({ url: location });
+  return { location, page, statusCode: page.statusCode, body: page.body, headers: page.headers };
+}

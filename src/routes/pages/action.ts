@@ -8,8 +8,9 @@ import { DomainError, type FieldError } from '../../errors.js';
 import { echoesPersonalData } from '../../plugins/idempotency.js';
 import { countryOptions } from '../../render/countries.js';
 import { translate } from '../../render/page-engine.js';
+import { z } from 'zod';
 import { SlugParams } from '../../schemas/common.js';
-import type { Count, PublicCampaign } from '../../schemas/letter.js';
+import { SubmitLettersSchema, type Count, type PublicCampaign, type SubmitLetters } from '../../schemas/letter.js';
 import { crossOriginCheck } from './cross-origin.js';
 import { fieldMessages, formBody, formFields, formValues, parseForm, type FormValues } from './action-form.js';
 
@@ -18,6 +19,17 @@ export function progressOf(count: Pick<Count, 'supporters' | 'goal'>) {
   return { value: Math.min(count.supporters, count.goal), percent: Math.min(100, Math.floor((count.supporters / count.goal) * 100)) };
 }
 
+/**
+ * What the "check your inbox" page needs after the redirect: what was typed (to name the address
+ * and to send the same letters to a corrected one) and whether the letters went out at once.
+ * An hour is long enough to reload or fix a typo; the page's address is what ends up in the
+ * address bar, so it should not outlive its use if copied.
+ */
+const SignedTicketSchema = z.object({ slug: z.string(), input: SubmitLettersSchema.omit({ website: true }), queued: z.boolean() });
+const signedTicketTtlMs = 60 * 60 * 1000;
+// In the query, not the path: a sealed form is longer than a path segment may be.
+const TicketQuery = z.object({ ticket: z.string().max(12_000).optional() });
+
 interface FormState {
   values?: Partial<FormValues>;
   errors?: Partial<Record<string, string>>;
@@ -25,7 +37,7 @@ interface FormState {
 
 /** The supporter's action page (GET /c/{slug}) and its form post, which works without JavaScript. */
 export const actionPages: FastifyPluginAsyncZod = async (app) => {
-  const { actions, campaigns, templates } = app.services;
+  const { actions, campaigns, templates, sealer } = app.services;
   const previews = createLetterPreviews({ campaigns, templates, clock: app.clock });
 
   function say(locale: string, key: string, values?: Record<string, unknown>) {
@@ -64,7 +76,8 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
     return reply.page(
       'action',
       {
-        pageTitle: view.title,
+        // GOV.UK's pattern: a page shown again with errors says so first in its title.
+        pageTitle: Object.keys(errors).length > 0 ? say(locale, 'form.errorTitle', { title: view.title }) : view.title,
         description: view.summary,
         // What a link to the page shows when shared: the campaign, never the tool.
         share: { title: view.title, description: view.summary, url: `${app.config.PUBLIC_URL}/c/${view.slug}` },
@@ -94,17 +107,48 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
     );
   }
 
-  /** "Check your inbox" (or "on its way"), answered to the post itself: there is no page to come back to. */
-  /** "Check your inbox", naming whom the letter goes to (the targets chosen that take letters from the supporter's country). */
-  async function signedPage(view: PublicCampaign, reply: FastifyReply, queued: boolean, input: { country: string; targetIds?: string[] }) {
+  /**
+   * "Check your inbox" (or "on its way"), naming the address typed and whom the letter goes to
+   * (the targets chosen that take letters from the supporter's country). With a confirmation mail
+   * it offers to send the letters to a corrected address instead.
+   */
+  async function signedPage(view: PublicCampaign, reply: FastifyReply, ticket: string, signed: z.infer<typeof SignedTicketSchema>, state: FormState = {}, status = 200) {
     // A letter sent without confirmation has just moved the count: the view read before it has not.
     const counts = await actions.count(view.slug);
-    const recipients = recipientsOf(view.targets, input.country, input.targetIds);
+    const recipients = recipientsOf(view.targets, signed.input.country, signed.input.targetIds);
+    const errors = state.errors ?? {};
+    const title = Object.keys(errors).length > 0 ? say(view.locale, 'form.errorTitle', { title: view.title }) : view.title;
+    if (state.values) echoesPersonalData(reply.request);
     return reply.page(
       'signed',
-      { pageTitle: view.title, campaign: view, counts, progress: progressOf(counts), queued, recipients, noindex: true },
-      { locale: view.locale },
+      {
+        pageTitle: title,
+        campaign: view,
+        counts,
+        progress: progressOf(counts),
+        queued: signed.queued,
+        email: signed.input.email,
+        recipients,
+        action: `/c/${encodeURIComponent(view.slug)}/signed?ticket=${ticket}`,
+        form: { values: state.values ?? {}, errors },
+        noindex: true,
+      },
+      { locale: view.locale, status },
     );
+  }
+
+  /** The ticket's contents when it is genuine, in its hour, and made on this campaign's page. */
+  function openTicket(view: PublicCampaign, ticket: string) {
+    const signed = sealer.open(ticket, SignedTicketSchema);
+    return signed && signed.slug === view.slug ? signed : null;
+  }
+
+  /** Sends the letters and answers with a redirect to "check your inbox", so a reload sends nothing again. */
+  async function submitAndRedirect(view: PublicCampaign, reply: FastifyReply, input: SubmitLetters, ip: string) {
+    const result = await actions.submit(view.slug, input, { ip });
+    const { website: _honeypot, ...typed } = input;
+    const ticket = sealer.seal({ slug: view.slug, input: typed, queued: result.status === 'queued' }, signedTicketTtlMs);
+    return reply.redirect(`/c/${encodeURIComponent(view.slug)}/signed?ticket=${ticket}`, 303);
   }
 
   app.get('/c/:slug', { schema: { params: SlugParams, hide: true } }, async (req, reply) => renderAction(await actions.publicView(req.params.slug), reply, {}));
@@ -128,13 +172,52 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
       if (view.targets.length > 1 && values.targetIds.length === 0) errors = [...errors, { path: 'targetIds', message: 'choose' }];
       if (!parsed.ok || errors.length > 0) return renderAction(view, reply, { values, errors: fieldMessages(errors, t) }, 422);
       try {
-        const result = await actions.submit(req.params.slug, parsed.input, { ip: req.ip });
-        return await signedPage(view, reply, result.status === 'queued', parsed.input);
+        return await submitAndRedirect(view, reply, parsed.input, req.ip);
       } catch (err) {
         if (err instanceof DomainError && err.status === 422) {
           return renderAction(view, reply, { values, errors: fieldMessages(err.errors ?? [{ path: 'note', message: err.message }], t, err.message) }, 422);
         }
         if (err instanceof DomainError && err.status === 409) return renderAction(view, reply, { values }, 409);
+        throw err;
+      }
+    },
+  );
+
+  /** What the redirect after a post shows; a ticket that is forged or past its hour leads back to the campaign. */
+  app.get('/c/:slug/signed', { schema: { params: SlugParams, querystring: TicketQuery, hide: true } }, async (req, reply) => {
+    const view = await actions.publicView(req.params.slug);
+    const signed = openTicket(view, req.query.ticket ?? '');
+    if (!signed) return reply.redirect(`/c/${encodeURIComponent(view.slug)}`, 303);
+    return signedPage(view, reply, req.query.ticket ?? '', signed);
+  });
+
+  /**
+   * A mistyped address: the same letters, sent to the corrected one, exactly as if the form had
+   * been filled in again with it (the same limits, the same answer whether or not that address
+   * signed before). The letters waiting on the wrong address are never confirmed and expire.
+   */
+  app.post(
+    '/c/:slug/signed',
+    {
+      schema: { params: SlugParams, querystring: TicketQuery, hide: true },
+      onRequest: [crossOriginCheck(new URL(app.config.PUBLIC_URL).origin), app.publicLimits.submissions],
+    },
+    async (req, reply) => {
+      const view = await actions.publicView(req.params.slug);
+      reply.pageLocale = view.locale;
+      const signed = openTicket(view, req.query.ticket ?? '');
+      if (!signed) return reply.redirect(`/c/${encodeURIComponent(view.slug)}`, 303);
+      const { body } = formBody(req.body);
+      const email = formValues(body).email;
+      const parsed = SubmitLettersSchema.safeParse({ ...signed.input, email });
+      if (!parsed.success) {
+        return signedPage(view, reply, req.query.ticket ?? '', signed, { values: { email }, errors: { email: say(view.locale, 'errors.email') } }, 422);
+      }
+      try {
+        return await submitAndRedirect(view, reply, parsed.data, req.ip);
+      } catch (err) {
+        // The campaign paused or closed in the meantime, or its rules changed: the action page says why.
+        if (err instanceof DomainError && (err.status === 409 || err.status === 422)) return reply.redirect(`/c/${encodeURIComponent(view.slug)}`, 303);
         throw err;
       }
     },
