@@ -136,14 +136,17 @@ async function startService(name: string, ref: DbRef, extra: Record<string, stri
   const check = ref.url ? new pg.Client({ connectionString: ref.url }) : undefined;
   check?.on('error', () => {}); // the cluster stopping ends it; the phase's own errors are reported where they happen
   await check?.connect();
-  let seq = 0;
-  const roundTrips = async () => {
-    seq++;
-    proc.child.kill('SIGUSR2');
-    // The service answers between requests: on a loaded machine that may take a while.
+  /** The service's counts as of a moment after `since` (bench/pg-round-trips.ts writes them every 50 ms). */
+  const roundTrips = async (since: number) => {
+    // The service writes between requests: on a loaded machine that may take a while.
     for (let i = 0; i < 3000; i++) {
-      const counts = existsSync(tripsFile) ? (JSON.parse(readFileSync(tripsFile, 'utf8')) as { seq: number; queries: number; commits: number }) : undefined;
-      if (counts && counts.seq >= seq) return counts;
+      let counts: { at: number; queries: number; commits: number } | undefined;
+      try {
+        counts = JSON.parse(readFileSync(tripsFile, 'utf8')) as typeof counts;
+      } catch {
+        // not written yet, or caught half-written
+      }
+      if (counts && counts.at > since) return counts;
       await new Promise((r) => setTimeout(r, 10));
     }
     throw new Error(`${name}: no round-trip counts from the service`);
@@ -158,7 +161,7 @@ async function startService(name: string, ref: DbRef, extra: Record<string, stri
       await new Promise((r) => setTimeout(r, 300));
       const cpu = proc.cpuSeconds();
       const dbCpu = postgres!.cpuSeconds();
-      const trips = await roundTrips();
+      const trips = await roundTrips(Date.now());
       const letters = Number((await check.query<{ n: string }>('SELECT count(*) AS n FROM letters')).rows[0]!.n);
       return { cpu, dbCpu, roundTrips: trips.queries, commits: trips.commits, letters };
     },
