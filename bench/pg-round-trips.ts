@@ -13,13 +13,21 @@ import pg from 'pg';
  */
 const file = process.env.BENCH_ROUND_TRIPS_FILE;
 if (file) {
-  const counts = { at: 0, queries: 0, commits: 0 };
+  /** `autocommit`: statements sent outside BEGIN … COMMIT, each a transaction of its own. `byText`: round trips per statement (its first 100 characters). */
+  const counts = { at: 0, queries: 0, commits: 0, autocommit: 0, byText: {} as Record<string, number> };
+  const inTransaction = new WeakSet<pg.Client>();
   const query = pg.Client.prototype.query as (this: pg.Client, ...args: unknown[]) => unknown;
   (pg.Client.prototype as unknown as { query: typeof query }).query = function (this: pg.Client, ...args: unknown[]) {
     counts.queries++;
     const config = args[0];
-    const text = typeof config === 'string' ? config : (config as { text?: string } | undefined)?.text;
-    if (text === 'COMMIT') counts.commits++;
+    const text = (typeof config === 'string' ? config : (config as { text?: string } | undefined)?.text) ?? '';
+    const key = text.replace(/\s+/g, ' ').slice(0, 100);
+    counts.byText[key] = (counts.byText[key] ?? 0) + 1;
+    if (text === 'BEGIN') inTransaction.add(this);
+    else if (text === 'COMMIT' || text === 'ROLLBACK') {
+      if (text === 'COMMIT') counts.commits++;
+      inTransaction.delete(this);
+    } else if (!inTransaction.has(this)) counts.autocommit++;
     return query.apply(this, args);
   };
   const write = () => {

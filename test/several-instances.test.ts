@@ -252,6 +252,18 @@ describe('two instances on one PostgreSQL database', { skip: testEngine !== 'pos
     assert.equal(stats.supporters.pending, 1);
   });
 
+  it('a campaign without confirmation publishes one count a minute for both instances: a signature on B does not show on either until then', async () => {
+    const campaign = await createCampaign(a.app, { confirmation: 'none' });
+    await createTarget(a.app, campaign.id);
+    await createTemplate(a.app, campaign.id);
+    const count = async (app: FastifyInstance) => ((await app.inject({ url: `/api/v1/actions/${campaign.slug}/count` })).json() as { supporters: number }).supporters;
+    assert.equal(await count(a.app), 0, 'A publishes the minute\'s figures');
+    assert.equal((await submit(b.app, campaign.slug, supporter('quiet'), '198.51.100.130')).statusCode, 202);
+    // B has published nothing itself yet: it serves the figures A published, not its own fresh read.
+    assert.equal(await count(b.app), 0);
+    assert.equal(await count(a.app), 0);
+  });
+
   it('a periodic job runs once per period across both instances', async () => {
     assert.equal(await a.app.jobs.run('retention'), true, 'A takes the turn');
     assert.equal(await b.app.jobs.run('retention'), false, 'B, in the same period, does not');

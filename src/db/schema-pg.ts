@@ -348,3 +348,11 @@ export const jobRuns = pgTable('job_runs', {
   name: text('name').primaryKey(),
   startedAt: text('started_at').notNull(),
 });
+
+export const publishedCounts = pgTable('published_counts', {
+  campaignId: text('campaign_id')
+    .primaryKey()
+    .references(() => campaigns.id),
+  publishedAt: text('published_at').notNull(),
+  figures: text('figures').notNull(),
+});

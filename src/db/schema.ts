@@ -423,3 +423,16 @@ export const jobRuns = sqliteTable('job_runs', {
   name: text('name').primaryKey(),
   startedAt: text('started_at').notNull(),
 });
+
+/**
+ * A `confirmation: none` campaign's public figures as last published (at most once a minute):
+ * kept here so every instance publishes the same figures at the same moment.
+ */
+export const publishedCounts = sqliteTable('published_counts', {
+  campaignId: text('campaign_id')
+    .primaryKey()
+    .references(() => campaigns.id),
+  publishedAt: text('published_at').notNull(),
+  /** The figures (count and countries) as JSON. */
+  figures: text('figures').notNull(),
+});

@@ -38,7 +38,7 @@ function quiet(f: Figures): Figures {
 }
 
 export interface ActionDeps {
-  store: Pick<Store, 'dataVersion' | 'commits' | 'supporters' | 'submissions' | 'letters' | 'responses'>;
+  store: Pick<Store, 'dataVersion' | 'commits' | 'supporters' | 'submissions' | 'letters' | 'responses' | 'publishedCounts'>;
   clock: Clock;
   campaigns: CampaignService;
   targets: TargetService;
@@ -114,9 +114,13 @@ export function createActionService(deps: ActionDeps) {
       return !p || now - p.at >= quietCountMs;
     };
     if (due()) {
-      const fresh = { at: now, ...quiet(await liveFigures(campaign)) };
+      // The publication is shared by every instance (store.publishedCounts): a reader
+      // alternating between instances sees one set of figures a minute, as with one.
+      const fresh = quiet(await liveFigures(campaign));
+      const row = await store.publishedCounts.publish(campaign.id, new Date(now).toISOString(), JSON.stringify(fresh), new Date(now - quietCountMs).toISOString());
+      const standing = JSON.parse(row.figures) as Figures;
       // Readers that read at the same time publish once: the first to finish, whose figures every reader gets.
-      if (due()) published.set(campaign.id, fresh);
+      if (due()) published.set(campaign.id, { at: Date.parse(row.publishedAt), count: Object.freeze(standing.count), countries: Object.freeze(standing.countries) });
     } else {
       // The goal and the offline counts are the organizer's, not a trace of anyone's signature:
       // they show at once, over the online figures as last published.

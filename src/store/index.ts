@@ -1,6 +1,6 @@
 import type { AsyncSql } from './engine/async-sql.js';
 import { createCampaignRepo } from './campaigns.js';
-import { createJobRunRepo, createRateLimitRepo } from './coordination.js';
+import { createJobRunRepo, createPublishedCountRepo, createRateLimitRepo } from './coordination.js';
 import { createCounterRepo } from './counters.js';
 import { createDigestRepo } from './digests.js';
 import { createIdempotencyRepo } from './idempotency.js';
@@ -63,6 +63,7 @@ export function createStore(engine: Engine) {
     printRuns: createPrintRunRepo(sql),
     rateLimits: createRateLimitRepo(sql),
     jobRuns: createJobRunRepo(sql),
+    publishedCounts: createPublishedCountRepo(sql),
   };
 }
 
