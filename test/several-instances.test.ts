@@ -8,6 +8,7 @@ import { startSmtp, type TestSmtp } from './helpers/smtp-server.js';
 import { failWrites } from './helpers/storage-failure.js';
 import { supporter } from './helpers/supporters.js';
 import { until } from './helpers/worker-process.js';
+import { countEvents } from './helpers/sse.js';
 
 /** Supporters in the big test; each writes one letter. Two instances take them in turns. */
 const supporters = 1000;
@@ -53,21 +54,6 @@ function inbox(smtp: TestSmtp) {
     }
   }
   return { update, messageIds, letterIds, confirmations };
-}
-
-/** Reads `count` events from an SSE response body as they arrive. */
-async function* countEvents(body: ReadableStream<Uint8Array>) {
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for await (const chunk of body) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      if (/^event: count$/m.test(block)) yield JSON.parse(/^data: (.*)$/m.exec(block)![1]!) as { supporters: number; letters: number };
-    }
-  }
 }
 
 describe('two instances on one PostgreSQL database', { skip: testEngine !== 'postgres' && 'PostgreSQL pass only', timeout: 120_000 }, () => {
