@@ -1,6 +1,7 @@
 import type { Store } from '../store/index.js';
 import type { Clock } from './clock.js';
 import type { LetterLifecycle } from './letter-lifecycle.js';
+import { redactAddresses } from './redact.js';
 
 /**
  * Delivery status notifications (RFC 3464) for letters Chorus sent. A permanent failure moves
@@ -33,7 +34,6 @@ export type BounceOutcome =
 export const diagnosticMaxLength = 300;
 
 const statusCode = /^([245])\.\d{1,3}\.\d{1,3}$/;
-const emailLike = /[^\s<>()[\]",;:]+@[^\s<>()[\]",;:]+/g;
 
 /** The status code of a `Status:` field ("5.1.1", "5.1.1 (user unknown)"), or null if it is not one. */
 export function statusOf(field: string): string | null {
@@ -48,17 +48,17 @@ export function isPermanent(r: ReportedRecipient): boolean {
 
 /**
  * The reason stored beside a bounced letter: the status and the remote server's diagnostic on one
- * line, shortened, every address in it other than the target's own replaced (a diagnostic that
- * quotes the letter's Reply-To would otherwise store the supporter's address).
+ * line, shortened, every address in it replaced (as for every stored failure reason: a diagnostic
+ * may quote the letter's Reply-To, the supporter's address, and erasure would never find it there).
  */
-export function bounceReason(r: ReportedRecipient, targetEmail: string | null): string {
-  const target = targetEmail?.toLowerCase();
-  const diagnostic = (r.diagnostic ?? '')
-    // eslint-disable-next-line no-control-regex -- control characters are what is removed
-    .replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029]+/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim()
-    .replace(emailLike, (a) => (a.toLowerCase() === target ? a : '[address]'));
+export function bounceReason(r: ReportedRecipient): string {
+  const diagnostic = redactAddresses(
+    (r.diagnostic ?? '')
+      // eslint-disable-next-line no-control-regex -- control characters are what is removed
+      .replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029]+/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim(),
+  );
   const short = diagnostic.length > diagnosticMaxLength ? `${diagnostic.slice(0, diagnosticMaxLength - 1)}…` : diagnostic;
   return `Bounced ${statusOf(r.status) ?? ''}${short ? `: ${short}` : ''}`;
 }
@@ -83,11 +83,12 @@ export function createBounceService(deps: { store: Pick<Store, 'letters'>; clock
     const keys = [...new Set(report.messageIds.map(keyOf).filter((k): k is string => k !== null))];
     if (keys.length === 0) return { kind: 'bounced', letters: 0 };
     const at = clock.now().toISOString();
+    const reason = bounceReason(failed);
     const letters = await lifecycle.transaction(async (scope) => {
       let moved = 0;
       for (const key of keys) {
         for (const letter of await store.letters.sentInMessage(key)) {
-          if (await lifecycle.move(scope, letter, 'bounced', at, bounceReason(failed, letter.targetEmail))) moved += 1;
+          if (await lifecycle.move(scope, letter, 'bounced', at, reason)) moved += 1;
         }
       }
       return moved;

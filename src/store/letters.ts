@@ -95,16 +95,16 @@ export function createLetterRepo(sql: AsyncSql) {
       ) ?? null,
     /**
      * The delivered letters a mail with Message-ID `<key@…>` carried: the letter `key` sent on its own,
-     * or the letters of the digest mail `key`. Only letters still `sent`, with the address they went to.
+     * or the letters of the digest mail `key`. Only letters still `sent`.
      */
     sentInMessage: async (key: string) =>
-      await sql.all<LetterState & { targetEmail: Target['email'] }>(
-        `SELECT l.id, l.campaign_id AS "campaignId", l.target_id AS "targetId", l.status, t.email AS "targetEmail"
-         FROM outbox o JOIN letters l ON l.id = o.letter_id JOIN targets t ON t.id = l.target_id
+      await sql.all<LetterState>(
+        `SELECT l.id, l.campaign_id AS "campaignId", l.target_id AS "targetId", l.status
+         FROM outbox o JOIN letters l ON l.id = o.letter_id
          WHERE o.letter_id = ? AND o.kind = 'letter' AND o.status = 'sent' AND l.status = 'sent'
          UNION ALL
-         SELECT l.id, l.campaign_id AS "campaignId", l.target_id AS "targetId", l.status, t.email AS "targetEmail"
-         FROM outbox o JOIN letters l ON l.id = o.letter_id JOIN targets t ON t.id = l.target_id
+         SELECT l.id, l.campaign_id AS "campaignId", l.target_id AS "targetId", l.status
+         FROM outbox o JOIN letters l ON l.id = o.letter_id
          WHERE o.digest_id = ? AND o.kind = 'digest' AND o.status = 'sent' AND l.status = 'sent'`,
         [key, key],
       ),
