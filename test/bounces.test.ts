@@ -13,6 +13,7 @@ import { ADMIN_KEY, auth, buildTestApp, type TestApp } from './helpers/build-app
 import { letterList, manualClock, minute, queuedLetters, stats } from './helpers/delivery.js';
 import { logLines } from './helpers/json-lines.js';
 import { formSession, postForm } from './helpers/pages.js';
+import { failWrites } from './helpers/storage-failure.js';
 
 /**
  * Bounces through the front door: letters sent by the worker (file transport), then real
@@ -215,6 +216,31 @@ describe('bounces: delivery status notifications over SMTP', () => {
     assert.equal(s.letters.sent, 0);
     assert.equal(s.letters.bounced, 3);
     assert.equal((await recount(t.app.store)).drift, 0);
+  });
+
+  it('a report that cannot be recorded is answered 451 (the relay retries) and changes nothing', async () => {
+    const { campaign, letters } = await sentLetters(1);
+    const messageId = `<${letters[0]!.id}@chorus.example>`;
+    const before = await stats(t.app, campaign.id);
+    const restore = await failWrites(t.app.store.sql, {
+      name: 'bounce_write_fails',
+      table: 'letters',
+      before: 'UPDATE OF status',
+      when: "NEW.status = 'bounced'",
+      message: 'disk trouble',
+    });
+    try {
+      const reply = await send(dsn({ messageId }));
+      assert.equal(reply.code, 451, reply.response);
+      assert.doesNotMatch(reply.response, /disk trouble/);
+    } finally {
+      await restore();
+    }
+    assert.deepEqual(await stats(t.app, campaign.id), before);
+    assert.equal((await letterList(t.app, campaign.id))[0]!.status, 'sent');
+    // The relay's retry goes through.
+    assert.equal((await send(dsn({ messageId }))).code, 250);
+    assert.equal((await letterList(t.app, campaign.id))[0]!.status, 'bounced');
   });
 
   it('a transient report (4.x.x, delayed) is accepted and changes nothing', async () => {

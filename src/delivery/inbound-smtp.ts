@@ -67,9 +67,10 @@ export function createInboundSmtp(opts: InboundSmtpOptions) {
       });
     },
   });
-  // A client that drops its connection is no concern of ours; anything else is logged without content.
+  // A client that drops its connection is no concern of ours; anything else is logged by its code
+  // alone (smtp-server's messages may name the client's address).
   server.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE') log.warn({ code: err.code, reason: err.message }, 'inbound smtp error');
+    if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE') log.warn({ code: err.code ?? err.name }, 'inbound smtp error');
   });
 
   async function handle(raw: Buffer): Promise<void> {
