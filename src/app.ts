@@ -9,6 +9,7 @@ import { authPlugin } from './plugins/auth.js';
 import { clientErrorHandler, frameworkErrors } from './plugins/client-errors.js';
 import { dbPlugin } from './plugins/db.js';
 import { deliveryPlugin } from './plugins/delivery.js';
+import { inboundSmtpPlugin } from './plugins/inbound-smtp.js';
 import { idempotencyPlugin } from './plugins/idempotency.js';
 import { jobsPlugin } from './plugins/jobs.js';
 import { loadSheddingPlugin, type PressureLimits } from './plugins/load-shedding.js';
@@ -80,6 +81,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   // Every server takes its turn at the periodic jobs; the database gives each period to one of them.
   await app.register(jobsPlugin);
   await app.register(deliveryPlugin, { enabled: config.WORKER === 'inline' });
+  if (config.INBOUND_SMTP_PORT !== undefined) await app.register(inboundSmtpPlugin, { host: config.INBOUND_SMTP_HOST, port: config.INBOUND_SMTP_PORT });
   await app.register(openapiPlugin);
   await app.register(pageStringsPlugin);
 

@@ -1,7 +1,9 @@
 import type { Config } from './config.js';
 import type { Store } from './store/index.js';
 import { createOutboxWriter } from './delivery/outbox.js';
+import { parseSender } from './delivery/messages.js';
 import { createActionService } from './domain/actions.js';
+import { createBounceService } from './domain/bounces.js';
 import { createAdminSessions } from './domain/admin-sessions.js';
 import { createCampaignService, type CampaignHooks } from './domain/campaigns.js';
 import type { Clock } from './domain/clock.js';
@@ -64,7 +66,9 @@ export async function createServices(deps: { store: Store; clock: Clock; config:
   const responses = createResponseService({ store, clock, campaigns, targets, supporters });
   const offlineCounts = createOfflineCountService({ store, clock, campaigns, counters, events });
   const stats = createStatsService({ store, campaigns, targets, counters });
-  return { keys, adminSessions, campaigns, targets, templates, counters, lifecycle, outbox, events, groupCommit, actions, confirmations, supporters, letters, offlineCounts, responses, stats };
+  // Letters' Message-IDs end in MAIL_FROM's domain (src/delivery/messages.ts): reports naming another were not about ours.
+  const bounces = createBounceService({ store, clock, lifecycle, messageDomain: parseSender(config.MAIL_FROM).domain });
+  return { keys, bounces, adminSessions, campaigns, targets, templates, counters, lifecycle, outbox, events, groupCommit, actions, confirmations, supporters, letters, offlineCounts, responses, stats };
 }
 
 export type Services = Awaited<ReturnType<typeof createServices>>;

@@ -174,7 +174,7 @@ export const submissions = sqliteTable(
   (t) => [index('submissions_supporter').on(t.supporterId)],
 );
 
-export const letterStatuses = ['pending_confirmation', 'queued', 'sending', 'sent', 'failed', 'held'] as const;
+export const letterStatuses = ['pending_confirmation', 'queued', 'sending', 'sent', 'failed', 'held', 'bounced'] as const;
 export type LetterStatus = (typeof letterStatuses)[number];
 
 export const letters = sqliteTable(

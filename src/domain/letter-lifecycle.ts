@@ -20,8 +20,10 @@ const transitions: Readonly<Record<LetterStatus, readonly LetterStatus[]>> = {
   sending: ['sent', 'failed', 'held', 'queued'],
   // released by moderation; erased
   held: ['queued', 'failed'],
-  sent: [],
+  // a permanent delivery status notification came back for it (src/domain/bounces.ts)
+  sent: ['bounced'],
   failed: [],
+  bounced: [],
 };
 
 export interface LetterMove {
@@ -31,6 +33,8 @@ export interface LetterMove {
   /** null: the letter was created in `to`. */
   from: LetterStatus | null;
   to: LetterStatus;
+  /** The reason recorded with the move, when the mover gave one (e.g. a bounce's status and diagnostic). */
+  reason?: string;
 }
 
 /** The moves of one committed transaction, per campaign. */
@@ -75,6 +79,7 @@ export function createLetterLifecycle(deps: { store: Pick<Store, 'letters' | 'tr
     const changed = await store.letters.move({ id: letter.id, from, to, at, setError: error !== undefined, error: error ?? null });
     if (!changed || from === to) return changed;
     const m: LetterMove = { letterId: letter.id, campaignId: letter.campaignId, targetId: letter.targetId, from, to };
+    if (error) m.reason = error;
     scope.count(letter.campaignId, counters.letterMove(m.targetId, from, to), at);
     scope.moved(m);
     return true;

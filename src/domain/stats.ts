@@ -12,6 +12,7 @@ const statusKeys: [LetterStatus, keyof Stats['letters']][] = [
   ['sent', 'sent'],
   ['failed', 'failed'],
   ['held', 'held'],
+  ['bounced', 'bounced'],
 ];
 
 /** The organizer's figures, read from the maintained counters (plus one indexed lookup per target for its last error). */
@@ -45,6 +46,7 @@ export function createStatsService(deps: { store: Pick<Store, 'letters' | 'respo
           title: t.title,
           ...byStatus((s) => value(`target.${t.id}.${s}`)),
           lastError: await store.letters.lastErrorOf(t.id),
+          lastBounce: value(`target.${t.id}.bounced`) > 0 ? await store.letters.lastBounceOf(t.id) : null,
           responses: responses.get(t.id) ?? 0,
         })),
       ),

@@ -90,6 +90,8 @@ const StatusCounts = {
   sent: z.number().int(),
   failed: z.number().int(),
   held: z.number().int(),
+  /** Sent, then reported back undeliverable by a delivery status notification (not in `sent`). */
+  bounced: z.number().int(),
 };
 
 export const StatsSchema = z
@@ -97,7 +99,16 @@ export const StatsSchema = z
     supporters: z.object({ total: z.number().int(), pending: z.number().int() }),
     letters: z.object({ total: z.number().int(), ...StatusCounts }),
     byTarget: z.array(
-      z.object({ targetId: z.string(), name: z.string(), title: z.string(), ...StatusCounts, lastError: z.string().nullable(), responses: z.number().int() }),
+      z.object({
+        targetId: z.string(),
+        name: z.string(),
+        title: z.string(),
+        ...StatusCounts,
+        lastError: z.string().nullable(),
+        /** The latest bounce's status and diagnostic, while the target has bounced letters: its address needs fixing. */
+        lastBounce: z.string().nullable(),
+        responses: z.number().int(),
+      }),
     ),
     byCountry: z.record(z.string(), z.number().int()),
     hourly: z.array(z.object({ hour: z.string(), supporters: z.number().int() })),

@@ -87,6 +87,27 @@ export function createLetterRepo(sql: AsyncSql) {
         `SELECT last_error AS "lastError" FROM letters WHERE target_id = ? AND status IN ('failed', 'queued', 'held') AND last_error IS NOT NULL ORDER BY id DESC LIMIT 1`,
         [targetId],
       ) ?? null,
+    /** The latest reason a target's letters bounced (the status and diagnostic of the report). */
+    lastBounceOf: async (targetId: string) =>
+      await sql.value<string>(
+        `SELECT last_error AS "lastError" FROM letters WHERE target_id = ? AND status = 'bounced' AND last_error IS NOT NULL ORDER BY id DESC LIMIT 1`,
+        [targetId],
+      ) ?? null,
+    /**
+     * The delivered letters a mail with Message-ID `<key@…>` carried: the letter `key` sent on its own,
+     * or the letters of the digest mail `key`. Only letters still `sent`.
+     */
+    sentInMessage: async (key: string) =>
+      await sql.all<LetterState>(
+        `SELECT l.id, l.campaign_id AS "campaignId", l.target_id AS "targetId", l.status
+         FROM outbox o JOIN letters l ON l.id = o.letter_id
+         WHERE o.letter_id = ? AND o.kind = 'letter' AND o.status = 'sent' AND l.status = 'sent'
+         UNION ALL
+         SELECT l.id, l.campaign_id AS "campaignId", l.target_id AS "targetId", l.status
+         FROM outbox o JOIN letters l ON l.id = o.letter_id
+         WHERE o.digest_id = ? AND o.kind = 'digest' AND o.status = 'sent' AND l.status = 'sent'`,
+        [key, key],
+      ),
     /** Everything a supporter's letters hold (data subject access). */
     ofSupporter: async (supporterId: string) =>
       await sql.all<Record<string, unknown>>(

@@ -35,7 +35,7 @@ declare module 'fastify' {
  * ends the session at once). Every form also carries a CSRF token.
  */
 export const adminPages: FastifyPluginAsyncZod = async (app) => {
-  const { adminSessions, campaigns, stats, letters } = app.services;
+  const { adminSessions, campaigns, stats, letters, targets } = app.services;
   const panel = createDeliveryPanel({ store: app.store, clock: app.clock });
   const secure = app.config.PUBLIC_URL.startsWith('https:');
   const locale = 'en';
@@ -132,6 +132,9 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
     const s = await stats.forCampaign(campaign.id);
     const held = await letters.list(campaign.id, { status: 'held', limit: 100 });
     const postal = campaign.delivery.mode === 'postal';
+    // Targets whose letters bounce, with the address they bounce at: the organizer corrects it.
+    const bouncing = s.byTarget.filter((t) => t.bounced > 0);
+    const addresses = bouncing.length > 0 ? new Map((await targets.list(campaign.id)).map((t) => [t.id, t.email])) : new Map<string, string | null>();
     return reply.page(
       'admin-campaign',
       shell(req, reply, {
@@ -141,6 +144,7 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
         progress: progressOf({ supporters: s.supporters.total, goal: campaign.goal }),
         chart: chartOf(s.hourly),
         targets: await Promise.all(s.byTarget.map(async (t) => ({ ...t, throttled: await panel.throttled(campaign, t.targetId, t.queued) }))),
+        bouncing: bouncing.map((t) => ({ ...t, email: addresses.get(t.targetId) ?? null })),
         held: held.items,
         moreHeld: held.nextCursor !== null,
         postal,
