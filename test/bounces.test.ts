@@ -262,6 +262,21 @@ describe('bounces: delivery status notifications over SMTP', () => {
     assert.equal(moved.length, 0);
   });
 
+  it('retention scrubs a bounced letter like a delivered one, and then its writer', async () => {
+    const { campaign, letters } = await sentLetters(1);
+    assert.equal((await send(dsn({ messageId: `<${letters[0]!.id}@chorus.example>` }))).code, 250);
+    const row = () => t.app.store.sql.get<{ body: string | null; status: string }>('SELECT body, status FROM letters WHERE id = ?', [letters[0]!.id]);
+    assert.notEqual((await row())!.body, null);
+    // Past both retention periods (28 days for bodies, 365 for contact data: the defaults).
+    clock.advance(366 * 24 * 60 * minute);
+    await t.app.services.supporters.applyRetention();
+    const after = (await row())!;
+    assert.equal(after.status, 'bounced');
+    assert.equal(after.body, null);
+    const list = await t.app.inject({ url: `/api/v1/campaigns/${campaign.id}/letters`, headers: auth });
+    assert.deepEqual((list.json() as { items: { supporter: { email: string | null } }[] }).items.map((l) => l.supporter.email), [null]);
+  });
+
   it('a report for a Message-ID Chorus did not write is accepted and ignored', async () => {
     const { campaign, letters } = await sentLetters(1);
     const before = await stats(t.app, campaign.id);
