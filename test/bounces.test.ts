@@ -369,7 +369,7 @@ describe('bounces: delivery status notifications over SMTP', () => {
   });
 
   it('shows bouncing targets on the dashboard with the address to fix', async () => {
-    const { campaign, letters } = await sentLetters(2);
+    const { campaign, target, letters } = await sentLetters(2);
     await send(dsn({ messageId: `<${letters[1]!.id}@chorus.example>` }));
     const { cookie, token } = await formSession(t.app, '/admin');
     const signedIn = await postForm(t.app, '/admin/sign-in', [['_csrf', token], ['key', ADMIN_KEY]], cookie);
@@ -382,6 +382,15 @@ describe('bounces: delivery status notifications over SMTP', () => {
     assert.match(section, /<code>prosecutor-general@example\.kz<\/code>/);
     assert.match(section, /Bounced 5\.1\.1: smtp; 550 5\.1\.1 &lt;address&gt;: Recipient address rejected: User unknown in virtual mailbox table/);
     assert.match(section, new RegExp(`PATCH /api/v1/campaigns/${campaign.id}/targets/`));
+    assert.doesNotMatch(section, /changed since the latest report/);
+
+    // The organizer corrects the address: the dashboard says so beside it.
+    clock.advance(minute);
+    const fix = await t.app.inject({ method: 'PATCH', url: `/api/v1/campaigns/${campaign.id}/targets/${target.id}`, headers: auth, payload: { email: 'pg-office@example.kz' } });
+    assert.equal(fix.statusCode, 200, fix.body);
+    const fixed = await t.app.inject({ url: `/admin/campaigns/${campaign.id}`, headers: { cookie: `${cookie}; ${session}` } });
+    const again = /<section class="card" aria-labelledby="bounces-h" id="bounces">([\s\S]*?)<\/section>/.exec(fixed.body)![1]!;
+    assert.match(again, /<code>pg-office@example\.kz<\/code><span class="hint">changed since the latest report<\/span>/);
 
     // The API's list filters by the new status.
     const list = await t.app.inject({ url: `/api/v1/campaigns/${campaign.id}/letters?status=bounced`, headers: auth });
