@@ -262,6 +262,21 @@ describe('bounces: delivery status notifications over SMTP', () => {
     assert.equal(moved.length, 0);
   });
 
+  it('retention scrubs a bounced letter like a delivered one, and then its writer', async () => {
+    const { campaign, letters } = await sentLetters(1);
+    assert.equal((await send(dsn({ messageId: `<${letters[0]!.id}@chorus.example>` }))).code, 250);
+    const row = () => t.app.store.sql.get<{ body: string | null; status: string }>('SELECT body, status FROM letters WHERE id = ?', [letters[0]!.id]);
+    assert.notEqual((await row())!.body, null);
+    // Past both retention periods (28 days for bodies, 365 for contact data: the defaults).
+    clock.advance(366 * 24 * 60 * minute);
+    await t.app.services.supporters.applyRetention();
+    const after = (await row())!;
+    assert.equal(after.status, 'bounced');
+    assert.equal(after.body, null);
+    const list = await t.app.inject({ url: `/api/v1/campaigns/${campaign.id}/letters`, headers: auth });
+    assert.deepEqual((list.json() as { items: { supporter: { email: string | null } }[] }).items.map((l) => l.supporter.email), [null]);
+  });
+
   it('a report for a Message-ID Chorus did not write is accepted and ignored', async () => {
     const { campaign, letters } = await sentLetters(1);
     const before = await stats(t.app, campaign.id);
@@ -354,7 +369,7 @@ describe('bounces: delivery status notifications over SMTP', () => {
   });
 
   it('shows bouncing targets on the dashboard with the address to fix', async () => {
-    const { campaign, letters } = await sentLetters(2);
+    const { campaign, target, letters } = await sentLetters(2);
     await send(dsn({ messageId: `<${letters[1]!.id}@chorus.example>` }));
     const { cookie, token } = await formSession(t.app, '/admin');
     const signedIn = await postForm(t.app, '/admin/sign-in', [['_csrf', token], ['key', ADMIN_KEY]], cookie);
@@ -367,6 +382,15 @@ describe('bounces: delivery status notifications over SMTP', () => {
     assert.match(section, /<code>prosecutor-general@example\.kz<\/code>/);
     assert.match(section, /Bounced 5\.1\.1: smtp; 550 5\.1\.1 &lt;address&gt;: Recipient address rejected: User unknown in virtual mailbox table/);
     assert.match(section, new RegExp(`PATCH /api/v1/campaigns/${campaign.id}/targets/`));
+    assert.doesNotMatch(section, /changed since the latest report/);
+
+    // The organizer corrects the address: the dashboard says so beside it.
+    clock.advance(minute);
+    const fix = await t.app.inject({ method: 'PATCH', url: `/api/v1/campaigns/${campaign.id}/targets/${target.id}`, headers: auth, payload: { email: 'pg-office@example.kz' } });
+    assert.equal(fix.statusCode, 200, fix.body);
+    const fixed = await t.app.inject({ url: `/admin/campaigns/${campaign.id}`, headers: { cookie: `${cookie}; ${session}` } });
+    const again = /<section class="card" aria-labelledby="bounces-h" id="bounces">([\s\S]*?)<\/section>/.exec(fixed.body)![1]!;
+    assert.match(again, /<code>pg-office@example\.kz<\/code><span class="hint">changed since the latest report<\/span>/);
 
     // The API's list filters by the new status.
     const list = await t.app.inject({ url: `/api/v1/campaigns/${campaign.id}/letters?status=bounced`, headers: auth });

@@ -107,6 +107,8 @@ export const StatsSchema = z
         lastError: z.string().nullable(),
         /** The latest bounce's status and diagnostic, while the target has bounced letters: its address needs fixing. */
         lastBounce: z.string().nullable(),
+        /** When the latest of them was reported. */
+        lastBounceAt: z.string().nullable(),
         responses: z.number().int(),
       }),
     ),

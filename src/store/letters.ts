@@ -134,10 +134,10 @@ export function createLetterRepo(sql: AsyncSql) {
         'UPDATE letters SET signer_name = NULL, signer_city = NULL, note = NULL, subject = NULL, body = NULL, scrubbed_at = coalesce(scrubbed_at, ?) WHERE submission_id = ?',
         [at, submissionId],
       ); },
-    /** Scrubs the text of letters delivered before `before` (retention); returns how many. */
+    /** Scrubs the text of letters sent before `before` (retention; bounced ones were sent too); returns how many. */
     scrubDelivered: async (before: string, at: string) =>
       (await sql.run(
-        `UPDATE letters SET subject = NULL, body = NULL, note = NULL, scrubbed_at = ? WHERE status = 'sent' AND sent_at < ? AND body IS NOT NULL`,
+        `UPDATE letters SET subject = NULL, body = NULL, note = NULL, scrubbed_at = ? WHERE status IN ('sent', 'bounced') AND sent_at < ? AND body IS NOT NULL`,
         [at, before],
       )).changes,
   };

@@ -134,7 +134,7 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
     const postal = campaign.delivery.mode === 'postal';
     // Targets whose letters bounce, with the address they bounce at: the organizer corrects it.
     const bouncing = s.byTarget.filter((t) => t.bounced > 0);
-    const addresses = bouncing.length > 0 ? new Map((await targets.list(campaign.id)).map((t) => [t.id, t.email])) : new Map<string, string | null>();
+    const live = bouncing.length > 0 ? new Map((await targets.list(campaign.id)).map((t) => [t.id, t])) : new Map<string, { email: string | null; updatedAt: string }>();
     return reply.page(
       'admin-campaign',
       shell(req, reply, {
@@ -144,7 +144,11 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
         progress: progressOf({ supporters: s.supporters.total, goal: campaign.goal }),
         chart: chartOf(s.hourly),
         targets: await Promise.all(s.byTarget.map(async (t) => ({ ...t, throttled: await panel.throttled(campaign, t.targetId, t.queued) }))),
-        bouncing: bouncing.map((t) => ({ ...t, email: addresses.get(t.targetId) ?? null })),
+        bouncing: bouncing.map((t) => {
+          const target = live.get(t.targetId);
+          // Changed after the latest bounce: the organizer has (probably) fixed it already.
+          return { ...t, email: target?.email ?? null, changed: Boolean(target && t.lastBounceAt && target.updatedAt > t.lastBounceAt) };
+        }),
         held: held.items,
         moreHeld: held.nextCursor !== null,
         postal,
