@@ -47,6 +47,8 @@ export const EnvSchema = z.object({
   /** Consecutive failures to one recipient domain that pause deliveries to it, and for how long. */
   DELIVERY_PAUSE_AFTER: z.coerce.number().int().min(1).default(10),
   DELIVERY_PAUSE_MINUTES: z.coerce.number().positive().default(60),
+  /** Webhook URLs may be plain http and point at loopback or private addresses (development and tests only). */
+  WEBHOOK_ALLOW_PRIVATE: bool.default(false),
   DKIM_DOMAIN: z.string().optional(),
   DKIM_SELECTOR: z.string().optional(),
   DKIM_KEY_FILE: z.string().optional(),

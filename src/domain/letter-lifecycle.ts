@@ -47,13 +47,29 @@ export interface LetterRef {
   status: LetterStatus;
 }
 
+/** A domain moment other than a letter move that subscribers outside Chorus hear about (webhooks). */
+export interface DomainEvent {
+  type: 'supporter.counted';
+  campaignId: string;
+  at: string;
+  data: { country: string };
+}
+
+/** What one transaction did, handed to the committing hooks before it commits. */
+export interface Committing {
+  moves: LetterMove[];
+  events: DomainEvent[];
+}
+
 /**
  * What a transaction offers the lifecycle: somewhere to add counter changes (written before it
- * commits) and to record moves (announced after it commits).
+ * commits), to record moves (announced after it commits) and other domain events; moves and
+ * events are handed to the committing hooks (the webhook queue) inside the transaction.
  */
 export interface MoveScope {
   count(campaignId: string, deltas: Deltas, at: string): void;
   moved(move: LetterMove): void;
+  event(e: DomainEvent): void;
 }
 
 export class IllegalMoveError extends Error {
@@ -63,6 +79,7 @@ export class IllegalMoveError extends Error {
 export function createLetterLifecycle(deps: { store: Pick<Store, 'letters' | 'transaction'>; counters: Pick<Counters, 'bump' | 'letterMove'> }) {
   const { store, counters } = deps;
   const listeners = new Set<(e: LettersMoved) => void>();
+  const hooks = new Set<(c: Committing) => Promise<void>>();
 
   /**
    * Moves `letter` to `to` in the caller's transaction. `error` (when given, null clears it) is
@@ -87,6 +104,15 @@ export function createLetterLifecycle(deps: { store: Pick<Store, 'letters' | 'tr
     scope.moved(m);
   }
 
+  /**
+   * Runs the committing hooks inside the caller's transaction, just before it commits: what
+   * they write (webhook deliveries) stands or falls with the moves and events they report.
+   */
+  async function committing(c: Committing): Promise<void> {
+    if (c.moves.length === 0 && c.events.length === 0) return;
+    for (const fn of hooks) await fn(c);
+  }
+
   /** Announces committed moves, one event per campaign. Call only after the commit. */
   function announce(moves: Iterable<LetterMove>): void {
     const byCampaign = new Map<string, LetterMove[]>();
@@ -105,6 +131,7 @@ export function createLetterLifecycle(deps: { store: Pick<Store, 'letters' | 'tr
   async function transaction<T>(fn: (scope: MoveScope) => Promise<T>): Promise<T> {
     const tally = createTally();
     const moves: LetterMove[] = [];
+    const events: DomainEvent[] = [];
     let last = '';
     const scope: MoveScope = {
       count(campaignId, deltas, at) {
@@ -112,9 +139,11 @@ export function createLetterLifecycle(deps: { store: Pick<Store, 'letters' | 'tr
         if (at > last) last = at;
       },
       moved: (m) => moves.push(m),
+      event: (e) => events.push(e),
     };
     const result = await store.transaction(async () => {
       const value = await fn(scope);
+      await committing({ moves, events });
       await tally.write(counters, last);
       return value;
     });
@@ -128,7 +157,12 @@ export function createLetterLifecycle(deps: { store: Pick<Store, 'letters' | 'tr
     return () => listeners.delete(listener);
   }
 
-  return { move, created, transaction, announce, onMoved };
+  /** Adds a hook run inside every moving transaction before it commits (see committing). */
+  function onCommitting(hook: (c: Committing) => Promise<void>): void {
+    hooks.add(hook);
+  }
+
+  return { move, created, transaction, committing, announce, onMoved, onCommitting };
 }
 
 export type LetterLifecycle = ReturnType<typeof createLetterLifecycle>;
