@@ -424,3 +424,38 @@ describe('webhooks: addresses (WEBHOOK_ALLOW_PRIVATE off)', () => {
   });
 
 });
+
+describe('webhooks: the checked address is the one connected to', () => {
+  let t: TestApp;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  const asked: string[] = [];
+  // A name no real resolver knows: the request can only reach the receiver through the address this lookup gave.
+  const lookup: Lookup = async (host) => {
+    asked.push(host);
+    return [{ address: '127.0.0.1', family: 4 }];
+  };
+  before(async () => {
+    receiver = await startReceiver();
+    t = await buildTestApp({ WEBHOOK_ALLOW_PRIVATE: 'true' }, { webhooks: { lookup } });
+  });
+  after(async () => {
+    await t.close();
+    await receiver.close();
+  });
+
+  it('resolves once when the endpoint is created and once per delivery, and connects to that address with the name as Host', async () => {
+    const campaign = await createCampaign(t.app);
+    const url = `http://receiver.chorus.test:${receiver.port}/in`;
+    const hook = (await t.app.inject({ method: 'POST', url: '/api/v1/webhooks', headers: auth, payload: { url, events: ['campaign.updated'] } })).json();
+    assert.deepEqual(asked, ['receiver.chorus.test']);
+    await t.app.inject({ method: 'PATCH', url: `/api/v1/campaigns/${campaign.id}`, headers: auth, payload: { status: 'paused' } });
+    await t.app.inject({ method: 'PATCH', url: `/api/v1/campaigns/${campaign.id}`, headers: auth, payload: { status: 'active' } });
+    assert.equal(await t.app.delivery.webhooks.tick(), 2);
+    assert.deepEqual(asked, ['receiver.chorus.test', 'receiver.chorus.test', 'receiver.chorus.test'], 'one lookup per delivery, none by the HTTP client');
+    assert.equal(receiver.received.length, 2);
+    for (const r of receiver.received) {
+      assert.equal(r.headers.host, `receiver.chorus.test:${receiver.port}`);
+      assert.equal(verify(hook.secret, r).type, 'campaign.updated');
+    }
+  });
+});
