@@ -6,7 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { webhookMaxResponseBytes, webhookRetryWindowMs, webhookTimeoutMs } from '../src/delivery/webhooks.js';
 import { systemLookup, type Lookup } from '../src/domain/webhook-address.js';
-import { auth, buildTestApp, createCampaign, type TestApp } from './helpers/build-app.js';
+import { ADMIN_KEY, auth, buildTestApp, createCampaign, type TestApp } from './helpers/build-app.js';
+import { formSession, postForm } from './helpers/pages.js';
 import { hour, manualClock } from './helpers/delivery.js';
 import { confirmationTokens, readyCampaign, submit } from './helpers/supporters.js';
 
@@ -457,5 +458,53 @@ describe('webhooks: the checked address is the one connected to', () => {
       assert.equal(r.headers.host, `receiver.chorus.test:${receiver.port}`);
       assert.equal(verify(hook.secret, r).type, 'campaign.updated');
     }
+  });
+});
+
+describe('webhooks: the dashboard', () => {
+  let t: TestApp;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  before(async () => {
+    receiver = await startReceiver();
+    t = await buildTestApp({ WEBHOOK_ALLOW_PRIVATE: 'true' });
+  });
+  after(async () => {
+    await t.close();
+    await receiver.close();
+  });
+
+  async function signIn(key: string) {
+    const { cookie, token } = await formSession(t.app, '/admin');
+    const res = await postForm(t.app, '/admin/sign-in', [['_csrf', token], ['key', key]], cookie);
+    const session = [res.headers['set-cookie'] ?? []].flat().find((c) => c.startsWith('chorus_admin='))!;
+    return `${cookie}; ${session.split(';')[0]}`;
+  }
+
+  it("shows the campaign's endpoints and their latest deliveries, read-only, to a key holding the webhooks scope", async () => {
+    const campaign = await createCampaign(t.app);
+    const other = await createCampaign(t.app);
+    receiver.answer((_p, _n, _req, res) => {
+      res.statusCode = 500;
+      res.end();
+    });
+    await t.app.inject({ method: 'POST', url: '/api/v1/webhooks', headers: auth, payload: { url: receiver.url('/mine'), events: ['campaign.updated'], campaignId: campaign.id } });
+    await t.app.inject({ method: 'POST', url: '/api/v1/webhooks', headers: auth, payload: { url: receiver.url('/theirs'), events: ['campaign.updated'], campaignId: other.id } });
+    await t.app.inject({ method: 'PATCH', url: `/api/v1/campaigns/${campaign.id}`, headers: auth, payload: { status: 'paused' } });
+    assert.equal(await t.app.delivery.webhooks.tick(), 1);
+
+    const page = await t.app.inject({ url: `/admin/campaigns/${campaign.id}`, headers: { cookie: await signIn(ADMIN_KEY) } });
+    assert.equal(page.statusCode, 200);
+    const section = page.body.slice(page.body.indexOf('id="webhooks"'));
+    assert.ok(section.includes(receiver.url('/mine')));
+    assert.ok(!section.includes(receiver.url('/theirs')), "another campaign's endpoint is not listed");
+    assert.match(section, /<code>campaign\.updated<\/code>/);
+    assert.match(section, /HTTP 500/);
+    assert.ok(!section.includes('whsec_'), 'never the secret');
+    assert.ok(!/<form[^>]*webhook/i.test(page.body), 'read-only');
+
+    const { key } = (await t.app.inject({ method: 'POST', url: '/api/v1/keys', headers: auth, payload: { name: 'desk', scopes: ['campaigns', 'letters'] } })).json();
+    const without = await t.app.inject({ url: `/admin/campaigns/${campaign.id}`, headers: { cookie: await signIn(key) } });
+    assert.equal(without.statusCode, 200);
+    assert.ok(!without.body.includes('id="webhooks"'), 'no webhooks panel without the scope');
   });
 });

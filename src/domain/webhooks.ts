@@ -73,7 +73,13 @@ export function createWebhookService(deps: {
     return { items, nextCursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
   }
 
-  return { create, list, remove, deliveries };
+  /** For the dashboard: the endpoints hearing a campaign, each with its latest `n` deliveries. */
+  async function forCampaign(campaignId: string, n: number) {
+    const rows = await repo.endpointsFor(campaignId);
+    return await Promise.all(rows.map(async (e) => ({ ...visible(e), deliveries: (await repo.deliveries(e.id, n)).map(logEntry) })));
+  }
+
+  return { create, list, remove, deliveries, forCampaign };
 }
 
 export type WebhookService = ReturnType<typeof createWebhookService>;

@@ -39,6 +39,14 @@ export function createWebhookRepo(sql: AsyncSql) {
       );
       return rows.map((r) => endpoints.decode(r));
     },
+    /** The endpoints hearing a campaign's events: its own, then the installation-wide ones, newest first. */
+    async endpointsFor(campaignId: string): Promise<WebhookEndpointRow[]> {
+      const rows = await sql.all<Record<string, unknown>>(
+        `SELECT ${endpoints.select} FROM webhook_endpoints WHERE campaign_id = ? OR campaign_id IS NULL ORDER BY campaign_id IS NULL, id DESC`,
+        [campaignId],
+      );
+      return rows.map((r) => endpoints.decode(r));
+    },
     /** Deletes an endpoint and its delivery log; a send in flight then records its outcome nowhere. */
     async removeEndpoint(id: string): Promise<boolean> {
       await sql.run('DELETE FROM webhook_deliveries WHERE endpoint_id = ?', [id]);
