@@ -98,8 +98,9 @@ describe('webhooks', () => {
   /** Drops the earlier tests' endpoints, so each test hears only its own. */
   const clearHooks = async () => {
     for (const w of (await t.app.inject({ method: 'GET', url: '/api/v1/webhooks?limit=500', headers: auth })).json().items as { id: string }[]) {
-      await t.app.inject({ method: 'DELETE', url: `/api/v1/webhooks/${w.id}`, headers: auth });
+      assert.equal((await t.app.inject({ method: 'DELETE', url: `/api/v1/webhooks/${w.id}`, headers: auth })).statusCode, 204);
     }
+    assert.equal(await t.app.store.sql.value<number>('SELECT count(*) FROM webhook_deliveries'), 0, 'the delivery logs went with their endpoints');
     receiver.received.length = 0;
     receiver.answer((_p, _n, _req, res) => res.end('ok'));
   };

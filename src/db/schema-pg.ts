@@ -372,7 +372,9 @@ export const webhookDeliveries = pgTable(
   'webhook_deliveries',
   {
     id: text('id').primaryKey(),
-    endpointId: text('endpoint_id').notNull().references(() => webhookEndpoints.id),
+    endpointId: text('endpoint_id')
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
     event: text('event', { enum: webhookEventTypes }).notNull(),
     payload: text('payload').notNull(),
     status: text('status', { enum: webhookDeliveryStatuses }).notNull().default('queued'),

@@ -62,7 +62,7 @@ export function createWebhookService(deps: {
   }
 
   async function remove(id: string): Promise<void> {
-    const removed = await deps.store.transaction(() => repo.removeEndpoint(id));
+    const removed = await repo.removeEndpoint(id);
     if (!removed) throw notFound('Webhook');
   }
 

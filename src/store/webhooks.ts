@@ -47,9 +47,12 @@ export function createWebhookRepo(sql: AsyncSql) {
       );
       return rows.map((r) => endpoints.decode(r));
     },
-    /** Deletes an endpoint and its delivery log; a send in flight then records its outcome nowhere. */
+    /**
+     * Deletes an endpoint; its delivery log goes with it (ON DELETE CASCADE, which also takes a
+     * delivery another transaction was writing for it meanwhile). A send in flight then records
+     * its outcome nowhere.
+     */
     async removeEndpoint(id: string): Promise<boolean> {
-      await sql.run('DELETE FROM webhook_deliveries WHERE endpoint_id = ?', [id]);
       return (await sql.run('DELETE FROM webhook_endpoints WHERE id = ?', [id])).changes > 0;
     },
     /** Active endpoints, as the event writer matches them (read inside the transaction that writes the events). */
