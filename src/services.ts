@@ -40,10 +40,9 @@ export async function createServices(deps: { store: Store; clock: Clock; config:
   const targets = createTargetService({ store, clock, campaigns });
   const templates = createTemplateService({ store, clock, campaigns, targets });
   const counters = createCounters(store.counters);
-  const lifecycle = createLetterLifecycle({ store, counters });
   // Webhook deliveries are written in the transaction of what they report: letter moves and counted supporters through the lifecycle, the rest below.
   const webhookEvents = createWebhookEvents({ store, clock });
-  lifecycle.onCommitting(webhookEvents.record);
+  const lifecycle = createLetterLifecycle({ store, counters, webhooks: webhookEvents });
   hooks.onChanged = (campaign, at, updateId) =>
     webhookEvents.emit([{ type: 'campaign.updated', campaignId: campaign.id, at, data: { status: campaign.status, ...(updateId ? { updateId } : {}) } }]);
   const webhooks = createWebhookService({ store, clock, campaigns, allowPrivate: config.WEBHOOK_ALLOW_PRIVATE, lookup: deps.lookup ?? systemLookup });

@@ -23,9 +23,8 @@ async function main() {
   const log = pino({ level: config.LOG_LEVEL, name: 'chorus-worker' });
   const { store, close } = await openStore({ path: config.DATABASE_PATH, url: config.DATABASE_URL });
   const mailer = createMailer(transportOptions(config));
-  const lifecycle = createLetterLifecycle({ store, counters: createCounters(store.counters) });
   // The letters this worker moves report to webhooks in the same transactions, as the server's do.
-  lifecycle.onCommitting(createWebhookEvents({ store, clock: systemClock }).record);
+  const lifecycle = createLetterLifecycle({ store, counters: createCounters(store.counters), webhooks: createWebhookEvents({ store, clock: systemClock }) });
   const worker = createWorker({ ...workerSettings(config), store, mailer, clock: systemClock, lifecycle, log });
   const webhooks = createWebhookDispatcher({ ...webhookSettings(config), store, clock: systemClock, lookup: systemLookup, log });
 

@@ -76,10 +76,18 @@ export class IllegalMoveError extends Error {
   override name = 'IllegalMoveError';
 }
 
-export function createLetterLifecycle(deps: { store: Pick<Store, 'letters' | 'transaction'>; counters: Pick<Counters, 'bump' | 'letterMove'> }) {
+export function createLetterLifecycle(deps: {
+  store: Pick<Store, 'letters' | 'transaction'>;
+  counters: Pick<Counters, 'bump' | 'letterMove'>;
+  /**
+   * Queues the webhook deliveries of a transaction's moves and events inside it (see
+   * webhook-events.ts). Required, so no process that moves letters can forget it; null only
+   * where nothing subscribes (tools and tests that say so).
+   */
+  webhooks: { record(c: Committing): Promise<void> } | null;
+}) {
   const { store, counters } = deps;
   const listeners = new Set<(e: LettersMoved) => void>();
-  const hooks = new Set<(c: Committing) => Promise<void>>();
 
   /**
    * Moves `letter` to `to` in the caller's transaction. `error` (when given, null clears it) is
@@ -105,12 +113,12 @@ export function createLetterLifecycle(deps: { store: Pick<Store, 'letters' | 'tr
   }
 
   /**
-   * Runs the committing hooks inside the caller's transaction, just before it commits: what
-   * they write (webhook deliveries) stands or falls with the moves and events they report.
+   * Inside the caller's transaction, just before it commits: queues the webhook deliveries of its
+   * moves and events, so they stand or fall with what they report.
    */
   async function committing(c: Committing): Promise<void> {
     if (c.moves.length === 0 && c.events.length === 0) return;
-    for (const fn of hooks) await fn(c);
+    await deps.webhooks?.record(c);
   }
 
   /** Announces committed moves, one event per campaign. Call only after the commit. */
@@ -157,12 +165,7 @@ export function createLetterLifecycle(deps: { store: Pick<Store, 'letters' | 'tr
     return () => listeners.delete(listener);
   }
 
-  /** Adds a hook run inside every moving transaction before it commits (see committing). */
-  function onCommitting(hook: (c: Committing) => Promise<void>): void {
-    hooks.add(hook);
-  }
-
-  return { move, created, transaction, committing, announce, onMoved, onCommitting };
+  return { move, created, transaction, committing, announce, onMoved };
 }
 
 export type LetterLifecycle = ReturnType<typeof createLetterLifecycle>;
