@@ -12,6 +12,10 @@ import {
   type MailPayload,
   type PostalAddress,
   type Sender,
+  type WebhookEventType,
+  webhookDeliveryStatuses,
+  webhookEndpointStatuses,
+  webhookEventTypes,
 } from './schema.js';
 
 /**
@@ -356,3 +360,39 @@ export const publishedCounts = pgTable('published_counts', {
   publishedAt: text('published_at').notNull(),
   figures: text('figures').notNull(),
 });
+
+export const webhookEndpoints = pgTable(
+  'webhook_endpoints',
+  {
+    id: text('id').primaryKey(),
+    campaignId: text('campaign_id').references(() => campaigns.id),
+    url: text('url').notNull(),
+    events: jsonText<WebhookEventType[]>('events').notNull(),
+    secret: text('secret').notNull(),
+    status: text('status', { enum: webhookEndpointStatuses }).notNull().default('active'),
+    disabledAt: text('disabled_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('webhook_endpoints_campaign').on(t.campaignId)],
+);
+
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: text('id').primaryKey(),
+    endpointId: text('endpoint_id')
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
+    event: text('event', { enum: webhookEventTypes }).notNull(),
+    payload: text('payload').notNull(),
+    status: text('status', { enum: webhookDeliveryStatuses }).notNull().default('queued'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: text('next_attempt_at').notNull(),
+    leaseOwner: text('lease_owner'),
+    leaseExpiresAt: text('lease_expires_at'),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    deliveredAt: text('delivered_at'),
+  },
+  (t) => [index('webhook_deliveries_due').on(t.status, t.nextAttemptAt), index('webhook_deliveries_endpoint').on(t.endpointId, t.createdAt)],
+);

@@ -436,3 +436,63 @@ export const publishedCounts = sqliteTable('published_counts', {
   /** The figures (count and countries) as JSON. */
   figures: text('figures').notNull(),
 });
+
+export const webhookEventTypes = [
+  'letter.confirmed',
+  'letter.sent',
+  'letter.failed',
+  'letter.bounced',
+  'supporter.counted',
+  'response.recorded',
+  'campaign.updated',
+] as const;
+export type WebhookEventType = (typeof webhookEventTypes)[number];
+export const webhookEndpointStatuses = ['active', 'disabled'] as const;
+export const webhookDeliveryStatuses = ['queued', 'sending', 'delivered', 'failed'] as const;
+
+/**
+ * Where events are posted: for one campaign, or (no campaign) for the whole installation. The
+ * secret signs every delivery, so it is kept as it was shown (a hash could not sign); it is
+ * shown once and never returned again. An endpoint whose delivery kept failing for the retry
+ * window is disabled.
+ */
+export const webhookEndpoints = sqliteTable(
+  'webhook_endpoints',
+  {
+    id: text('id').primaryKey(),
+    campaignId: text('campaign_id').references(() => campaigns.id),
+    url: text('url').notNull(),
+    events: text('events', { mode: 'json' }).$type<WebhookEventType[]>().notNull(),
+    secret: text('secret').notNull(),
+    status: text('status', { enum: webhookEndpointStatuses }).notNull().default('active'),
+    disabledAt: text('disabled_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('webhook_endpoints_campaign').on(t.campaignId)],
+);
+
+/**
+ * One event for one endpoint: written in the transaction that made the event, then claimed with
+ * a lease like the outbox. The id is the `webhook-id` header, the same on every attempt; the
+ * payload is the exact body sent (ids, slugs, statuses and countries only).
+ */
+export const webhookDeliveries = sqliteTable(
+  'webhook_deliveries',
+  {
+    id: text('id').primaryKey(),
+    endpointId: text('endpoint_id')
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
+    event: text('event', { enum: webhookEventTypes }).notNull(),
+    payload: text('payload').notNull(),
+    status: text('status', { enum: webhookDeliveryStatuses }).notNull().default('queued'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: text('next_attempt_at').notNull(),
+    leaseOwner: text('lease_owner'),
+    leaseExpiresAt: text('lease_expires_at'),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    deliveredAt: text('delivered_at'),
+  },
+  (t) => [index('webhook_deliveries_due').on(t.status, t.nextAttemptAt), index('webhook_deliveries_endpoint').on(t.endpointId, t.createdAt)],
+);

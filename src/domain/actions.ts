@@ -290,6 +290,7 @@ export function createActionService(deps: ActionDeps) {
       if (confirmedNow) {
         if (isNewSupporter || (await store.supporters.markCounted(supporter.id, at))) {
           add(countedDeltas(input.country, at));
+          write.event({ type: 'supporter.counted', campaignId: campaign.id, at, data: { country: input.country } });
           if (!isNewSupporter) add({ [counterNames.pending]: -1 });
         }
       } else {

@@ -51,20 +51,45 @@ export interface LetterRef {
   status: LetterStatus;
 }
 
+/** A domain moment other than a letter move that subscribers outside Chorus hear about (webhooks). */
+export interface DomainEvent {
+  type: 'supporter.counted';
+  campaignId: string;
+  at: string;
+  data: { country: string };
+}
+
+/** What one transaction did, handed to the committing hooks before it commits. */
+export interface Committing {
+  moves: LetterMove[];
+  events: DomainEvent[];
+}
+
 /**
  * What a transaction offers the lifecycle: somewhere to add counter changes (written before it
- * commits) and to record moves (announced after it commits).
+ * commits), to record moves (announced after it commits) and other domain events; moves and
+ * events are handed to the committing hooks (the webhook queue) inside the transaction.
  */
 export interface MoveScope {
   count(campaignId: string, deltas: Deltas, at: string): void;
   moved(move: LetterMove): void;
+  event(e: DomainEvent): void;
 }
 
 export class IllegalMoveError extends Error {
   override name = 'IllegalMoveError';
 }
 
-export function createLetterLifecycle(deps: { store: Pick<Store, 'letters' | 'transaction'>; counters: Pick<Counters, 'bump' | 'letterMove'> }) {
+export function createLetterLifecycle(deps: {
+  store: Pick<Store, 'letters' | 'transaction'>;
+  counters: Pick<Counters, 'bump' | 'letterMove'>;
+  /**
+   * Queues the webhook deliveries of a transaction's moves and events inside it (see
+   * webhook-events.ts). Required, so no process that moves letters can forget it; null only
+   * where nothing subscribes (tools and tests that say so).
+   */
+  webhooks: { record(c: Committing): Promise<void> } | null;
+}) {
   const { store, counters } = deps;
   const listeners = new Set<(e: LettersMoved) => void>();
 
@@ -92,6 +117,15 @@ export function createLetterLifecycle(deps: { store: Pick<Store, 'letters' | 'tr
     scope.moved(m);
   }
 
+  /**
+   * Inside the caller's transaction, just before it commits: queues the webhook deliveries of its
+   * moves and events, so they stand or fall with what they report.
+   */
+  async function committing(c: Committing): Promise<void> {
+    if (c.moves.length === 0 && c.events.length === 0) return;
+    await deps.webhooks?.record(c);
+  }
+
   /** Announces committed moves, one event per campaign. Call only after the commit. */
   function announce(moves: Iterable<LetterMove>): void {
     const byCampaign = new Map<string, LetterMove[]>();
@@ -110,6 +144,7 @@ export function createLetterLifecycle(deps: { store: Pick<Store, 'letters' | 'tr
   async function transaction<T>(fn: (scope: MoveScope) => Promise<T>): Promise<T> {
     const tally = createTally();
     const moves: LetterMove[] = [];
+    const events: DomainEvent[] = [];
     let last = '';
     const scope: MoveScope = {
       count(campaignId, deltas, at) {
@@ -117,9 +152,11 @@ export function createLetterLifecycle(deps: { store: Pick<Store, 'letters' | 'tr
         if (at > last) last = at;
       },
       moved: (m) => moves.push(m),
+      event: (e) => events.push(e),
     };
     const result = await store.transaction(async () => {
       const value = await fn(scope);
+      await committing({ moves, events });
       await tally.write(counters, last);
       return value;
     });
@@ -133,7 +170,7 @@ export function createLetterLifecycle(deps: { store: Pick<Store, 'letters' | 'tr
     return () => listeners.delete(listener);
   }
 
-  return { move, created, transaction, announce, onMoved };
+  return { move, created, transaction, committing, announce, onMoved };
 }
 
 export type LetterLifecycle = ReturnType<typeof createLetterLifecycle>;

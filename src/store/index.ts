@@ -14,6 +14,7 @@ import { createResponseRepo } from './responses.js';
 import { createMailCapRepo, createSubmissionRepo, createSupporterRepo } from './supporters.js';
 import { createTargetRepo } from './targets.js';
 import { createTemplateRepo } from './templates.js';
+import { createWebhookRepo } from './webhooks.js';
 
 /** What an engine (SQLite or PostgreSQL) gives the store beside its executor. */
 export interface Engine {
@@ -64,6 +65,7 @@ export function createStore(engine: Engine) {
     rateLimits: createRateLimitRepo(sql),
     jobRuns: createJobRunRepo(sql),
     publishedCounts: createPublishedCountRepo(sql),
+    webhooks: createWebhookRepo(sql),
   };
 }
 

@@ -35,7 +35,7 @@ declare module 'fastify' {
  * ends the session at once). Every form also carries a CSRF token.
  */
 export const adminPages: FastifyPluginAsyncZod = async (app) => {
-  const { adminSessions, campaigns, stats, letters, targets } = app.services;
+  const { adminSessions, campaigns, stats, letters, targets, webhooks } = app.services;
   const panel = createDeliveryPanel({ store: app.store, clock: app.clock });
   const secure = app.config.PUBLIC_URL.startsWith('https:');
   const locale = 'en';
@@ -126,7 +126,14 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
 
   async function renderDashboard(req: FastifyRequest, id: string, reply: FastifyReply, extra: Record<string, unknown> = {}, status = 200) {
     const campaign = await campaigns.get(id);
-    const page = { pageTitle: campaign.title, campaign, moves: campaignStatuses.filter((to) => to !== campaign.status && canMove(campaign.status, to)), notice: noticeOf(req) };
+    const page = {
+      pageTitle: campaign.title,
+      campaign,
+      moves: campaignStatuses.filter((to) => to !== campaign.status && canMove(campaign.status, to)),
+      notice: noticeOf(req),
+      // Read-only: endpoints are created and deleted through the API (the secret is shown once there).
+      webhooks: holds(req, 'webhooks') ? await webhookPanel(campaign.id) : null,
+    };
     // Counts, delivery and held letters (with their supporters) are the letters scope's, as in the API.
     if (!holds(req, 'letters')) return reply.page('admin-campaign', shell(req, reply, { ...page, ...extra }), { status });
     const s = await stats.forCampaign(campaign.id);
@@ -159,6 +166,14 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
       { status },
     );
   }
+
+  const webhookPanel = async (campaignId: string) => ({
+    endpoints: (await webhooks.forCampaign(campaignId, 10)).map((e) => ({
+      ...e,
+      events: e.events.join(', '),
+      deliveries: e.deliveries.map((d) => ({ ...d, when: minuteOf(d.deliveredAt ?? d.createdAt) })),
+    })),
+  });
 
   const noticeOf = (req: FastifyRequest) => {
     const done = (req.query as { done?: string } | undefined)?.done;
