@@ -107,7 +107,10 @@ export function createTemplateService(deps: { store: Pick<Store, 'templates' | '
     }
   }
 
-  /** A deleted template takes no new letter; letters already written keep it (and its version). */
+  /**
+   * A deleted template takes no new letter, nor do its translations (they go with it); letters
+   * already written keep pointing at it, with their version and text.
+   */
   async function remove(campaignId: string, id: string): Promise<void> {
     await get(campaignId, id);
     try {

@@ -36,8 +36,8 @@ export function createTemplateRepo(sql: AsyncSql) {
       );
       return raw && t.decode(raw);
     },
-    /** Marks a template deleted; false if it already was (or does not exist). */
+    /** Marks a template deleted, and its translations with it (they are the same letter); how many were marked. */
     remove: async (id: string, at: string) =>
-      (await sql.run('UPDATE templates SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL', [at, id])).changes === 1,
+      (await sql.run('UPDATE templates SET deleted_at = ? WHERE (id = ? OR translation_of = ?) AND deleted_at IS NULL', [at, id, id])).changes,
   };
 }
