@@ -104,7 +104,7 @@
     var letters = document.getElementById('preview-letters');
     var pageLocale = letters ? letters.getAttribute('data-page-locale') || 'en' : 'en';
     function languageOf(tag) {
-      try { return new Intl.DisplayNames([pageLocale, 'en'], { type: 'language' }).of(tag) || tag; } catch (e) { return tag; }
+      try { return new Intl.DisplayNames([pageLocale, 'en'], { type: 'language' }).of(tag) || tag; } catch { return tag; }
     }
     function fill(id, values) {
       var el = document.getElementById(id);
@@ -131,7 +131,12 @@
       document.getElementById('preview-translation-text').textContent = t.text;
       fill('preview-sent-h', { language: languageOf(json.locale) });
       fill('preview-translation-h', { language: languageOf(t.locale) });
-      fill('preview-why', { target: json.to, language: languageOf(json.locale), own: languageOf(t.locale) });
+      // The server's sentence names the target with their title; it stays while it is still true.
+      var shown = json.to + '|' + json.locale;
+      if (why && why.getAttribute('data-shown') !== shown) {
+        fill('preview-why', { target: json.to, language: languageOf(json.locale), own: languageOf(t.locale) });
+        why.setAttribute('data-shown', shown);
+      }
     }
     var schedule = function () {
       clearTimeout(timer);
