@@ -126,6 +126,12 @@ export const templates = pgTable(
     locale: text('locale').notNull(),
     subject: text('subject').notNull(),
     body: text('body').notNull(),
+    /** The template this one translates (same campaign; at most one translation per locale). */
+    translationOf: text('translation_of'),
+    /** Starts at 1; every edit of the name, subject or body adds one. */
+    version: integer('version').notNull().default(1),
+    /** A deleted template takes no new letter; its letters keep pointing at it. */
+    deletedAt: text('deleted_at'),
     createdAt: createdAt(),
   },
   (t) => [index('templates_campaign').on(t.campaignId)],
@@ -182,6 +188,10 @@ export const letters = pgTable(
     supporterId: text('supporter_id').notNull().references(() => supporters.id),
     submissionId: text('submission_id').notNull().references(() => submissions.id),
     templateId: text('template_id').notNull().references(() => templates.id),
+    /** The version of the template the letter was rendered from. */
+    templateVersion: integer('template_version').notNull().default(1),
+    /** The locale the letter was rendered in (the target's when a translation was used); null on letters older than translations. */
+    locale: text('locale'),
     status: text('status', { enum: letterStatuses }).notNull(),
     signerName: text('signer_name'),
     signerCity: text('signer_city'),

@@ -169,7 +169,7 @@ export function createActionService(deps: ActionDeps) {
         respondedAt: responses.find((r) => r.targetId === id)?.receivedAt ?? null,
       })),
       responses,
-      templates: versions.map(({ id, name, locale, subject, body }) => ({ id, name, locale, subject, body })),
+      templates: versions.map(({ id, name, locale, subject, body, translationOf }) => ({ id, name, locale, subject, body, translationOf })),
       updates,
       counts,
       countries,
@@ -211,7 +211,13 @@ export function createActionService(deps: ActionDeps) {
     if (input.website) return resultFor(campaign); // a bot filled the honeypot: look successful, store nothing
     const chosen = await chooseTargets(campaign, input.country, input.targetIds);
     const template = await templates.choose(campaign.id, campaign.locale, input.templateId);
-    const letters = chosen.map((target) => ({ target, ...renderLetter(campaign, template, target, input, now) }));
+    // Each letter in its reader's language: the chosen template's translation for the target's locale, where there is one.
+    const letters = await Promise.all(
+      chosen.map(async (target) => {
+        const used = await templates.forTarget(template, target);
+        return { target, template: used, ...renderLetter(campaign, used, target, input, now) };
+      }),
+    );
     const at = now.toISOString();
     const emailKey = normalizeEmail(input.email);
 
@@ -270,7 +276,9 @@ export function createActionService(deps: ActionDeps) {
           targetId: l.target.id,
           supporterId: supporter.id,
           submissionId,
-          templateId: template.id,
+          templateId: l.template.id,
+          templateVersion: l.template.version,
+          locale: l.template.locale,
           status,
           signerName: input.name,
           signerCity: input.city || null,

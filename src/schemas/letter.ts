@@ -66,7 +66,7 @@ export type PublicCampaign = z.infer<typeof PublicCampaignSchema>;
 
 /** A letter as the organizer sees it (API.md "Shapes the clients read"). */
 export const LetterSchema = createSelectSchema(letters)
-  .pick({ id: true, campaignId: true, targetId: true, status: true, attempts: true, lastError: true, createdAt: true, sentAt: true })
+  .pick({ id: true, campaignId: true, targetId: true, templateId: true, templateVersion: true, locale: true, status: true, attempts: true, lastError: true, createdAt: true, sentAt: true })
   .extend({
     supporter: z.object({ name: z.string().nullable(), email: z.string().nullable(), city: z.string().nullable(), country: z.string() }),
   })
