@@ -136,7 +136,7 @@ function tableCells(rows: Row[], markdownNotes: boolean): { head: string[]; body
     const sqliteNote = r.postgresOnly ? '' : (r.note ?? '');
     const pgNote = r.pg?.note ? `PostgreSQL: ${r.pg.note}` : '';
     const note = markdownNotes ? [sqliteNote && r.pg ? `SQLite: ${sqliteNote}` : sqliteNote, pgNote].filter(Boolean).join('<br>') : sqliteNote;
-    body.push([r.measure, targetOf(r), ...sqlite, ...pg, percent(r.pgVsSqlite), note]);
+    body.push([r.measure, targetOf(r), ...sqlite, ...pg, r.pgVsSqlite === undefined ? '' : `${fmt(r.pgVsSqlite, '')}×`, note]);
     if (!markdownNotes && pgNote) body.push(['', '', '', '', '', '', '', '', '', pgNote]);
   }
   return {

@@ -105,6 +105,8 @@ interface Snapshot {
   dbCpu: number;
   roundTrips: number;
   commits: number;
+  autocommit: number;
+  byText: Record<string, number>;
   letters: number;
 }
 
@@ -136,14 +138,17 @@ async function startService(name: string, ref: DbRef, extra: Record<string, stri
   const check = ref.url ? new pg.Client({ connectionString: ref.url }) : undefined;
   check?.on('error', () => {}); // the cluster stopping ends it; the phase's own errors are reported where they happen
   await check?.connect();
-  let seq = 0;
-  const roundTrips = async () => {
-    seq++;
-    proc.child.kill('SIGUSR2');
-    // The service answers between requests: on a loaded machine that may take a while.
+  /** The service's counts as of a moment after `since` (bench/pg-round-trips.ts writes them every 50 ms). */
+  const roundTrips = async (since: number) => {
+    // The service writes between requests: on a loaded machine that may take a while.
     for (let i = 0; i < 3000; i++) {
-      const counts = existsSync(tripsFile) ? (JSON.parse(readFileSync(tripsFile, 'utf8')) as { seq: number; queries: number; commits: number }) : undefined;
-      if (counts && counts.seq >= seq) return counts;
+      let counts: { at: number; queries: number; commits: number; autocommit: number; byText: Record<string, number> } | undefined;
+      try {
+        counts = JSON.parse(readFileSync(tripsFile, 'utf8')) as typeof counts;
+      } catch {
+        // not written yet, or caught half-written
+      }
+      if (counts && counts.at > since) return counts;
       await new Promise((r) => setTimeout(r, 10));
     }
     throw new Error(`${name}: no round-trip counts from the service`);
@@ -153,14 +158,14 @@ async function startService(name: string, ref: DbRef, extra: Record<string, stri
     base,
     engine: ref.url ? 'postgres' : 'sqlite',
     async snapshot() {
-      if (!check) return { cpu: proc.cpuSeconds(), dbCpu: 0, roundTrips: NaN, commits: NaN, letters: NaN };
+      if (!check) return { cpu: proc.cpuSeconds(), dbCpu: 0, roundTrips: NaN, commits: NaN, autocommit: NaN, byText: {}, letters: NaN };
       // Requests the load generator gave up on at the end may still be running: let them finish.
       await new Promise((r) => setTimeout(r, 300));
       const cpu = proc.cpuSeconds();
       const dbCpu = postgres!.cpuSeconds();
-      const trips = await roundTrips();
+      const trips = await roundTrips(Date.now());
       const letters = Number((await check.query<{ n: string }>('SELECT count(*) AS n FROM letters')).rows[0]!.n);
-      return { cpu, dbCpu, roundTrips: trips.queries, commits: trips.commits, letters };
+      return { cpu, dbCpu, roundTrips: trips.queries, commits: trips.commits, autocommit: trips.autocommit, byText: trips.byText, letters };
     },
     async stop() {
       await check?.end();
@@ -253,6 +258,9 @@ interface Measured extends LoadResult {
   dbCpuUs?: number;
   roundTrips?: number;
   commits?: number;
+  autocommit?: number;
+  /** Round trips per statement text over the run. */
+  byText?: Record<string, number>;
   letters?: number;
 }
 
@@ -273,16 +281,27 @@ async function measured(server: Proc | Service, run: () => Promise<LoadResult>):
     dbCpuUs: per(b.dbCpu - a.dbCpu),
     roundTrips: b.roundTrips - a.roundTrips,
     commits: b.commits - a.commits,
+    autocommit: b.autocommit - a.autocommit,
+    byText: Object.fromEntries(Object.entries(b.byText).map(([k, n]) => [k, n - (a.byText[k] ?? 0)]).filter(([, n]) => (n as number) > 0)),
     letters: b.letters - a.letters,
   };
 }
 
 /** Round trips (and commits) per letter stored, over all the runs together. */
 function perLetter(runs: Measured[]) {
-  const trips = runs.reduce((n, r) => n + (r.roundTrips ?? 0), 0);
-  const commits = runs.reduce((n, r) => n + (r.commits ?? 0), 0);
-  const letters = runs.reduce((n, r) => n + (r.letters ?? 0), 0);
-  return { trips, commits, letters, perLetter: trips / Math.max(1, letters), lettersPerCommit: letters / Math.max(1, commits) };
+  const sum = (f: (r: Measured) => number | undefined) => runs.reduce((n, r) => n + (f(r) ?? 0), 0);
+  const trips = sum((r) => r.roundTrips);
+  const commits = sum((r) => r.commits);
+  const autocommit = sum((r) => r.autocommit);
+  const letters = sum((r) => r.letters);
+  const byText: Record<string, number> = {};
+  for (const r of runs) for (const [k, n] of Object.entries(r.byText ?? {})) byText[k] = (byText[k] ?? 0) + n;
+  const perStatement = Object.fromEntries(
+    Object.entries(byText)
+      .sort((x, y) => y[1] - x[1])
+      .map(([k, n]) => [k, Number((n / Math.max(1, letters)).toFixed(3))]),
+  );
+  return { trips, commits, autocommit, letters, perLetter: trips / Math.max(1, letters), lettersPerCommit: letters / Math.max(1, commits), perStatement };
 }
 
 const roundTripHow = 'counted in the service process (bench/pg-round-trips.ts): each node-postgres Client.query is one request and its answer, never pipelined';
@@ -357,7 +376,9 @@ async function acceptPhase(engine: Engine, post: Post, client: Rpc, sinkPort: nu
     emit(
       engine,
       row('database round trips per accepted letter', trips.perLetter, '', '', {
-        note: `${trips.trips.toLocaleString('en-US')} for ${trips.letters.toLocaleString('en-US')} letters in the timed runs, ${trips.commits.toLocaleString('en-US')} commits (${trips.lettersPerCommit.toFixed(1)} letters per commit); ${roundTripHow}`,
+        note:
+          `${trips.trips.toLocaleString('en-US')} for ${trips.letters.toLocaleString('en-US')} letters in the timed runs: ${trips.commits.toLocaleString('en-US')} transactions ` +
+          `(${trips.lettersPerCommit.toFixed(1)} letters each) and ${trips.autocommit.toLocaleString('en-US')} statements in autocommit; ${roundTripHow}; per statement in bench/results.json`,
       }),
     );
   }

@@ -5,12 +5,22 @@
  * no letter is lost, that each kill resends at most the letters that were in flight when it
  * struck, and that the counters agree with the rows; it prints the figures and exits non-zero
  * on a loss. Bounded: every wait has a deadline, and everything runs on loopback.
+ *
+ * `npm run soak -- --postgres` runs the same on a throwaway PostgreSQL cluster (the tests' own).
  */
 import { recount } from '../src/domain/recount.js';
-import { buildTestApp } from '../test/helpers/build-app.js';
+import { postgresBinDir, startPgCluster } from '../test/helpers/pg-cluster.js';
 import { startSmtp } from '../test/helpers/smtp-server.js';
 import { readyCampaign, submit, supporter } from '../test/helpers/supporters.js';
 import { startWorkerProcess, until } from '../test/helpers/worker-process.js';
+
+const onPostgres = process.argv.includes('--postgres');
+const binDir = onPostgres ? postgresBinDir() : undefined;
+if (onPostgres && !binDir) throw new Error('--postgres: PostgreSQL is not installed (apt-get install -y postgresql)');
+const cluster = binDir ? await startPgCluster(binDir) : undefined;
+if (cluster) Object.assign(process.env, { CHORUS_TEST_PG_URL: cluster.url, CHORUS_TEST_ENGINE: 'postgres' });
+// Imported once the engine is chosen: the test app's helper reads it when it loads.
+const { buildTestApp } = await import('../test/helpers/build-app.js');
 
 const cycles = Number(process.env.CYCLES ?? 100);
 const perCycle = 25;
@@ -36,7 +46,7 @@ async function main() {
   const ownedSending = async (pid: number | undefined) => (await sql.value<number>("SELECT count(*) FROM outbox WHERE status = 'sending' AND lease_owner LIKE ?", [`%:${pid}:%`]))!;
   const letters = (await sql.value<number>('SELECT count(*) FROM letters WHERE campaign_id = ?', [campaign.id]))!;
   const env = {
-    DATABASE_PATH: t.dbPath,
+    ...t.dbEnv,
     MAIL_TRANSPORT: smtp.url,
     MAIL_FROM: 'Chorus <letters@example.org>',
     DELIVERY_CONCURRENCY: String(concurrency),
@@ -75,7 +85,7 @@ async function main() {
   await smtp.close();
 
   const lines = [
-    `soak: ${cycles} kill -9/restart cycles, ${letters} letters, concurrency ${concurrency}, lease ${leaseSeconds} s, ${((Date.now() - started) / 1000).toFixed(0)} s in all`,
+    `soak (${cluster ? 'PostgreSQL' : 'SQLite'}): ${cycles} kill -9/restart cycles, ${letters} letters, concurrency ${concurrency}, lease ${leaseSeconds} s, ${((Date.now() - started) / 1000).toFixed(0)} s in all`,
     `  lost:                      ${lost}`,
     `  duplicates:                ${duplicates} (in flight at the kills: ${inFlightAtKills}, at most ${maxInFlight} at one kill; window ${concurrency})`,
     `  first message after restart: median ${median} ms, max ${sorted.at(-1) ?? 0} ms (includes process start and the lease of the killed worker's rows)`,
@@ -87,4 +97,8 @@ async function main() {
   process.exitCode = ok ? 0 : 1;
 }
 
-await main();
+try {
+  await main();
+} finally {
+  await cluster?.stop();
+}

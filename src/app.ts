@@ -4,11 +4,13 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import type { Config } from './config.js';
 import type { Db } from './db/client.js';
 import { systemClock, type Clock } from './domain/clock.js';
+import { systemLookup, type Lookup } from './domain/webhook-address.js';
 import { loggerOptions } from './logging.js';
 import { authPlugin } from './plugins/auth.js';
 import { clientErrorHandler, frameworkErrors } from './plugins/client-errors.js';
 import { dbPlugin } from './plugins/db.js';
 import { deliveryPlugin } from './plugins/delivery.js';
+import { inboundSmtpPlugin } from './plugins/inbound-smtp.js';
 import { idempotencyPlugin } from './plugins/idempotency.js';
 import { jobsPlugin } from './plugins/jobs.js';
 import { loadSheddingPlugin, type PressureLimits } from './plugins/load-shedding.js';
@@ -32,6 +34,7 @@ import { responseRoutes } from './routes/responses.js';
 import { supporterRoutes } from './routes/supporters.js';
 import { targetRoutes } from './routes/targets.js';
 import { templateRoutes } from './routes/templates.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export interface AppOverrides {
   db?: Db;
@@ -40,6 +43,8 @@ export interface AppOverrides {
   logStream?: NodeJS.WritableStream;
   /** Load-shedding thresholds (tests lower them to force pressure deterministically). */
   pressure?: Partial<PressureLimits>;
+  /** How webhook hosts resolve, and how long a receiver may take (tests pass their own resolver and a shorter timeout). */
+  webhooks?: { lookup?: Lookup; timeoutMs?: number };
 }
 
 /** JSON bodies above this are refused with 413; templates (20,000 characters) fit with room. */
@@ -69,7 +74,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await app.register(requestIdPlugin);
   await app.register(problemsPlugin);
   await app.register(dbPlugin, { path: config.DATABASE_PATH, url: config.DATABASE_URL, db: overrides.db });
-  await app.register(servicesPlugin, { config, clock: overrides.clock ?? systemClock });
+  await app.register(servicesPlugin, { config, clock: overrides.clock ?? systemClock, lookup: overrides.webhooks?.lookup ?? systemLookup });
   // After the start's synchronous work (migrations, caches): its event-loop sampling begins here.
   await app.register(loadSheddingPlugin, overrides.pressure ?? {});
   await app.register(authPlugin);
@@ -79,7 +84,11 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await app.register(fastifySSE, { heartbeatInterval: 0 });
   // Every server takes its turn at the periodic jobs; the database gives each period to one of them.
   await app.register(jobsPlugin);
-  await app.register(deliveryPlugin, { enabled: config.WORKER === 'inline' });
+  await app.register(deliveryPlugin, {
+    enabled: config.WORKER === 'inline',
+    webhooks: { lookup: overrides.webhooks?.lookup ?? systemLookup, timeoutMs: overrides.webhooks?.timeoutMs },
+  });
+  if (config.INBOUND_SMTP_PORT !== undefined) await app.register(inboundSmtpPlugin, { host: config.INBOUND_SMTP_HOST, port: config.INBOUND_SMTP_PORT });
   await app.register(openapiPlugin);
   await app.register(pageStringsPlugin);
 
@@ -96,6 +105,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await app.register(responseRoutes);
   await app.register(postalRoutes);
   await app.register(supporterRoutes);
+  await app.register(webhookRoutes);
   // Pages last, in their own context: cookies, CSRF, helmet and HTML errors stay theirs.
   await app.register(pagesPlugin);
   return app;

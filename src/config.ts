@@ -47,6 +47,11 @@ export const EnvSchema = z.object({
   /** Consecutive failures to one recipient domain that pause deliveries to it, and for how long. */
   DELIVERY_PAUSE_AFTER: z.coerce.number().int().min(1).default(10),
   DELIVERY_PAUSE_MINUTES: z.coerce.number().positive().default(60),
+  /** When set, an SMTP listener for delivery status notifications (bounces) of the letters Chorus sent; 0 picks a free port. */
+  INBOUND_SMTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  INBOUND_SMTP_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Webhook URLs may be plain http and point at loopback or private addresses (development and tests only). */
+  WEBHOOK_ALLOW_PRIVATE: bool.default(false),
   DKIM_DOMAIN: z.string().optional(),
   DKIM_SELECTOR: z.string().optional(),
   DKIM_KEY_FILE: z.string().optional(),

@@ -55,6 +55,8 @@ async function seed(store: Pick<Store, 'campaigns'>, services: Services): Promis
     email: 'prosecutor-general@example.kz',
     postalAddress: { lines: ['8 Orynbor Street', 'House of the Ministries, entrance No. 2'], city: 'Astana', postcode: '010000', country: 'KZ' },
     salutation: 'Dear Mr Daulbayev',
+    // He reads Russian: his letters go out in the Russian version of the appeal below.
+    locale: 'ru',
   });
   await targets.create(makset.id, {
     name: 'Ambassador of Kazakhstan',
@@ -63,7 +65,13 @@ async function seed(store: Pick<Store, 'campaigns'>, services: Services): Promis
     email: 'ambassador@example.kz',
     salutation: 'Your Excellency',
   });
-  await templates.create(makset.id, { name: 'Article 33 appeal', locale: 'en', ...readLetterTemplate('article-33-appeal.hbs') });
+  const appeal = await templates.create(makset.id, { name: 'Article 33 appeal', locale: 'en', ...readLetterTemplate('article-33-appeal.hbs') });
+  await templates.create(makset.id, {
+    name: 'Обращение по статье 33',
+    locale: 'ru',
+    translationOf: appeal.id,
+    ...readLetterTemplate('article-33-appeal.ru.hbs'),
+  });
   await insertUpdates(store, makset.id, [
     ['2012-09-05T12:00:00.000Z', 'Arrested at home in Almaty', 'Police arrested Pastor Makset at noon in the family home, "just for his fingerprints". For six days his wife heard nothing from him.'],
     ['2012-10-01T09:00:00.000Z', 'Extradition request pending', 'Uzbekistan has raised the charges to terrorism and demands his return. The Extradition Division of the Prosecutor General\'s Office is deciding.'],

@@ -1,7 +1,9 @@
 import type { Config } from './config.js';
 import type { Store } from './store/index.js';
 import { createOutboxWriter } from './delivery/outbox.js';
+import { parseSender } from './delivery/messages.js';
 import { createActionService } from './domain/actions.js';
+import { createBounceService } from './domain/bounces.js';
 import { createAdminSessions } from './domain/admin-sessions.js';
 import { createCampaignService, type CampaignHooks } from './domain/campaigns.js';
 import type { Clock } from './domain/clock.js';
@@ -21,13 +23,16 @@ import { createSupporterMail } from './domain/supporter-mail.js';
 import { createSupporterService } from './domain/supporters.js';
 import { createTargetService } from './domain/targets.js';
 import { createTemplateService } from './domain/templates.js';
+import { systemLookup, type Lookup } from './domain/webhook-address.js';
+import { createWebhookEvents } from './domain/webhook-events.js';
+import { createWebhookService } from './domain/webhooks.js';
 
 /**
  * Every domain service, built once per app from explicit dependencies: no module-level state.
  * Async because the installation's secrets are read from (or first written to) storage.
  * `log` gets what the count ticker has no caller to report to (a count read that failed).
  */
-export async function createServices(deps: { store: Store; clock: Clock; config: Config; log?: { error(obj: object, msg: string): void } }) {
+export async function createServices(deps: { store: Store; clock: Clock; config: Config; lookup?: Lookup; log?: { error(obj: object, msg: string): void } }) {
   const { store, clock, config } = deps;
   const capKey = await loadSecret(store.settings, 'mail-cap-key');
   const unsubscribeKey = await loadSecret(store.settings, 'unsubscribe-key');
@@ -40,10 +45,15 @@ export async function createServices(deps: { store: Store; clock: Clock; config:
   const targets = createTargetService({ store, clock, campaigns });
   const templates = createTemplateService({ store, clock, campaigns, targets });
   const counters = createCounters(store.counters);
-  const lifecycle = createLetterLifecycle({ store, counters });
+  // Webhook deliveries are written in the transaction of what they report: letter moves and counted supporters through the lifecycle, the rest below.
+  const webhookEvents = createWebhookEvents({ store, clock });
+  const lifecycle = createLetterLifecycle({ store, counters, webhooks: webhookEvents });
+  hooks.onChanged = (campaign, at, updateId) =>
+    webhookEvents.emit([{ type: 'campaign.updated', campaignId: campaign.id, at, data: { status: campaign.status, ...(updateId ? { updateId } : {}) } }]);
+  const webhooks = createWebhookService({ store, clock, campaigns, allowPrivate: config.WEBHOOK_ALLOW_PRIVATE, lookup: deps.lookup ?? systemLookup });
   const outbox = createOutboxWriter(store);
   const mail = createSupporterMail({ mailCaps: store.mailCaps, outbox, publicUrl: config.PUBLIC_URL, capKey });
-  const groupCommit = createGroupCommit(store.sql, counters, lifecycle.announce);
+  const groupCommit = createGroupCommit(store.sql, counters, lifecycle);
   // The ticker reads the published counts through the action service; every committed letter move marks its campaign.
   const events = createCountEvents({
     readCount: async (campaignId) => actions.publishedCount(await campaigns.get(campaignId)),
@@ -64,10 +74,12 @@ export async function createServices(deps: { store: Store; clock: Clock; config:
   });
   hooks.onNotifyUpdate = (campaign, update) => supporters.notifyUpdate(campaign, update);
   const letters = createLetterService({ store, clock, lifecycle });
-  const responses = createResponseService({ store, clock, campaigns, targets, supporters });
+  const responses = createResponseService({ store, clock, campaigns, targets, supporters, webhookEvents });
   const offlineCounts = createOfflineCountService({ store, clock, campaigns, counters, events });
   const stats = createStatsService({ store, campaigns, targets, counters });
-  return { sealer, keys, adminSessions, campaigns, targets, templates, counters, lifecycle, outbox, events, groupCommit, actions, confirmations, supporters, letters, offlineCounts, responses, stats };
+  // Letters' Message-IDs end in MAIL_FROM's domain (src/delivery/messages.ts): reports naming another were not about ours.
+  const bounces = createBounceService({ store, clock, lifecycle, messageDomain: parseSender(config.MAIL_FROM).domain });
+  return { sealer, keys, bounces, adminSessions, campaigns, targets, templates, counters, lifecycle, outbox, events, groupCommit, actions, confirmations, supporters, letters, offlineCounts, responses, stats, webhooks, webhookEvents };
 }
 
 export type Services = Awaited<ReturnType<typeof createServices>>;

@@ -5,6 +5,7 @@ import { createWorker } from '../src/delivery/worker.js';
 import { systemClock } from '../src/domain/clock.js';
 import { createCounters } from '../src/domain/counters.js';
 import { createLetterLifecycle } from '../src/domain/letter-lifecycle.js';
+import { createWebhookEvents } from '../src/domain/webhook-events.js';
 import type { Count } from '../src/schemas/letter.js';
 import type { OpenedStore } from '../src/store/open.js';
 import { buildTestApp, type TestApp } from './helpers/build-app.js';
@@ -46,7 +47,7 @@ describe('a separate delivery worker', () => {
       store,
       mailer,
       clock: systemClock,
-      lifecycle: createLetterLifecycle({ store, counters: createCounters(store.counters) }),
+      lifecycle: createLetterLifecycle({ store, counters: createCounters(store.counters), webhooks: createWebhookEvents({ store, clock: systemClock }) }),
       mailFrom: 'Chorus <letters@example.org>',
       retryBaseMs: 1000,
       maxAgeMs: hour,

@@ -29,11 +29,13 @@ after(async () => {
 
 const insert = (k: string, v = 1) => async () => (await sql.run('INSERT INTO t (k, v) VALUES (?, ?)', [k, v])).changes;
 const move = (letterId: string): LetterMove => ({ letterId, campaignId, targetId: 'tgt_1', from: 'queued', to: 'sending' });
+/** The lifecycle's side of a batch: its moves announced after the commit, nothing queued before it. */
+const lifecycleOf = (announce: (moves: LetterMove[]) => unknown) => ({ announce: (moves: LetterMove[]) => void announce(moves), committing: async () => {} });
 const keys = async () => (await sql.all<{ k: string }>('SELECT k FROM t ORDER BY k')).map((r) => r.k).join(',');
 
 test('writes of one turn commit together, and each promise resolves once its write is visible to another connection', async () => {
   await sql.exec('DELETE FROM t');
-  const gc = createGroupCommit(sql, counters, () => {});
+  const gc = createGroupCommit(sql, counters, lifecycleOf(() => {}));
   const seen = await Promise.all(
     ['a', 'b', 'c'].map((k) => gc.run(insert(k)).then(() => other.store.sql.value('SELECT count(*) FROM t WHERE k = ?', [k]))),
   );
@@ -42,7 +44,7 @@ test('writes of one turn commit together, and each promise resolves once its wri
 
 test('a write that fails before changing anything is rejected alone', async () => {
   await sql.exec('DELETE FROM t');
-  const gc = createGroupCommit(sql, counters, () => {});
+  const gc = createGroupCommit(sql, counters, lifecycleOf(() => {}));
   const results = await Promise.allSettled([
     gc.run(insert('a')),
     gc.run(() => {
@@ -57,7 +59,7 @@ test('a write that fails before changing anything is rejected alone', async () =
 
 test('a write that fails after changing rows leaves none of them, and the others in its batch still commit', async () => {
   await sql.exec('DELETE FROM t');
-  const gc = createGroupCommit(sql, counters, () => {});
+  const gc = createGroupCommit(sql, counters, lifecycleOf(() => {}));
   let attempts = 0;
   const results = await Promise.allSettled([
     gc.run(insert('a')),
@@ -82,7 +84,7 @@ test('a write that fails after changing rows leaves none of them, and the others
 test('a batch is flushed as soon as it reaches its size limit', async () => {
   await sql.exec('DELETE FROM t');
   const batches: string[] = [];
-  const gc = createGroupCommit(sql, counters, (moves) => batches.push(moves.map((m) => m.letterId).join(',')), 2);
+  const gc = createGroupCommit(sql, counters, lifecycleOf((moves) => batches.push(moves.map((m) => m.letterId).join(','))), 2);
   const write = (k: string) =>
     gc.run(async (w) => {
       await insert(k)();
@@ -97,7 +99,7 @@ test('a batch is flushed as soon as it reaches its size limit', async () => {
 test('counter changes are summed over the batch and written in its transaction; a failed write adds none', async () => {
   await sql.exec('DELETE FROM t');
   await sql.run('DELETE FROM counters WHERE campaign_id = ?', [campaignId]);
-  const gc = createGroupCommit(sql, counters, () => {});
+  const gc = createGroupCommit(sql, counters, lifecycleOf(() => {}));
   const value = (name: string) => counters.get(campaignId, name);
   const results = await Promise.allSettled([
     gc.run(async (w) => {
@@ -139,8 +141,10 @@ test('letter moves are announced once their batch has committed, and only those 
   await sql.exec('DELETE FROM t');
   // What another connection sees is asked at the moment of the announcement.
   const announced: { moves: string[]; visible: Promise<unknown> }[] = [];
-  const gc = createGroupCommit(sql, counters, (moves) =>
-    announced.push({ moves: moves.map((m) => m.letterId), visible: other.store.sql.value('SELECT count(*) FROM t') }),
+  const gc = createGroupCommit(
+    sql,
+    counters,
+    lifecycleOf((moves) => announced.push({ moves: moves.map((m) => m.letterId), visible: other.store.sql.value('SELECT count(*) FROM t') })),
   );
   const results = await Promise.allSettled([
     gc.run(async (w) => {

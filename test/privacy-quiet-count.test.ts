@@ -4,25 +4,11 @@ import { buildTestApp, type TestApp } from './helpers/build-app.js';
 import { manualClock, minute } from './helpers/delivery.js';
 import { followSigned, postForm } from './helpers/pages.js';
 import { confirmationTokens, readyCampaign, submit, supporter } from './helpers/supporters.js';
+import { countEvents } from './helpers/sse.js';
 
 // Red-team finding 2: in a `confirmation: none` campaign a new address moves the counters at
 // once and a duplicate moves nothing, so the public count, the SSE stream and the signed page
 // told whoever watched them whether an address had signed before.
-
-/** Reads `count` events from an SSE response body as they arrive. */
-async function* countEvents(body: ReadableStream<Uint8Array>) {
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for await (const chunk of body) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      if (/^event: count$/m.test(block)) yield JSON.parse(/^data: (.*)$/m.exec(block)![1]!) as { supporters: number; updatedAt: string };
-    }
-  }
-}
 
 describe('the public count of a campaign without confirmation refreshes at most once a minute', () => {
   let t: TestApp;

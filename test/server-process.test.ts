@@ -193,6 +193,18 @@ describe('the server process', () => {
     });
   }
 
+  it('an unreachable DATABASE_URL exits 1 with one clear line naming host and port, never the password', limit, async () => {
+    // Port 9 (discard) on the loopback: nothing listens there, so the connection is refused at once.
+    const { out, exited } = startServer({ DATABASE_URL: 'postgres://chorus:s3cret-pw-9@127.0.0.1:9/chorus', PORT: '0', LOG_LEVEL: 'info' });
+    assert.equal((await exited).code, 1, out.stderr);
+    const lines = out.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, out.stderr);
+    assert.match(lines[0]!, /^chorus: cannot connect to PostgreSQL at 127\.0\.0\.1:9: /);
+    assert.doesNotMatch(out.stderr + out.stdout, /s3cret-pw-9/);
+    assert.doesNotMatch(out.stderr, /\n\s+at |Error:/);
+    assert.doesNotMatch(out.stdout, /listening/);
+  });
+
   it('an invalid configuration exits 1 naming the variable, without a stack trace', limit, async () => {
     const { out, exited } = startServer({ DATABASE_PATH: join(dir, 'cfg.db'), PORT: 'eighty', LOG_LEVEL: 'loud' });
     assert.equal((await exited).code, 1, out.stderr);

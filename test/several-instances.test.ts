@@ -8,6 +8,7 @@ import { startSmtp, type TestSmtp } from './helpers/smtp-server.js';
 import { failWrites } from './helpers/storage-failure.js';
 import { supporter } from './helpers/supporters.js';
 import { until } from './helpers/worker-process.js';
+import { countEvents } from './helpers/sse.js';
 
 /** Supporters in the big test; each writes one letter. Two instances take them in turns. */
 const supporters = 1000;
@@ -53,21 +54,6 @@ function inbox(smtp: TestSmtp) {
     }
   }
   return { update, messageIds, letterIds, confirmations };
-}
-
-/** Reads `count` events from an SSE response body as they arrive. */
-async function* countEvents(body: ReadableStream<Uint8Array>) {
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for await (const chunk of body) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      if (/^event: count$/m.test(block)) yield JSON.parse(/^data: (.*)$/m.exec(block)![1]!) as { supporters: number; letters: number };
-    }
-  }
 }
 
 describe('two instances on one PostgreSQL database', { skip: testEngine !== 'postgres' && 'PostgreSQL pass only', timeout: 120_000 }, () => {
@@ -250,6 +236,18 @@ describe('two instances on one PostgreSQL database', { skip: testEngine !== 'pos
     assert.equal(otherBody.statusCode, 422, 'B knows the body A stored under the key');
     const stats = (await b.app.inject({ url: `/api/v1/campaigns/${campaign.id}/stats`, headers: auth })).json() as { supporters: { pending: number } };
     assert.equal(stats.supporters.pending, 1);
+  });
+
+  it('a campaign without confirmation publishes one count a minute for both instances: a signature on B does not show on either until then', async () => {
+    const campaign = await createCampaign(a.app, { confirmation: 'none' });
+    await createTarget(a.app, campaign.id);
+    await createTemplate(a.app, campaign.id);
+    const count = async (app: FastifyInstance) => ((await app.inject({ url: `/api/v1/actions/${campaign.slug}/count` })).json() as { supporters: number }).supporters;
+    assert.equal(await count(a.app), 0, 'A publishes the minute\'s figures');
+    assert.equal((await submit(b.app, campaign.slug, supporter('quiet'), '198.51.100.130')).statusCode, 202);
+    // B has published nothing itself yet: it serves the figures A published, not its own fresh read.
+    assert.equal(await count(b.app), 0);
+    assert.equal(await count(a.app), 0);
   });
 
   it('a periodic job runs once per period across both instances', async () => {

@@ -2,21 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { buildTestApp, type TestApp } from './helpers/build-app.js';
 import { confirmationTokens, readyCampaign, submit, supporter } from './helpers/supporters.js';
-
-/** Reads `count` events from an SSE response body as they arrive. */
-async function* countEvents(body: ReadableStream<Uint8Array>) {
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for await (const chunk of body) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      if (/^event: count$/m.test(block)) yield JSON.parse(/^data: (.*)$/m.exec(block)![1]!);
-    }
-  }
-}
+import { countEvents } from './helpers/sse.js';
 
 describe('live count over server-sent events', () => {
   let t: TestApp;

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { systemClock } from '../domain/clock.js';
 import { createKeyService, type KeyService } from '../domain/keys.js';
-import { CreateApiKeySchema } from '../schemas/key.js';
+import { CreateApiKeySchema, type Scope } from '../schemas/key.js';
 import { openStore, type OpenedStore } from '../store/open.js';
 
 /**
@@ -13,7 +13,7 @@ import { openStore, type OpenedStore } from '../store/open.js';
  * POST /api/v1/keys; the secret is printed once and only its hash is stored.
  */
 export const usage = [
-  'usage: npm run keys -- create --name NAME --scopes campaigns,letters,supporters,keys',
+  'usage: npm run keys -- create --name NAME --scopes campaigns,letters,supporters,keys,webhooks',
   '       npm run keys -- list',
   '       npm run keys -- revoke KEY_ID',
 ].join('\n');
@@ -23,7 +23,7 @@ export class UsageError extends Error {
 }
 
 export type KeysCommand =
-  | { command: 'create'; name: string; scopes: ('campaigns' | 'letters' | 'supporters' | 'keys')[] }
+  | { command: 'create'; name: string; scopes: Scope[] }
   | { command: 'list' }
   | { command: 'revoke'; id: string };
 

@@ -12,6 +12,10 @@ import {
   type MailPayload,
   type PostalAddress,
   type Sender,
+  type WebhookEventType,
+  webhookDeliveryStatuses,
+  webhookEndpointStatuses,
+  webhookEventTypes,
 } from './schema.js';
 
 /**
@@ -122,6 +126,12 @@ export const templates = pgTable(
     locale: text('locale').notNull(),
     subject: text('subject').notNull(),
     body: text('body').notNull(),
+    /** The template this one translates (same campaign; at most one translation per locale). */
+    translationOf: text('translation_of'),
+    /** Starts at 1; every edit of the name, subject or body adds one. */
+    version: integer('version').notNull().default(1),
+    /** A deleted template takes no new letter; its letters keep pointing at it. */
+    deletedAt: text('deleted_at'),
     createdAt: createdAt(),
   },
   (t) => [index('templates_campaign').on(t.campaignId)],
@@ -178,6 +188,10 @@ export const letters = pgTable(
     supporterId: text('supporter_id').notNull().references(() => supporters.id),
     submissionId: text('submission_id').notNull().references(() => submissions.id),
     templateId: text('template_id').notNull().references(() => templates.id),
+    /** The version of the template the letter was rendered from. */
+    templateVersion: integer('template_version').notNull().default(1),
+    /** The locale the letter was rendered in (the target's when a translation was used); null on letters older than translations. */
+    locale: text('locale'),
     status: text('status', { enum: letterStatuses }).notNull(),
     signerName: text('signer_name'),
     signerCity: text('signer_city'),
@@ -348,3 +362,47 @@ export const jobRuns = pgTable('job_runs', {
   name: text('name').primaryKey(),
   startedAt: text('started_at').notNull(),
 });
+
+export const publishedCounts = pgTable('published_counts', {
+  campaignId: text('campaign_id')
+    .primaryKey()
+    .references(() => campaigns.id),
+  publishedAt: text('published_at').notNull(),
+  figures: text('figures').notNull(),
+});
+
+export const webhookEndpoints = pgTable(
+  'webhook_endpoints',
+  {
+    id: text('id').primaryKey(),
+    campaignId: text('campaign_id').references(() => campaigns.id),
+    url: text('url').notNull(),
+    events: jsonText<WebhookEventType[]>('events').notNull(),
+    secret: text('secret').notNull(),
+    status: text('status', { enum: webhookEndpointStatuses }).notNull().default('active'),
+    disabledAt: text('disabled_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('webhook_endpoints_campaign').on(t.campaignId)],
+);
+
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: text('id').primaryKey(),
+    endpointId: text('endpoint_id')
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
+    event: text('event', { enum: webhookEventTypes }).notNull(),
+    payload: text('payload').notNull(),
+    status: text('status', { enum: webhookDeliveryStatuses }).notNull().default('queued'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: text('next_attempt_at').notNull(),
+    leaseOwner: text('lease_owner'),
+    leaseExpiresAt: text('lease_expires_at'),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    deliveredAt: text('delivered_at'),
+  },
+  (t) => [index('webhook_deliveries_due').on(t.status, t.nextAttemptAt), index('webhook_deliveries_endpoint').on(t.endpointId, t.createdAt)],
+);

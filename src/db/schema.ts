@@ -122,6 +122,12 @@ export const templates = sqliteTable(
     locale: text('locale').notNull(),
     subject: text('subject').notNull(),
     body: text('body').notNull(),
+    /** The template this one translates (same campaign; at most one translation per locale). */
+    translationOf: text('translation_of'),
+    /** Starts at 1; every edit of the name, subject or body adds one. */
+    version: integer('version').notNull().default(1),
+    /** A deleted template takes no new letter; its letters keep pointing at it. */
+    deletedAt: text('deleted_at'),
     createdAt: createdAt(),
   },
   (t) => [index('templates_campaign').on(t.campaignId)],
@@ -174,7 +180,7 @@ export const submissions = sqliteTable(
   (t) => [index('submissions_supporter').on(t.supporterId)],
 );
 
-export const letterStatuses = ['pending_confirmation', 'queued', 'sending', 'sent', 'failed', 'held'] as const;
+export const letterStatuses = ['pending_confirmation', 'queued', 'sending', 'sent', 'failed', 'held', 'bounced'] as const;
 export type LetterStatus = (typeof letterStatuses)[number];
 
 export const letters = sqliteTable(
@@ -186,6 +192,10 @@ export const letters = sqliteTable(
     supporterId: text('supporter_id').notNull().references(() => supporters.id),
     submissionId: text('submission_id').notNull().references(() => submissions.id),
     templateId: text('template_id').notNull().references(() => templates.id),
+    /** The version of the template the letter was rendered from. */
+    templateVersion: integer('template_version').notNull().default(1),
+    /** The locale the letter was rendered in (the target's when a translation was used); null on letters older than translations. */
+    locale: text('locale'),
     status: text('status', { enum: letterStatuses }).notNull(),
     /** The signer as they signed this letter (a later submission may spell their name differently). */
     signerName: text('signer_name'),
@@ -423,3 +433,76 @@ export const jobRuns = sqliteTable('job_runs', {
   name: text('name').primaryKey(),
   startedAt: text('started_at').notNull(),
 });
+
+/**
+ * A `confirmation: none` campaign's public figures as last published (at most once a minute):
+ * kept here so every instance publishes the same figures at the same moment.
+ */
+export const publishedCounts = sqliteTable('published_counts', {
+  campaignId: text('campaign_id')
+    .primaryKey()
+    .references(() => campaigns.id),
+  publishedAt: text('published_at').notNull(),
+  /** The figures (count and countries) as JSON. */
+  figures: text('figures').notNull(),
+});
+
+export const webhookEventTypes = [
+  'letter.confirmed',
+  'letter.sent',
+  'letter.failed',
+  'letter.bounced',
+  'supporter.counted',
+  'response.recorded',
+  'campaign.updated',
+] as const;
+export type WebhookEventType = (typeof webhookEventTypes)[number];
+export const webhookEndpointStatuses = ['active', 'disabled'] as const;
+export const webhookDeliveryStatuses = ['queued', 'sending', 'delivered', 'failed'] as const;
+
+/**
+ * Where events are posted: for one campaign, or (no campaign) for the whole installation. The
+ * secret signs every delivery, so it is kept as it was shown (a hash could not sign); it is
+ * shown once and never returned again. An endpoint whose delivery kept failing for the retry
+ * window is disabled.
+ */
+export const webhookEndpoints = sqliteTable(
+  'webhook_endpoints',
+  {
+    id: text('id').primaryKey(),
+    campaignId: text('campaign_id').references(() => campaigns.id),
+    url: text('url').notNull(),
+    events: text('events', { mode: 'json' }).$type<WebhookEventType[]>().notNull(),
+    secret: text('secret').notNull(),
+    status: text('status', { enum: webhookEndpointStatuses }).notNull().default('active'),
+    disabledAt: text('disabled_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('webhook_endpoints_campaign').on(t.campaignId)],
+);
+
+/**
+ * One event for one endpoint: written in the transaction that made the event, then claimed with
+ * a lease like the outbox. The id is the `webhook-id` header, the same on every attempt; the
+ * payload is the exact body sent (ids, slugs, statuses and countries only).
+ */
+export const webhookDeliveries = sqliteTable(
+  'webhook_deliveries',
+  {
+    id: text('id').primaryKey(),
+    endpointId: text('endpoint_id')
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
+    event: text('event', { enum: webhookEventTypes }).notNull(),
+    payload: text('payload').notNull(),
+    status: text('status', { enum: webhookDeliveryStatuses }).notNull().default('queued'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: text('next_attempt_at').notNull(),
+    leaseOwner: text('lease_owner'),
+    leaseExpiresAt: text('lease_expires_at'),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    deliveredAt: text('delivered_at'),
+  },
+  (t) => [index('webhook_deliveries_due').on(t.status, t.nextAttemptAt), index('webhook_deliveries_endpoint').on(t.endpointId, t.createdAt)],
+);

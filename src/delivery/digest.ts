@@ -81,7 +81,8 @@ export function createDigestJob(deps: { store: Pick<Store, 'digests'>; lifecycle
     let left = 0;
     for (const m of await digests.members(digestId)) {
       if (m.status !== 'queued' && m.status !== 'sending') {
-        await digests.leave(m.id, m.status === 'pending_confirmation' ? 'failed' : m.status);
+        // A bounced letter was sent (by an earlier mail); its row records that send.
+        await digests.leave(m.id, m.status === 'pending_confirmation' ? 'failed' : m.status === 'bounced' ? 'sent' : m.status);
         continue;
       }
       const why = m.targetDeletedAt ? removedTarget : m.body === null ? erasedText : null;

@@ -1,3 +1,4 @@
+import { redactAddresses } from '../domain/redact.js';
 import { UnsendableError } from './messages.js';
 
 /**
@@ -11,15 +12,6 @@ type FailureKind = 'temporary' | 'permanent' | 'unexpected';
 const networkCodes = new Set([
   'ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ETLS', 'EPROTOCOL', 'EAUTH', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
 ]);
-
-/**
- * Servers often quote the recipient ("550 <jane@example.org>: no such user"). Failure reasons are
- * stored on letters, outbox rows and paused domains, where erasure would never find them: so no
- * stored reason keeps an address.
- */
-function redactAddresses(text: string): string {
-  return text.replace(/<?[^\s<>"'(),;:@]+@[^\s<>"'(),;:@]+>?/g, '<address>');
-}
 
 export function classify(err: unknown): { kind: FailureKind; reason: string } {
   const e = err as { responseCode?: number; response?: string; code?: string; message?: string };

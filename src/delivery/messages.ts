@@ -48,6 +48,8 @@ export interface LetterMail {
   supporterEmail: string | null;
   targetName: string;
   targetEmail: string | null;
+  /** The language the letter is written in (BCP 47); null for letters from before translations. */
+  locale?: string | null;
 }
 
 /** A letter from a supporter to a target: From Chorus on the supporter's behalf, Reply-To the supporter. */
@@ -63,6 +65,8 @@ export function letterMessage(sender: Sender, l: LetterMail): SendMailOptions {
     // Stable across retries, so a receiving server that saw an attempt can recognise the repeat.
     messageId: `<${l.letterId}@${sender.domain}>`,
   };
+  // RFC 3282: the language of the text, so the reader's mail client (and a translator's) knows it.
+  if (l.locale && /^[A-Za-z0-9-]{2,35}$/.test(l.locale)) message.headers = { 'Content-Language': l.locale };
   // An erased supporter has no address left: the letter still goes, without a Reply-To.
   if (l.supporterEmail) message.replyTo = [mailbox(signer, l.supporterEmail)];
   return message;

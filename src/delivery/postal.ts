@@ -65,7 +65,7 @@ export function createPostalService(deps: { store: Pick<Store, 'transaction' | '
     doc.registerFont('bold', fontPaths.bold);
     const out = new PassThrough();
     doc.pipe(out);
-    const date = formatDate(new Date(run.createdAt), campaign.locale);
+    const printedAt = new Date(run.createdAt);
     void (async () => {
       try {
         let cursor = '';
@@ -74,7 +74,7 @@ export function createPostalService(deps: { store: Pick<Store, 'transaction' | '
           const rows = await printRuns.page(run.id, cursor);
           if (rows.length === 0) break;
           for (const row of rows) {
-            page(doc, campaign, row, date);
+            page(doc, campaign, row, printedAt);
             pages += 1;
           }
           cursor = rows.at(-1)!.id;
@@ -91,7 +91,7 @@ export function createPostalService(deps: { store: Pick<Store, 'transaction' | '
     return out;
   }
 
-  function page(doc: PDFKit.PDFDocument, campaign: Campaign, l: PrintedLetter, date: string): void {
+  function page(doc: PDFKit.PDFDocument, campaign: Campaign, l: PrintedLetter, printedAt: Date): void {
     doc.addPage();
     const left = 25 * mm;
     const width = doc.page.width - left - 20 * mm;
@@ -107,7 +107,8 @@ export function createPostalService(deps: { store: Pick<Store, 'transaction' | '
     if (l.postalAddress) recipient.push(...addressLines(JSON.parse(l.postalAddress) as PostalAddress, campaign.locale));
     doc.fontSize(10).text(recipient.join('\n'), left, 52 * mm, { width: 85 * mm, height: 38 * mm, ellipsis: true });
     // Date, right-aligned under the address field; then the letter.
-    doc.fontSize(10).text(date, left, 98 * mm, { width, align: 'right' });
+    // In the letter's own language: a Russian letter is dated in Russian.
+    doc.fontSize(10).text(formatDate(printedAt, l.locale ?? campaign.locale), left, 98 * mm, { width, align: 'right' });
     doc.font('bold').fontSize(11).text(l.subject, left, 110 * mm, { width });
     doc.moveDown(1).font('regular').fontSize(10.5).text(l.body, { width, lineGap: 2 });
     const signer = [l.signerName, l.signerCity, countryName(l.signerCountry, campaign.locale)].filter(Boolean).join(', ');

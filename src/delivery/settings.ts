@@ -23,3 +23,12 @@ export function workerSettings(config: Config) {
     pauseMs: config.DELIVERY_PAUSE_MINUTES * 60_000,
   } satisfies Partial<WorkerOptions>;
 }
+
+/** The webhook dispatcher's settings from the environment; the caller adds the store, clock and resolver. */
+export function webhookSettings(config: Config) {
+  return {
+    allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
+    retryBaseMs: config.RETRY_BASE_MS,
+    leaseMs: config.DELIVERY_LEASE_SECONDS * 1000,
+  };
+}

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { SendMailOptions } from 'nodemailer';
 import type { LetterStatus, MailPayload } from '../db/schema.js';
-import { isTransientStorageError } from '../store/errors.js';
+import { isUnavailable } from '../store/engine/unavailable.js';
 import type { Clock } from '../domain/clock.js';
 import type { LetterLifecycle, MoveScope } from '../domain/letter-lifecycle.js';
 import type { Store } from '../store/index.js';
@@ -330,7 +330,7 @@ export function createWorker(opts: WorkerOptions) {
       flushFailures = 0;
       flushRetryAt = 0;
     } catch (err) {
-      const kept = isTransientStorageError(err) ? batch : await commitEach(batch);
+      const kept = isUnavailable(err) ? batch : await commitEach(batch);
       opts.log?.error({ err, outcomes: batch.length, kept: kept.length }, 'recording delivery outcomes failed; trying again');
       pending = kept.concat(pending);
       if (pending.length > 0) {

@@ -38,7 +38,7 @@ function quiet(f: Figures): Figures {
 }
 
 export interface ActionDeps {
-  store: Pick<Store, 'dataVersion' | 'commits' | 'supporters' | 'submissions' | 'letters' | 'responses'>;
+  store: Pick<Store, 'dataVersion' | 'commits' | 'supporters' | 'submissions' | 'letters' | 'responses' | 'publishedCounts'>;
   clock: Clock;
   campaigns: CampaignService;
   targets: TargetService;
@@ -114,9 +114,13 @@ export function createActionService(deps: ActionDeps) {
       return !p || now - p.at >= quietCountMs;
     };
     if (due()) {
-      const fresh = { at: now, ...quiet(await liveFigures(campaign)) };
+      // The publication is shared by every instance (store.publishedCounts): a reader
+      // alternating between instances sees one set of figures a minute, as with one.
+      const fresh = quiet(await liveFigures(campaign));
+      const row = await store.publishedCounts.publish(campaign.id, new Date(now).toISOString(), JSON.stringify(fresh), new Date(now - quietCountMs).toISOString());
+      const standing = JSON.parse(row.figures) as Figures;
       // Readers that read at the same time publish once: the first to finish, whose figures every reader gets.
-      if (due()) published.set(campaign.id, fresh);
+      if (due()) published.set(campaign.id, { at: Date.parse(row.publishedAt), count: Object.freeze(standing.count), countries: Object.freeze(standing.countries) });
     } else {
       // The goal and the offline counts are the organizer's, not a trace of anyone's signature:
       // they show at once, over the online figures as last published.
@@ -165,7 +169,7 @@ export function createActionService(deps: ActionDeps) {
         respondedAt: responses.find((r) => r.targetId === id)?.receivedAt ?? null,
       })),
       responses,
-      templates: versions.map(({ id, name, locale, subject, body }) => ({ id, name, locale, subject, body })),
+      templates: versions.map(({ id, name, locale, subject, body, translationOf }) => ({ id, name, locale, subject, body, translationOf })),
       updates,
       counts,
       countries,
@@ -207,7 +211,13 @@ export function createActionService(deps: ActionDeps) {
     if (input.website) return resultFor(campaign); // a bot filled the honeypot: look successful, store nothing
     const chosen = await chooseTargets(campaign, input.country, input.targetIds);
     const template = await templates.choose(campaign.id, campaign.locale, input.templateId);
-    const letters = chosen.map((target) => ({ target, ...renderLetter(campaign, template, target, input, now) }));
+    // Each letter in its reader's language: the chosen template's translation for the target's locale, where there is one.
+    const letters = await Promise.all(
+      chosen.map(async (target) => {
+        const used = await templates.forTarget(template, target);
+        return { target, template: used, ...renderLetter(campaign, used, target, input, now) };
+      }),
+    );
     const at = now.toISOString();
     const emailKey = normalizeEmail(input.email);
 
@@ -284,7 +294,9 @@ export function createActionService(deps: ActionDeps) {
           targetId: l.target.id,
           supporterId: supporter.id,
           submissionId,
-          templateId: template.id,
+          templateId: l.template.id,
+          templateVersion: l.template.version,
+          locale: l.template.locale,
           status,
           signerName: input.name,
           signerCity: input.city || null,
@@ -304,6 +316,7 @@ export function createActionService(deps: ActionDeps) {
       if (confirmedNow) {
         if (isNewSupporter || (await store.supporters.markCounted(supporter.id, at))) {
           add(countedDeltas(input.country, at));
+          write.event({ type: 'supporter.counted', campaignId: campaign.id, at, data: { country: input.country } });
           if (!isNewSupporter) add({ [counterNames.pending]: -1 });
         }
       } else {

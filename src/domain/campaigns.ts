@@ -37,6 +37,8 @@ export function pastClosing(c: Pick<Campaign, 'closesAt'>, now: Date): boolean {
 export interface CampaignHooks {
   /** Called inside the transaction that stores an update with `notify`: mails consenting supporters. */
   onNotifyUpdate?(campaign: Campaign, update: CampaignUpdate): Promise<unknown>;
+  /** Called inside the transaction that changes a campaign or adds a timeline entry (`updateId`): queues `campaign.updated`. */
+  onChanged?(campaign: Campaign, at: string, updateId?: string): Promise<unknown>;
 }
 
 export function createCampaignService(deps: { store: Pick<Store, 'campaigns' | 'targets' | 'transaction' | 'dataVersion'>; clock: Clock; hooks?: CampaignHooks }) {
@@ -124,7 +126,10 @@ export function createCampaignService(deps: { store: Pick<Store, 'campaigns' | '
         }
       }
       // Campaigns are never deleted: the row `get` found is still there.
-      return (await repo.update(id, { ...patch, updatedAt: now() }))!;
+      const at = now();
+      const updated = (await repo.update(id, { ...patch, updatedAt: at }))!;
+      await deps.hooks?.onChanged?.(updated, at);
+      return updated;
     });
   }
 
@@ -143,6 +148,7 @@ export function createCampaignService(deps: { store: Pick<Store, 'campaigns' | '
         createdAt: now(),
       });
       if (row.notify) await deps.hooks?.onNotifyUpdate?.(campaign, row);
+      await deps.hooks?.onChanged?.(campaign, row.createdAt, row.id);
       return row;
     });
   }

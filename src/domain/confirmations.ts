@@ -68,7 +68,9 @@ export function createConfirmationService(deps: {
         await outbox.enqueueLetter(campaign, { id: l.id, targetId: l.targetId }, l.targetEmail, at);
       }
       if (await supporters.markCounted(sub.supporterId, at)) {
-        add(countedDeltas((await supporters.countryOf(sub.supporterId))!, at));
+        const country = (await supporters.countryOf(sub.supporterId))!;
+        add(countedDeltas(country, at));
+        write.event({ type: 'supporter.counted', campaignId: campaign.id, at, data: { country } });
         add({ [counterNames.pending]: -1 });
       }
       write.count(campaign.id, deltas, at);

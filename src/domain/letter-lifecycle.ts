@@ -20,8 +20,10 @@ const transitions: Readonly<Record<LetterStatus, readonly LetterStatus[]>> = {
   sending: ['sent', 'failed', 'held', 'queued'],
   // released by moderation; erased
   held: ['queued', 'failed'],
-  sent: [],
+  // a permanent delivery status notification came back for it (src/domain/bounces.ts)
+  sent: ['bounced'],
   failed: [],
+  bounced: [],
 };
 
 export interface LetterMove {
@@ -31,6 +33,8 @@ export interface LetterMove {
   /** null: the letter was created in `to`. */
   from: LetterStatus | null;
   to: LetterStatus;
+  /** The reason recorded with the move, when the mover gave one (e.g. a bounce's status and diagnostic). */
+  reason?: string;
 }
 
 /** The moves of one committed transaction, per campaign. */
@@ -47,20 +51,45 @@ export interface LetterRef {
   status: LetterStatus;
 }
 
+/** A domain moment other than a letter move that subscribers outside Chorus hear about (webhooks). */
+export interface DomainEvent {
+  type: 'supporter.counted';
+  campaignId: string;
+  at: string;
+  data: { country: string };
+}
+
+/** What one transaction did, handed to the committing hooks before it commits. */
+export interface Committing {
+  moves: LetterMove[];
+  events: DomainEvent[];
+}
+
 /**
  * What a transaction offers the lifecycle: somewhere to add counter changes (written before it
- * commits) and to record moves (announced after it commits).
+ * commits), to record moves (announced after it commits) and other domain events; moves and
+ * events are handed to the committing hooks (the webhook queue) inside the transaction.
  */
 export interface MoveScope {
   count(campaignId: string, deltas: Deltas, at: string): void;
   moved(move: LetterMove): void;
+  event(e: DomainEvent): void;
 }
 
 export class IllegalMoveError extends Error {
   override name = 'IllegalMoveError';
 }
 
-export function createLetterLifecycle(deps: { store: Pick<Store, 'letters' | 'transaction'>; counters: Pick<Counters, 'bump' | 'letterMove'> }) {
+export function createLetterLifecycle(deps: {
+  store: Pick<Store, 'letters' | 'transaction'>;
+  counters: Pick<Counters, 'bump' | 'letterMove'>;
+  /**
+   * Queues the webhook deliveries of a transaction's moves and events inside it (see
+   * webhook-events.ts). Required, so no process that moves letters can forget it; null only
+   * where nothing subscribes (tools and tests that say so).
+   */
+  webhooks: { record(c: Committing): Promise<void> } | null;
+}) {
   const { store, counters } = deps;
   const listeners = new Set<(e: LettersMoved) => void>();
 
@@ -75,6 +104,7 @@ export function createLetterLifecycle(deps: { store: Pick<Store, 'letters' | 'tr
     const changed = await store.letters.move({ id: letter.id, from, to, at, setError: error !== undefined, error: error ?? null });
     if (!changed || from === to) return changed;
     const m: LetterMove = { letterId: letter.id, campaignId: letter.campaignId, targetId: letter.targetId, from, to };
+    if (error) m.reason = error;
     scope.count(letter.campaignId, counters.letterMove(m.targetId, from, to), at);
     scope.moved(m);
     return true;
@@ -85,6 +115,15 @@ export function createLetterLifecycle(deps: { store: Pick<Store, 'letters' | 'tr
     const m: LetterMove = { letterId: letter.id, campaignId: letter.campaignId, targetId: letter.targetId, from: null, to: status };
     scope.count(letter.campaignId, counters.letterMove(m.targetId, null, status), at);
     scope.moved(m);
+  }
+
+  /**
+   * Inside the caller's transaction, just before it commits: queues the webhook deliveries of its
+   * moves and events, so they stand or fall with what they report.
+   */
+  async function committing(c: Committing): Promise<void> {
+    if (c.moves.length === 0 && c.events.length === 0) return;
+    await deps.webhooks?.record(c);
   }
 
   /** Announces committed moves, one event per campaign. Call only after the commit. */
@@ -105,6 +144,7 @@ export function createLetterLifecycle(deps: { store: Pick<Store, 'letters' | 'tr
   async function transaction<T>(fn: (scope: MoveScope) => Promise<T>): Promise<T> {
     const tally = createTally();
     const moves: LetterMove[] = [];
+    const events: DomainEvent[] = [];
     let last = '';
     const scope: MoveScope = {
       count(campaignId, deltas, at) {
@@ -112,9 +152,11 @@ export function createLetterLifecycle(deps: { store: Pick<Store, 'letters' | 'tr
         if (at > last) last = at;
       },
       moved: (m) => moves.push(m),
+      event: (e) => events.push(e),
     };
     const result = await store.transaction(async () => {
       const value = await fn(scope);
+      await committing({ moves, events });
       await tally.write(counters, last);
       return value;
     });
@@ -128,7 +170,7 @@ export function createLetterLifecycle(deps: { store: Pick<Store, 'letters' | 'tr
     return () => listeners.delete(listener);
   }
 
-  return { move, created, transaction, announce, onMoved };
+  return { move, created, transaction, committing, announce, onMoved };
 }
 
 export type LetterLifecycle = ReturnType<typeof createLetterLifecycle>;

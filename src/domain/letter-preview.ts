@@ -28,7 +28,7 @@ export function previewLetter(
 ): { subject: string; text: string } {
   // 'ZZ' (unknown region) only holds the place of the country until its name is replaced.
   const filled: Signer = { ...signer, name: signer.name || placeholders.name, country: signer.country || 'ZZ' };
-  const ctx = letterContext(campaign, target, filled, date);
+  const ctx = letterContext(campaign, target, filled, date, template.locale);
   if (!signer.country) ctx.supporter.countryName = placeholders.countryName;
   return renderContext(campaign, template, filled, ctx);
 }
@@ -47,7 +47,9 @@ export function createLetterPreviews(deps: { campaigns: CampaignService; templat
     const campaign = await campaigns.getBySlug(slug);
     if (!campaign || campaign.status === 'draft') throw notFound('Campaign');
     const { template, target } = await templates.letterParts(campaign, req);
-    return { target, ...previewLetter(campaign, template, target, req.supporter, placeholders, clock.now()) };
+    const now = clock.now();
+    const letter = await templates.bilingual(template, target, (t) => previewLetter(campaign, t, target, req.supporter, placeholders, now));
+    return { target, ...letter };
   }
 
   return { forAction };

@@ -52,15 +52,18 @@ export function formatDate(date: Date, locale: string): string {
   return text;
 }
 
-/** Every field always present (strict mode throws on a missing one); absent optional values are ''. */
-export function letterContext(campaign: Campaign, target: Target, signer: Signer, date: Date): LetterContext {
+/**
+ * Every field always present (strict mode throws on a missing one); absent optional values are ''.
+ * Country names and the date are written in `locale`, the language of the letter.
+ */
+export function letterContext(campaign: Campaign, target: Target, signer: Signer, date: Date, locale: string): LetterContext {
   return {
     supporter: {
       name: signer.name,
       email: signer.email ?? '',
       city: signer.city ?? '',
       country: signer.country,
-      countryName: countryName(signer.country, campaign.locale),
+      countryName: countryName(signer.country, locale),
       note: signer.note ?? '',
     },
     target: {
@@ -70,7 +73,7 @@ export function letterContext(campaign: Campaign, target: Target, signer: Signer
       salutation: target.salutation ?? `Dear ${target.title}`,
     },
     campaign: { title: campaign.title },
-    date: formatDate(date, campaign.locale),
+    date: formatDate(date, locale),
   };
 }
 
@@ -93,6 +96,27 @@ export function enforceRules(campaign: Campaign, signer: Signer, rendered: { sub
   }
 }
 
+const language = (tag: string) => tag.split('-')[0]!.toLowerCase();
+
+/**
+ * The template a letter to `target` is rendered from: the chosen one, unless the target reads
+ * another language and the chosen template has a translation into it (`all` holds the
+ * campaign's live templates). A target's `ru-KZ` takes a `ru` translation when there is no
+ * `ru-KZ` one; a target with no locale, or one that reads the chosen template's language,
+ * gets the chosen template.
+ */
+export function templateFor(chosen: Template, all: readonly Template[], target: Pick<Target, 'locale'>): Template {
+  const wanted = target.locale;
+  if (!wanted || wanted === chosen.locale) return chosen;
+  const root = chosen.translationOf ?? chosen.id;
+  const family = all.filter((t) => t.id === root || t.translationOf === root);
+  return (
+    family.find((t) => t.locale === wanted) ??
+    (language(chosen.locale) === language(wanted) ? chosen : family.find((t) => language(t.locale) === language(wanted))) ??
+    chosen
+  );
+}
+
 /** Exactly the subject and text that would be sent; the single rendering path for preview, submission and pages. */
 export function renderLetter(
   campaign: Campaign,
@@ -101,7 +125,7 @@ export function renderLetter(
   signer: Signer,
   date: Date,
 ): { subject: string; text: string } {
-  return renderContext(campaign, template, signer, letterContext(campaign, target, signer, date));
+  return renderContext(campaign, template, signer, letterContext(campaign, target, signer, date, template.locale));
 }
 
 /** Renders a template against a prepared context and applies the campaign's content rules. */
@@ -111,9 +135,11 @@ export function renderContext(
   signer: Signer,
   ctx: ReturnType<typeof letterContext>,
 ): { subject: string; text: string } {
+  // Compiled once per version: an edit compiles afresh, and no letter renders from a stale version.
+  const key = `${template.id}@${template.version}`;
   const rendered = {
-    subject: compileLetter(`${template.id}:subject`, template.subject)(ctx).replace(/\s+/g, ' ').trim(),
-    text: compileLetter(`${template.id}:body`, template.body)(ctx),
+    subject: compileLetter(`${key}:subject`, template.subject)(ctx).replace(/\s+/g, ' ').trim(),
+    text: compileLetter(`${key}:body`, template.body)(ctx),
   };
   enforceRules(campaign, signer, rendered);
   return rendered;

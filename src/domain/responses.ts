@@ -1,3 +1,4 @@
+import type { WebhookEvents } from './webhook-events.js';
 import { notFound } from '../errors.js';
 import type { CreateResponse, TargetResponse } from '../schemas/response.js';
 import type { Store } from '../store/index.js';
@@ -16,9 +17,10 @@ export function createResponseService(deps: {
   clock: Clock;
   campaigns: CampaignService;
   targets: Pick<TargetService, 'get'>;
+  webhookEvents: Pick<WebhookEvents, 'emit'>;
   supporters: Pick<SupporterService, 'notifyWriters'>;
 }) {
-  const { store, clock, campaigns, targets, supporters } = deps;
+  const { store, clock, campaigns, targets, supporters, webhookEvents } = deps;
   const repo = store.responses;
   const visible = ({ campaignId: _c, ...r }: TargetResponse & { campaignId: string }): TargetResponse => r;
 
@@ -38,6 +40,14 @@ export function createResponseService(deps: {
     // The mails are queued in the same transaction: a response is never announced without being stored.
     await store.transaction(async () => {
       await repo.insert(response);
+      await webhookEvents.emit([
+        {
+          type: 'response.recorded',
+          campaignId,
+          at: response.createdAt,
+          data: { responseId: response.id, targetId: target.id, channel: response.channel, public: response.public, receivedAt: response.receivedAt },
+        },
+      ]);
       if (input.notify) await supporters.notifyWriters(campaign, target.id, `${target.name} responded`, input.summary);
     });
     return visible(response);

@@ -12,6 +12,7 @@ const statusKeys: [LetterStatus, keyof Stats['letters']][] = [
   ['sent', 'sent'],
   ['failed', 'failed'],
   ['held', 'held'],
+  ['bounced', 'bounced'],
 ];
 
 /** The organizer's figures, read from the maintained counters (plus one indexed lookup per target for its last error). */
@@ -32,6 +33,8 @@ export function createStatsService(deps: { store: Pick<Store, 'letters' | 'respo
       counters.byPrefix(campaign.id, 'hour.'),
     ]);
     const all = new Map(counted.map((r) => [r.name, r.value]));
+    // A counter row changes only with what it counts: a target's bounced counter last changed at its latest bounce.
+    const changedAt = new Map(counted.map((r) => [r.name, r.updatedAt]));
     const value = (name: string) => all.get(name) ?? 0;
     const letters = byStatus((s) => value(`letters.${s}`));
     const responses = new Map(responseCounts.map((r) => [r.targetId, r.n]));
@@ -45,6 +48,8 @@ export function createStatsService(deps: { store: Pick<Store, 'letters' | 'respo
           title: t.title,
           ...byStatus((s) => value(`target.${t.id}.${s}`)),
           lastError: await store.letters.lastErrorOf(t.id),
+          lastBounce: value(`target.${t.id}.bounced`) > 0 ? await store.letters.lastBounceOf(t.id) : null,
+          lastBounceAt: value(`target.${t.id}.bounced`) > 0 ? (changedAt.get(`target.${t.id}.bounced`) ?? null) : null,
           responses: responses.get(t.id) ?? 0,
         })),
       ),

@@ -1,13 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { transportOptions, workerSettings } from '../delivery/settings.js';
+import { transportOptions, webhookSettings, workerSettings } from '../delivery/settings.js';
 import { createPostalService, type PostalService } from '../delivery/postal.js';
 import { createMailer, type Mailer } from '../delivery/transport.js';
+import { createWebhookDispatcher, type WebhookDispatcher } from '../delivery/webhooks.js';
 import { createWorker, type Worker } from '../delivery/worker.js';
+import type { Lookup } from '../domain/webhook-address.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    delivery: { mailer: Mailer; worker: Worker; postal: PostalService };
+    delivery: { mailer: Mailer; worker: Worker; postal: PostalService; webhooks: WebhookDispatcher };
   }
 }
 
@@ -17,7 +19,7 @@ declare module 'fastify' {
  * database closes. With WORKER=off it is still built, so tests can drive it with tick()/drain().
  */
 export const deliveryPlugin = fp(
-  async (app: FastifyInstance, opts: { enabled: boolean; graceMs?: number }) => {
+  async (app: FastifyInstance, opts: { enabled: boolean; graceMs?: number; webhooks: { lookup: Lookup; timeoutMs?: number } }) => {
     const { config, services } = app;
     const mailer = createMailer(transportOptions(config));
     const worker = createWorker({
@@ -29,16 +31,25 @@ export const deliveryPlugin = fp(
       log: app.log,
     });
     const postal = createPostalService({ store: app.store, clock: app.clock, lifecycle: services.lifecycle });
-    app.decorate('delivery', { mailer, worker, postal });
+    const webhooks = createWebhookDispatcher({
+      ...webhookSettings(config),
+      store: app.store,
+      clock: app.clock,
+      lookup: opts.webhooks.lookup,
+      timeoutMs: opts.webhooks.timeoutMs,
+      log: app.log,
+    });
+    app.decorate('delivery', { mailer, worker, postal, webhooks });
     let unsubscribe = () => {};
     app.addHook('onReady', async () => {
       if (!opts.enabled) return;
       worker.start();
+      webhooks.start();
       unsubscribe = services.outbox.onQueued(() => worker.wake());
     });
     app.addHook('preClose', async () => {
       unsubscribe();
-      await worker.stop(opts.graceMs ?? 8000);
+      await Promise.all([worker.stop(opts.graceMs ?? 8000), webhooks.stop(opts.graceMs ?? 8000)]);
       mailer.close();
     });
   },

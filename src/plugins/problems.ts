@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
-import { isTransientStorageError } from '../store/errors.js';
+import { isUnavailable } from '../store/engine/unavailable.js';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { DomainError, problemTitles, type FieldError } from '../errors.js';
 
@@ -93,7 +93,7 @@ export const problemsPlugin = fp(
         );
       }
       // The database gone or refusing writes: a condition that passes, so 503 (with Retry-After) tells clients to come back.
-      if (isTransientStorageError(err)) {
+      if (isUnavailable(err)) {
         request.log.error({ err }, 'request failed: the database is unavailable');
         reply.header('retry-after', '5');
         return sendProblem(reply, 503, `The service is briefly unavailable; try again shortly. Request id: ${request.id}`);

@@ -15,3 +15,18 @@ export function countryOptions(locale: string, selected?: string): { code: strin
   }
   return list.map((c) => ({ ...c, selected: c.code === selected }));
 }
+
+const languageNames = new Map<string, Intl.DisplayNames>();
+/** A language's name in `locale` ("Russian" for `ru` in `en`, "русский" in `ru`); the tag itself if Intl has no name for it. */
+export function languageName(tag: string, locale: string): string {
+  let names = languageNames.get(locale);
+  if (!names) {
+    names = new Intl.DisplayNames([locale, 'en'], { type: 'language', fallback: 'code' });
+    languageNames.set(locale, names);
+  }
+  try {
+    return names.of(tag) ?? tag;
+  } catch {
+    return tag;
+  }
+}

@@ -5,7 +5,7 @@ import { publicPreviewLimit } from '../plugins/rate-limits.js';
 import { translate } from '../render/page-engine.js';
 import { problems, SlugParams } from '../schemas/common.js';
 import { SupporterInputSchema } from '../schemas/supporter.js';
-import { RenderedLetterSchema } from '../schemas/template.js';
+import { LetterPreviewSchema } from '../schemas/template.js';
 
 /** The organizer preview's body, with every supporter field optional: the form is still being filled in. No email: a preview never needs one. */
 const PublicPreviewSchema = z.strictObject({
@@ -33,14 +33,14 @@ export const actionPreviewRoutes: FastifyPluginAsyncZod = async (app) => {
         operationId: 'previewActionLetter', summary: 'Preview the letter a supporter would send',
         params: SlugParams,
         body: PublicPreviewSchema,
-        response: { 200: RenderedLetterSchema.extend({ to: z.string() }), ...problems(404, 422, 429) },
+        response: { 200: LetterPreviewSchema.extend({ to: z.string() }), ...problems(404, 422, 429) },
       },
     },
     async (req) => {
       const locale = (await campaigns.getBySlug(req.params.slug))?.locale ?? 'en';
       const say = (key: string) => translate(app.pageStrings(locale), locale, key);
-      const { target, subject, text } = await previews.forAction(req.params.slug, req.body, { name: say('preview.name'), countryName: say('preview.country') });
-      return { subject, text, to: target.name };
+      const { target, ...letter } = await previews.forAction(req.params.slug, req.body, { name: say('preview.name'), countryName: say('preview.country') });
+      return { ...letter, to: target.name };
     },
   );
 };

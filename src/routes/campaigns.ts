@@ -8,7 +8,7 @@ import {
   UpdateCampaignSchema,
 } from '../schemas/campaign.js';
 import { IdParams, ListQuerySchema, pageOf, problems } from '../schemas/common.js';
-import { PreviewRequestSchema, RenderedLetterSchema } from '../schemas/template.js';
+import { LetterPreviewSchema, PreviewRequestSchema } from '../schemas/template.js';
 
 const tags = ['campaigns'];
 const config = { scope: 'campaigns' as const };
@@ -72,7 +72,7 @@ export const campaignRoutes: FastifyPluginAsyncZod = async (app) => {
     {
       // Rendered with whatever supporter the organizer typed (perhaps a real one): never kept for a replay.
       config: { ...config, echoesPersonalData: true },
-      schema: { tags, operationId: 'previewLetter', summary: 'Preview a template rendered for a supporter and target', params: IdParams, body: PreviewRequestSchema, response: { 200: RenderedLetterSchema, ...problems(404, 422) } },
+      schema: { tags, operationId: 'previewLetter', summary: 'Preview a template rendered for a supporter and target', params: IdParams, body: PreviewRequestSchema, response: { 200: LetterPreviewSchema, ...problems(404, 422) } },
     },
     async (req) => templates.preview(req.params.id, req.body),
   );

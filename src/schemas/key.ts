@@ -5,9 +5,10 @@ import { nonEmptyLine } from './common.js';
 
 /**
  * Scopes: `campaigns` (campaigns, targets, templates, updates, preview), `letters` (letters,
- * stats, exports, moderation), `supporters` (data subject export and erasure), `keys` (mint, revoke).
+ * stats, exports, moderation), `supporters` (data subject export and erasure), `keys` (mint, revoke),
+ * `webhooks` (webhook endpoints and their delivery logs).
  */
-export const scopes = ['campaigns', 'letters', 'supporters', 'keys'] as const;
+export const scopes = ['campaigns', 'letters', 'supporters', 'keys', 'webhooks'] as const;
 export type Scope = (typeof scopes)[number];
 
 export const ApiKeySchema = createSelectSchema(apiKeys, { scopes: z.array(z.enum(scopes)) })

@@ -66,7 +66,7 @@ export type PublicCampaign = z.infer<typeof PublicCampaignSchema>;
 
 /** A letter as the organizer sees it (API.md "Shapes the clients read"). */
 export const LetterSchema = createSelectSchema(letters)
-  .pick({ id: true, campaignId: true, targetId: true, status: true, attempts: true, lastError: true, createdAt: true, sentAt: true })
+  .pick({ id: true, campaignId: true, targetId: true, templateId: true, templateVersion: true, locale: true, status: true, attempts: true, lastError: true, createdAt: true, sentAt: true })
   .extend({
     supporter: z.object({ name: z.string().nullable(), email: z.string().nullable(), city: z.string().nullable(), country: z.string() }),
   })
@@ -90,6 +90,8 @@ const StatusCounts = {
   sent: z.number().int(),
   failed: z.number().int(),
   held: z.number().int(),
+  /** Sent, then reported back undeliverable by a delivery status notification (not in `sent`). */
+  bounced: z.number().int(),
 };
 
 export const StatsSchema = z
@@ -97,7 +99,18 @@ export const StatsSchema = z
     supporters: z.object({ total: z.number().int(), pending: z.number().int() }),
     letters: z.object({ total: z.number().int(), ...StatusCounts }),
     byTarget: z.array(
-      z.object({ targetId: z.string(), name: z.string(), title: z.string(), ...StatusCounts, lastError: z.string().nullable(), responses: z.number().int() }),
+      z.object({
+        targetId: z.string(),
+        name: z.string(),
+        title: z.string(),
+        ...StatusCounts,
+        lastError: z.string().nullable(),
+        /** The latest bounce's status and diagnostic, while the target has bounced letters: its address needs fixing. */
+        lastBounce: z.string().nullable(),
+        /** When the latest of them was reported. */
+        lastBounceAt: z.string().nullable(),
+        responses: z.number().int(),
+      }),
     ),
     byCountry: z.record(z.string(), z.number().int()),
     hourly: z.array(z.object({ hour: z.string(), supporters: z.number().int() })),

@@ -46,3 +46,28 @@ export function createJobRunRepo(sql: AsyncSql) {
       ).changes === 1,
   };
 }
+
+/** A campaign's figures as last published: one row per campaign, the same for every instance. */
+export type PublishedRow = { publishedAt: string; figures: string };
+
+/** Published figures of `confirmation: none` campaigns (see domain/actions.ts `figures`). */
+export function createPublishedCountRepo(sql: AsyncSql) {
+  const get = (campaignId: string) => sql.get<PublishedRow>('SELECT published_at AS "publishedAt", figures FROM published_counts WHERE campaign_id = ?', [campaignId]);
+  return {
+    get,
+    /**
+     * Publishes `figures` at `at` unless some instance published after `due`; returns the row
+     * that stands, this one or the other instance's. Of several publishing at once, one wins.
+     */
+    async publish(campaignId: string, at: string, figures: string, due: string): Promise<PublishedRow> {
+      const won = await sql.get<PublishedRow>(
+        `INSERT INTO published_counts (campaign_id, published_at, figures) VALUES (@campaignId, @at, @figures)
+         ON CONFLICT (campaign_id) DO UPDATE SET published_at = excluded.published_at, figures = excluded.figures
+           WHERE published_counts.published_at <= @due
+         RETURNING published_at AS "publishedAt", figures`,
+        { campaignId, at, figures, due },
+      );
+      return won ?? (await get(campaignId))!;
+    },
+  };
+}

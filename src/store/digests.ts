@@ -1,4 +1,5 @@
 import type { campaigns, digestRuns, letters, outbox, targets } from '../db/schema.js';
+import { dialectOf } from './dialect.js';
 import type { AsyncSql } from './engine/async-sql.js';
 
 type Outbox = typeof outbox.$inferSelect;
@@ -44,6 +45,7 @@ export type DigestLetter = Pick<Letter, 'subject' | 'note'> & {
  * digest mail (an outbox row of its own) per target; digest_runs records when each campaign last did.
  */
 export function createDigestRepo(sql: AsyncSql) {
+  const d = dialectOf(sql);
   return {
     /** Campaigns not paused with letters waiting. */
     async campaignsWaiting(): Promise<DigestCampaign[]> {
@@ -53,12 +55,12 @@ export function createDigestRepo(sql: AsyncSql) {
          WHERE c.status <> 'paused' AND c.id IN (SELECT DISTINCT campaign_id FROM outbox WHERE status = 'queued' AND lane = 2)`,
       );
     },
-    /** The campaign's waiting letters, by target. */
+    /** The campaign's waiting letters, by target; on PostgreSQL those another worker is gathering right now are skipped, so none goes in two digests. */
     async waiting(campaignId: string): Promise<DigestMember[]> {
       return await sql.all(
         `SELECT o.id, o.letter_id AS "letterId", o.target_id AS "targetId", l.status, l.body, t.email AS "targetEmail", t.deleted_at AS "targetDeletedAt"
          FROM outbox o JOIN letters l ON l.id = o.letter_id JOIN targets t ON t.id = o.target_id
-         WHERE o.status = 'queued' AND o.lane = 2 AND o.campaign_id = ? ORDER BY o.target_id, o.id`,
+         WHERE o.status = 'queued' AND o.lane = 2 AND o.campaign_id = ? ORDER BY o.target_id, o.id${d.skipLocked('o')}`,
         [campaignId],
       );
     },

@@ -1,6 +1,6 @@
 import type { AsyncSql } from './engine/async-sql.js';
 import type { Counters, Deltas } from '../domain/counters.js';
-import type { LetterMove, MoveScope } from '../domain/letter-lifecycle.js';
+import type { Committing, DomainEvent, LetterMove, MoveScope } from '../domain/letter-lifecycle.js';
 
 type Tally = Map<string, { deltas: Deltas; at: string }>;
 
@@ -11,7 +11,7 @@ interface Pending {
   reject(err: unknown): void;
 }
 
-type Outcome = { ok: boolean; value: unknown; moves: LetterMove[] };
+type Outcome = { ok: boolean; value: unknown; moves: LetterMove[]; events: DomainEvent[] };
 
 /** Thrown inside the batch transaction to roll it back when a write failed half-way. */
 const partialWrite = Symbol('partial write');
@@ -33,7 +33,12 @@ const partialWrite = Symbol('partial write');
  * Counter changes are summed over the batch: a surge bumps the same few counter rows for every
  * letter, and one upsert per counter per batch replaces one per letter.
  */
-export function createGroupCommit(sql: AsyncSql, counters: Pick<Counters, 'bump'>, announce: (moves: LetterMove[]) => void, maxBatch = 256) {
+export function createGroupCommit(
+  sql: AsyncSql,
+  counters: Pick<Counters, 'bump'>,
+  lifecycle: { announce(moves: LetterMove[]): void; committing(c: Committing): Promise<void> },
+  maxBatch = 256,
+) {
   let queue: Pending[] = [];
   let scheduled = false;
 
@@ -55,17 +60,24 @@ export function createGroupCommit(sql: AsyncSql, counters: Pick<Counters, 'bump'
           const before = sql.changes();
           const tally: Tally = new Map();
           const moves: LetterMove[] = [];
-          const write: MoveScope = { count: (campaignId, deltas, at) => add(tally, campaignId, deltas, at), moved: (m) => moves.push(m) };
+          const events: DomainEvent[] = [];
+          const write: MoveScope = {
+            count: (campaignId, deltas, at) => add(tally, campaignId, deltas, at),
+            moved: (m) => moves.push(m),
+            event: (e) => events.push(e),
+          };
           try {
             const value = isolated ? await sql.savepoint(() => item.fn(write)) : await item.fn(write);
             for (const [campaignId, { deltas, at }] of tally) add(batchTally, campaignId, deltas, at);
-            outcomes.push({ ok: true, value, moves });
+            outcomes.push({ ok: true, value, moves, events });
           } catch (err) {
             if (!isolated && sql.changes() !== before) throw partialWrite;
             failed = true;
-            outcomes.push({ ok: false, value: err, moves: [] });
+            outcomes.push({ ok: false, value: err, moves: [], events: [] });
           }
         }
+        // What the batch's writes report is queued for webhooks in the same transaction, once for the batch.
+        await lifecycle.committing({ moves: outcomes.flatMap((o) => o.moves), events: outcomes.flatMap((o) => o.events) });
         for (const [campaignId, { deltas, at }] of batchTally) await counters.bump(campaignId, deltas, at);
       });
     } catch (err) {
@@ -87,7 +99,7 @@ export function createGroupCommit(sql: AsyncSql, counters: Pick<Counters, 'bump'
       for (const item of batch) item.reject(err);
       return;
     }
-    announce(outcomes.flatMap((o) => o.moves));
+    lifecycle.announce(outcomes.flatMap((o) => o.moves));
     batch.forEach((item, i) => {
       const o = outcomes[i]!;
       if (o.ok) item.resolve(o.value);

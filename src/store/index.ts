@@ -1,6 +1,6 @@
 import type { AsyncSql } from './engine/async-sql.js';
 import { createCampaignRepo } from './campaigns.js';
-import { createJobRunRepo, createRateLimitRepo } from './coordination.js';
+import { createJobRunRepo, createPublishedCountRepo, createRateLimitRepo } from './coordination.js';
 import { createCounterRepo } from './counters.js';
 import { createDigestRepo } from './digests.js';
 import { createIdempotencyRepo } from './idempotency.js';
@@ -14,6 +14,7 @@ import { createResponseRepo } from './responses.js';
 import { createMailCapRepo, createSubmissionRepo, createSupporterRepo } from './supporters.js';
 import { createTargetRepo } from './targets.js';
 import { createTemplateRepo } from './templates.js';
+import { createWebhookRepo } from './webhooks.js';
 
 /** What an engine (SQLite or PostgreSQL) gives the store beside its executor. */
 export interface Engine {
@@ -63,6 +64,8 @@ export function createStore(engine: Engine) {
     printRuns: createPrintRunRepo(sql),
     rateLimits: createRateLimitRepo(sql),
     jobRuns: createJobRunRepo(sql),
+    publishedCounts: createPublishedCountRepo(sql),
+    webhooks: createWebhookRepo(sql),
   };
 }
 

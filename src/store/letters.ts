@@ -8,27 +8,28 @@ type Target = typeof targets.$inferSelect;
 export type LetterState = Pick<Letter, 'id' | 'campaignId' | 'targetId' | 'status'>;
 
 /** A row of the organizer's letter list: the letter with its signer and the supporter's address. */
-export type LetterListRow = Pick<Letter, 'id' | 'campaignId' | 'targetId' | 'status' | 'attempts' | 'lastError' | 'createdAt' | 'sentAt'> & {
+export type LetterListRow = Pick<Letter, 'id' | 'campaignId' | 'targetId' | 'templateId' | 'templateVersion' | 'locale' | 'status' | 'attempts' | 'lastError' | 'createdAt' | 'sentAt'> & {
   name: Letter['signerName'];
   email: (typeof supporters.$inferSelect)['email'];
   city: Letter['signerCity'];
   country: Letter['signerCountry'];
 };
 
-const listSelect = `SELECT l.id, l.campaign_id AS "campaignId", l.target_id AS "targetId", l.status, l.attempts, l.last_error AS "lastError",
+const listSelect = `SELECT l.id, l.campaign_id AS "campaignId", l.target_id AS "targetId", l.template_id AS "templateId",
+  l.template_version AS "templateVersion", l.locale, l.status, l.attempts, l.last_error AS "lastError",
   l.created_at AS "createdAt", l.sent_at AS "sentAt", l.signer_name AS name, s.email, l.signer_city AS city, l.signer_country AS country
   FROM letters l JOIN supporters s ON s.id = l.supporter_id`;
 
 /** Letters: written at submission, moved only by the lifecycle, scrubbed by retention and erasure. */
 export function createLetterRepo(sql: AsyncSql) {
   return {
-    async insert(row: Pick<Letter, 'id' | 'campaignId' | 'targetId' | 'supporterId' | 'submissionId' | 'templateId' | 'status' | 'signerName' | 'signerCity' | 'signerCountry' | 'note' | 'subject' | 'body' | 'createdAt' | 'confirmedAt'>): Promise<void> {
+    async insert(row: Pick<Letter, 'id' | 'campaignId' | 'targetId' | 'supporterId' | 'submissionId' | 'templateId' | 'templateVersion' | 'locale' | 'status' | 'signerName' | 'signerCity' | 'signerCountry' | 'note' | 'subject' | 'body' | 'createdAt' | 'confirmedAt'>): Promise<void> {
       // Positional parameters: binding by name cost a lookup per field on the accept path.
       await sql.run(
-        `INSERT INTO letters (id, campaign_id, target_id, supporter_id, submission_id, template_id, status, signer_name, signer_city,
+        `INSERT INTO letters (id, campaign_id, target_id, supporter_id, submission_id, template_id, template_version, locale, status, signer_name, signer_city,
            signer_country, note, subject, body, created_at, confirmed_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [row.id, row.campaignId, row.targetId, row.supporterId, row.submissionId, row.templateId, row.status, row.signerName, row.signerCity,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [row.id, row.campaignId, row.targetId, row.supporterId, row.submissionId, row.templateId, row.templateVersion, row.locale, row.status, row.signerName, row.signerCity,
           row.signerCountry, row.note, row.subject, row.body, row.createdAt, row.confirmedAt],
       );
     },
@@ -76,7 +77,7 @@ export function createLetterRepo(sql: AsyncSql) {
     csvPage: async (campaignId: string, cursor: string) =>
       await sql.all<Record<string, unknown>>(
         `SELECT l.id, l.created_at, l.status, t.name AS target, t.title AS target_title, l.signer_name, s.email AS supporter_email,
-           l.signer_city, l.signer_country, l.note, l.attempts, l.last_error, l.sent_at
+           l.signer_city, l.signer_country, l.note, l.template_id, l.template_version, l.locale, l.attempts, l.last_error, l.sent_at
          FROM letters l JOIN supporters s ON s.id = l.supporter_id JOIN targets t ON t.id = l.target_id
          WHERE l.campaign_id = ? AND l.id > ? ORDER BY l.id LIMIT 500`,
         [campaignId, cursor],
@@ -87,6 +88,27 @@ export function createLetterRepo(sql: AsyncSql) {
         `SELECT last_error AS "lastError" FROM letters WHERE target_id = ? AND status IN ('failed', 'queued', 'held') AND last_error IS NOT NULL ORDER BY id DESC LIMIT 1`,
         [targetId],
       ) ?? null,
+    /** The latest reason a target's letters bounced (the status and diagnostic of the report). */
+    lastBounceOf: async (targetId: string) =>
+      await sql.value<string>(
+        `SELECT last_error AS "lastError" FROM letters WHERE target_id = ? AND status = 'bounced' AND last_error IS NOT NULL ORDER BY id DESC LIMIT 1`,
+        [targetId],
+      ) ?? null,
+    /**
+     * The delivered letters a mail with Message-ID `<key@…>` carried: the letter `key` sent on its own,
+     * or the letters of the digest mail `key`. Only letters still `sent`.
+     */
+    sentInMessage: async (key: string) =>
+      await sql.all<LetterState>(
+        `SELECT l.id, l.campaign_id AS "campaignId", l.target_id AS "targetId", l.status
+         FROM outbox o JOIN letters l ON l.id = o.letter_id
+         WHERE o.letter_id = ? AND o.kind = 'letter' AND o.status = 'sent' AND l.status = 'sent'
+         UNION ALL
+         SELECT l.id, l.campaign_id AS "campaignId", l.target_id AS "targetId", l.status
+         FROM outbox o JOIN letters l ON l.id = o.letter_id
+         WHERE o.digest_id = ? AND o.kind = 'digest' AND o.status = 'sent' AND l.status = 'sent'`,
+        [key, key],
+      ),
     /** Everything a supporter's letters hold (data subject access). */
     ofSupporter: async (supporterId: string) =>
       await sql.all<Record<string, unknown>>(
@@ -113,10 +135,10 @@ export function createLetterRepo(sql: AsyncSql) {
         'UPDATE letters SET signer_name = NULL, signer_city = NULL, note = NULL, subject = NULL, body = NULL, scrubbed_at = coalesce(scrubbed_at, ?) WHERE submission_id = ?',
         [at, submissionId],
       ); },
-    /** Scrubs the text of letters delivered before `before` (retention); returns how many. */
+    /** Scrubs the text of letters sent before `before` (retention; bounced ones were sent too); returns how many. */
     scrubDelivered: async (before: string, at: string) =>
       (await sql.run(
-        `UPDATE letters SET subject = NULL, body = NULL, note = NULL, scrubbed_at = ? WHERE status = 'sent' AND sent_at < ? AND body IS NOT NULL`,
+        `UPDATE letters SET subject = NULL, body = NULL, note = NULL, scrubbed_at = ? WHERE status IN ('sent', 'bounced') AND sent_at < ? AND body IS NOT NULL`,
         [at, before],
       )).changes,
   };

@@ -31,7 +31,7 @@ export type Claimed = Pick<Outbox, 'attempts'> & {
 export type ClaimWindow = { n: number; first: Outbox['claimedAt']; last: Outbox['claimedAt'] };
 
 /** The letter an outbox row carries, with what its mail needs. */
-export type LetterToSend = Pick<Letter, 'id' | 'campaignId' | 'targetId' | 'status' | 'subject' | 'body' | 'signerName'> & {
+export type LetterToSend = Pick<Letter, 'id' | 'campaignId' | 'targetId' | 'status' | 'subject' | 'body' | 'signerName' | 'locale'> & {
   supporterEmail: (typeof supporters.$inferSelect)['email'];
   targetName: Target['name'];
   targetEmail: Target['email'];
@@ -159,7 +159,7 @@ export function createOutboxRepo(sql: AsyncSql) {
     async letterToSend(letterId: string): Promise<LetterToSend | undefined> {
       return await sql.get(
         `SELECT l.id, l.campaign_id AS "campaignId", l.target_id AS "targetId", l.status, l.subject, l.body, l.signer_name AS "signerName",
-           s.email AS "supporterEmail", t.name AS "targetName", t.email AS "targetEmail", t.deleted_at AS "targetDeletedAt"
+           l.locale, s.email AS "supporterEmail", t.name AS "targetName", t.email AS "targetEmail", t.deleted_at AS "targetDeletedAt"
          FROM letters l JOIN supporters s ON s.id = l.supporter_id JOIN targets t ON t.id = l.target_id WHERE l.id = ?`,
         [letterId],
       );

@@ -8,7 +8,7 @@ type Target = typeof targets.$inferSelect;
 export type PrintRun = Pick<typeof printRuns.$inferSelect, 'id' | 'campaignId' | 'status' | 'letters' | 'createdAt' | 'mailedAt'>;
 
 /** A letter of a run as it is printed, with its target's address. */
-export type PrintedLetter = Pick<Letter, 'id' | 'signerName' | 'signerCity' | 'signerCountry' | 'confirmedAt'> &
+export type PrintedLetter = Pick<Letter, 'id' | 'signerName' | 'signerCity' | 'signerCountry' | 'confirmedAt' | 'locale'> &
   Pick<Target, 'organization'> & {
     /** Never null: erasure clears subject and body together, and letters without a body are not printed. */
     subject: string;
@@ -62,7 +62,7 @@ export function createPrintRunRepo(sql: AsyncSql) {
     async page(runId: string, cursor: string): Promise<PrintedLetter[]> {
       return await sql.all(
         `SELECT l.id, l.subject, l.body, l.signer_name AS "signerName", l.signer_city AS "signerCity", l.signer_country AS "signerCountry",
-           l.confirmed_at AS "confirmedAt", t.name AS "targetName", t.title AS "targetTitle", t.organization, t.postal_address AS "postalAddress"
+           l.confirmed_at AS "confirmedAt", l.locale, t.name AS "targetName", t.title AS "targetTitle", t.organization, t.postal_address AS "postalAddress"
          FROM print_run_letters r JOIN letters l ON l.id = r.letter_id JOIN targets t ON t.id = l.target_id
          WHERE r.print_run_id = @runId AND l.id > @cursor AND l.body IS NOT NULL
          ORDER BY l.id LIMIT 200`,

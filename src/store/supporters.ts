@@ -68,14 +68,14 @@ export function createSupporterRepo(sql: AsyncSql) {
         [at, id],
       ); },
     /**
-     * Supporters silent since `cutoff` (retention): every letter delivered, failed or held before it.
+     * Supporters silent since `cutoff` (retention): every letter delivered (bounced ones too), failed or held before it.
      * A held letter is not delivered, so it may not keep its writer forever: it counts from its confirmation.
      */
     silentSince: async (cutoff: string) =>
       await sql.all<Pick<Supporter, 'id' | 'campaignId' | 'countedAt'>>(
         `SELECT s.id, s.campaign_id AS "campaignId", s.counted_at AS "countedAt" FROM supporters s WHERE s.erased_at IS NULL AND s.email IS NOT NULL
            AND NOT EXISTS (SELECT 1 FROM letters l WHERE l.supporter_id = s.id
-             AND (l.status NOT IN ('sent', 'failed', 'held') OR coalesce(l.sent_at, l.confirmed_at, l.created_at) >= ?))
+             AND (l.status NOT IN ('sent', 'bounced', 'failed', 'held') OR coalesce(l.sent_at, l.confirmed_at, l.created_at) >= ?))
            AND s.created_at < ? LIMIT 1000`,
         [cutoff, cutoff],
       ),

@@ -2,21 +2,42 @@ import { templates } from '../db/schema.js';
 import type { AsyncSql } from './engine/async-sql.js';
 import { tableRows } from './table-rows.js';
 
+type TemplateInsert = typeof templates.$inferInsert;
+
 const t = tableRows(templates);
 
-/** Letter templates: immutable versions, so a letter always knows the text it was rendered from. */
+/**
+ * Letter templates. A template keeps its id across edits; each edit adds one to its `version`,
+ * and every letter records the version it was rendered from (and keeps its own text). Deleted
+ * ones stay, marked, because their letters point at them.
+ */
 export function createTemplateRepo(sql: AsyncSql) {
   return {
-    /** The campaign's templates in id order. */
+    /** The campaign's templates not deleted, in id order. */
     ofCampaign: async (campaignId: string) =>
-      (await sql.all<Record<string, unknown>>(`SELECT ${t.select} FROM templates WHERE campaign_id = ? ORDER BY id`, [campaignId])).map(t.decode),
+      (await sql.all<Record<string, unknown>>(`SELECT ${t.select} FROM templates WHERE campaign_id = ? AND deleted_at IS NULL ORDER BY id`, [campaignId])).map(t.decode),
     async byId(campaignId: string, id: string) {
-      const raw = await sql.get<Record<string, unknown>>(`SELECT ${t.select} FROM templates WHERE id = ? AND campaign_id = ?`, [id, campaignId]);
+      const raw = await sql.get<Record<string, unknown>>(`SELECT ${t.select} FROM templates WHERE id = ? AND campaign_id = ? AND deleted_at IS NULL`, [id, campaignId]);
       return raw && t.decode(raw);
     },
-    async insert(row: typeof templates.$inferInsert) {
+    async insert(row: TemplateInsert) {
       const q = t.insert(row);
       return t.decode((await sql.get<Record<string, unknown>>(q.text, q.params))!);
     },
+    /**
+     * A new version: the patch applied and the version one up, only if the stored version is
+     * still `version` (two concurrent edits cannot both become the same next version).
+     */
+    async edit(id: string, version: number, patch: Partial<TemplateInsert>) {
+      const set = t.set(patch);
+      const raw = await sql.get<Record<string, unknown>>(
+        `UPDATE templates SET ${set.text ? `${set.text}, ` : ''}version = version + 1 WHERE id = ? AND version = ? AND deleted_at IS NULL RETURNING ${t.select}`,
+        [...set.params, id, version],
+      );
+      return raw && t.decode(raw);
+    },
+    /** Marks a template deleted, and its translations with it (they are the same letter); how many were marked. */
+    remove: async (id: string, at: string) =>
+      (await sql.run('UPDATE templates SET deleted_at = ? WHERE (id = ? OR translation_of = ?) AND deleted_at IS NULL', [at, id, id])).changes,
   };
 }

@@ -6,7 +6,7 @@ import { createLetterPreviews } from '../../domain/letter-preview.js';
 import { countryName } from '../../domain/render-letter.js';
 import { DomainError, type FieldError } from '../../errors.js';
 import { echoesPersonalData } from '../../plugins/idempotency.js';
-import { countryOptions } from '../../render/countries.js';
+import { countryOptions, languageName } from '../../render/countries.js';
 import { translate } from '../../render/page-engine.js';
 import { z } from 'zod';
 import { SlugParams } from '../../schemas/common.js';
@@ -47,7 +47,7 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
   /** The letter as it stands for what the form holds; none when the campaign cannot render one yet. */
   async function preview(view: PublicCampaign, values: Partial<FormValues>) {
     try {
-      const { target, subject, text } = await previews.forAction(
+      const { target, subject, text, locale, translation } = await previews.forAction(
         view.slug,
         {
           templateId: values.templateId || undefined,
@@ -56,7 +56,24 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
         },
         { name: say(view.locale, 'preview.name'), countryName: say(view.locale, 'preview.country') },
       );
-      return { subject, text, to: target.name };
+      const page = view.locale;
+      // The letter goes out in the target's language: shown beside what it says in the supporter's, with the reason.
+      const why = translation
+        ? say(page, 'action.previewWhy', {
+            target: target.title ? `${target.name} (${target.title})` : target.name,
+            language: languageName(locale, page),
+            own: languageName(translation.locale, page),
+          })
+        : null;
+      return {
+        subject,
+        text,
+        to: target.name,
+        locale,
+        language: languageName(locale, page),
+        translation: translation && { ...translation, language: languageName(translation.locale, page) },
+        why,
+      };
     } catch (err) {
       if (err instanceof DomainError) return null;
       throw err;
@@ -73,6 +90,7 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
     const multipleTargets = view.targets.length > 1;
     const ended = pastClosing(view, app.clock.now());
     const chosen = values.targetIds ?? view.targets.map((t) => t.id);
+    const originals = view.templates.filter((t) => !t.translationOf);
     return reply.page(
       'action',
       {
@@ -95,7 +113,8 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
           checked: chosen.includes(t.id),
         })),
         templateChoices:
-          view.templates.length > 1 ? view.templates.map((t) => ({ id: t.id, name: t.name, selected: t.id === values.templateId })) : null,
+          // Translations are not a choice of their own: a letter is translated for its reader wherever the template has one.
+          originals.length > 1 ? originals.map((t) => ({ id: t.id, name: t.name, selected: t.id === values.templateId })) : null,
         countries: countryOptions(locale, values.country),
         form: {
           values,

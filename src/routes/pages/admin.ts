@@ -35,7 +35,7 @@ declare module 'fastify' {
  * ends the session at once). Every form also carries a CSRF token.
  */
 export const adminPages: FastifyPluginAsyncZod = async (app) => {
-  const { adminSessions, campaigns, stats, letters } = app.services;
+  const { adminSessions, campaigns, stats, letters, targets, webhooks } = app.services;
   const panel = createDeliveryPanel({ store: app.store, clock: app.clock });
   const secure = app.config.PUBLIC_URL.startsWith('https:');
   const locale = 'en';
@@ -126,12 +126,22 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
 
   async function renderDashboard(req: FastifyRequest, id: string, reply: FastifyReply, extra: Record<string, unknown> = {}, status = 200) {
     const campaign = await campaigns.get(id);
-    const page = { pageTitle: campaign.title, campaign, moves: campaignStatuses.filter((to) => to !== campaign.status && canMove(campaign.status, to)), notice: noticeOf(req) };
+    const page = {
+      pageTitle: campaign.title,
+      campaign,
+      moves: campaignStatuses.filter((to) => to !== campaign.status && canMove(campaign.status, to)),
+      notice: noticeOf(req),
+      // Read-only: endpoints are created and deleted through the API (the secret is shown once there).
+      webhooks: holds(req, 'webhooks') ? await webhookPanel(campaign.id) : null,
+    };
     // Counts, delivery and held letters (with their supporters) are the letters scope's, as in the API.
     if (!holds(req, 'letters')) return reply.page('admin-campaign', shell(req, reply, { ...page, ...extra }), { status });
     const s = await stats.forCampaign(campaign.id);
     const held = await letters.list(campaign.id, { status: 'held', limit: 100 });
     const postal = campaign.delivery.mode === 'postal';
+    // Targets whose letters bounce, with the address they bounce at: the organizer corrects it.
+    const bouncing = s.byTarget.filter((t) => t.bounced > 0);
+    const live = bouncing.length > 0 ? new Map((await targets.list(campaign.id)).map((t) => [t.id, t])) : new Map<string, { email: string | null; updatedAt: string }>();
     return reply.page(
       'admin-campaign',
       shell(req, reply, {
@@ -141,6 +151,11 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
         progress: progressOf({ supporters: s.supporters.total, goal: campaign.goal }),
         chart: chartOf(s.hourly),
         targets: await Promise.all(s.byTarget.map(async (t) => ({ ...t, throttled: await panel.throttled(campaign, t.targetId, t.queued) }))),
+        bouncing: bouncing.map((t) => {
+          const target = live.get(t.targetId);
+          // Changed after the latest bounce: the organizer has (probably) fixed it already.
+          return { ...t, email: target?.email ?? null, changed: Boolean(target && t.lastBounceAt && target.updatedAt > t.lastBounceAt) };
+        }),
         held: held.items,
         moreHeld: held.nextCursor !== null,
         postal,
@@ -151,6 +166,14 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
       { status },
     );
   }
+
+  const webhookPanel = async (campaignId: string) => ({
+    endpoints: (await webhooks.forCampaign(campaignId, 10)).map((e) => ({
+      ...e,
+      events: e.events.join(', '),
+      deliveries: e.deliveries.map((d) => ({ ...d, when: minuteOf(d.deliveredAt ?? d.createdAt) })),
+    })),
+  });
 
   const noticeOf = (req: FastifyRequest) => {
     const done = (req.query as { done?: string } | undefined)?.done;

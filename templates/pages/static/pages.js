@@ -90,6 +90,7 @@
           if (r.ok) {
             subject.textContent = r.json.subject;
             text.textContent = r.json.text;
+            showTranslation(r.json);
             var to = document.getElementById('preview-to');
             if (to && to.getAttribute('data-template')) to.textContent = to.getAttribute('data-template').replace('{name}', r.json.to);
             status.textContent = '';
@@ -145,6 +146,44 @@
       input.setAttribute('aria-describedby', ((input.getAttribute('aria-describedby') || '') + ' f-live-error').trim());
       if (input.closest('.field')) input.closest('.field').classList.add('has-error');
       live = { node: node, input: input.id };
+    }
+    // A letter in the target's language (say Russian) comes with what it says in the supporter's.
+    var letters = document.getElementById('preview-letters');
+    var pageLocale = letters ? letters.getAttribute('data-page-locale') || 'en' : 'en';
+    function languageOf(tag) {
+      try { return new Intl.DisplayNames([pageLocale, 'en'], { type: 'language' }).of(tag) || tag; } catch { return tag; }
+    }
+    function fill(id, values) {
+      var el = document.getElementById(id);
+      if (!el) return;
+      var text = el.getAttribute('data-template') || '';
+      Object.keys(values).forEach(function (k) { text = text.split('{' + k + '}').join(values[k]); });
+      el.textContent = text;
+    }
+    function showTranslation(json) {
+      var box = document.getElementById('preview-translation');
+      var why = document.getElementById('preview-why');
+      var sentLabel = document.getElementById('preview-sent-h');
+      var sent = document.getElementById('preview-sent');
+      if (!box || !letters) return;
+      var t = json.translation;
+      box.hidden = !t;
+      if (why) why.hidden = !t;
+      if (sentLabel) sentLabel.hidden = !t;
+      letters.classList.toggle('has-translation', !!t);
+      if (sent && json.locale) sent.setAttribute('lang', json.locale);
+      if (!t) return;
+      box.setAttribute('lang', t.locale);
+      document.getElementById('preview-translation-subject').textContent = t.subject;
+      document.getElementById('preview-translation-text').textContent = t.text;
+      fill('preview-sent-h', { language: languageOf(json.locale) });
+      fill('preview-translation-h', { language: languageOf(t.locale) });
+      // The server's sentence names the target with their title; it stays while it is still true.
+      var shown = json.to + '|' + json.locale;
+      if (why && why.getAttribute('data-shown') !== shown) {
+        fill('preview-why', { target: json.to, language: languageOf(json.locale), own: languageOf(t.locale) });
+        why.setAttribute('data-shown', shown);
+      }
     }
     var schedule = function () {
       clearTimeout(timer);

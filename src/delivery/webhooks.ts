@@ -1,0 +1,255 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import type { LookupFunction } from 'node:net';
+import { hostname } from 'node:os';
+import { systemClock, type Clock } from '../domain/clock.js';
+import { checkWebhookUrl, WebhookAddressError, type CheckedTarget, type Lookup } from '../domain/webhook-address.js';
+import type { Store } from '../store/index.js';
+import type { ClaimedDelivery, DeliveryFence } from '../store/webhooks.js';
+
+export interface WebhookDispatcherOptions {
+  store: Pick<Store, 'transaction' | 'webhooks'>;
+  /** The queue's time: when a delivery is due, when it has been failing for the retry window. */
+  clock: Clock;
+  /** The time written into `webhook-timestamp`: the real one, since receivers check it against theirs. */
+  signingClock?: Clock;
+  /** WEBHOOK_ALLOW_PRIVATE: loopback and private addresses, and plain http, are allowed. */
+  allowPrivate: boolean;
+  lookup: Lookup;
+  log?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+  /** First retry delay (RETRY_BASE_MS); each later one doubles, up to `retryCapMs`, plus up to 10% jitter. */
+  retryBaseMs: number;
+  retryCapMs?: number;
+  /** A delivery still failing this long after its event is given up, and its endpoint disabled (3 days). */
+  retryWindowMs?: number;
+  /** No complete answer in this long is a failed attempt (10 s). */
+  timeoutMs?: number;
+  /** Bytes of a response body read at most; the rest is not waited for. */
+  maxResponseBytes?: number;
+  /** How long a claim stays ours (DELIVERY_LEASE_SECONDS); a crashed worker's deliveries are claimed again after it. */
+  leaseMs?: number;
+  /** Requests in flight at once. */
+  concurrency?: number;
+  pollMs?: number;
+  random?: () => number;
+}
+
+const hour = 3_600_000;
+export const webhookRetryWindowMs = 3 * 24 * hour;
+export const webhookTimeoutMs = 10_000;
+export const webhookMaxResponseBytes = 64 * 1024;
+
+/** Standard Webhooks: `v1,` and the base64 HMAC-SHA256 of `id.timestamp.body`, keyed with the decoded part of `whsec_…`. */
+export function signWebhook(secret: string, id: string, timestamp: number, body: string): string {
+  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+  return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
+}
+
+/** The delay before attempt `attempts + 1`, after `attempts` failed ones. */
+export function webhookBackoffMs(attempts: number, baseMs: number, capMs: number, random: () => number): number {
+  const delay = Math.min(capMs, baseMs * 2 ** Math.max(0, attempts - 1));
+  return Math.round(delay * (1 + 0.1 * random()));
+}
+
+/** The resolver a request uses: it answers with the address already checked, so the name is never looked up a second time. */
+function pinned(target: CheckedTarget): LookupFunction {
+  return (_hostname, options, callback) => {
+    if (options.all) callback(null, [{ address: target.address, family: target.family }]);
+    else callback(null, target.address, target.family);
+  };
+}
+
+/**
+ * One POST to the checked address: no redirects followed (a 3xx is an answer like any other
+ * non-2xx), at most `maxBytes` of the body read, and the whole exchange bounded by `timeoutMs`.
+ * Resolves with the status; rejects on a connection error or the timeout.
+ */
+function post(target: CheckedTarget, headers: Record<string, string>, body: string, timeoutMs: number, maxBytes: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const secure = target.url.protocol === 'https:';
+    const req = (secure ? https : http).request({
+      method: 'POST',
+      host: target.host,
+      port: target.url.port || (secure ? 443 : 80),
+      path: `${target.url.pathname}${target.url.search}`,
+      headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+      agent: false,
+      lookup: pinned(target),
+    });
+    const timer = setTimeout(() => req.destroy(new Error(`no complete answer in ${timeoutMs / 1000} s`)), timeoutMs);
+    req.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    req.on('response', (res) => {
+      let read = 0;
+      const done = () => {
+        clearTimeout(timer);
+        resolve(res.statusCode ?? 0);
+      };
+      res.on('data', (chunk: Buffer) => {
+        read += chunk.length;
+        if (read > maxBytes) {
+          done();
+          req.destroy();
+        }
+      });
+      res.on('end', done);
+      res.on('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+    req.end(body);
+  });
+}
+
+/**
+ * The webhook dispatcher: claims due deliveries with a lease, checks and resolves each one's
+ * address for that attempt, posts it signed, and records the outcome. A delivery is retried with
+ * the same `webhook-id` (its row id) until it is answered with a 2xx or has failed for the retry
+ * window; then it fails and its endpoint is disabled. A worker that dies mid-send leaves its
+ * claims to expire, and they are sent again (receivers deduplicate on `webhook-id`).
+ */
+export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
+  const { store, clock } = opts;
+  const repo = store.webhooks;
+  const signingClock = opts.signingClock ?? systemClock;
+  const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}:webhooks`;
+  const timeoutMs = opts.timeoutMs ?? webhookTimeoutMs;
+  const maxBytes = opts.maxResponseBytes ?? webhookMaxResponseBytes;
+  // A claim outlives its request with room to record the outcome: nobody else sends it meanwhile.
+  const leaseMs = Math.max(opts.leaseMs ?? 30_000, timeoutMs * 2);
+  const retryCapMs = opts.retryCapMs ?? 6 * hour;
+  const windowMs = opts.retryWindowMs ?? webhookRetryWindowMs;
+  const concurrency = opts.concurrency ?? 10;
+  const pollMs = opts.pollMs ?? 1000;
+  const random = opts.random ?? Math.random;
+  const inFlight = new Set<Promise<void>>();
+
+  /** One attempt; the error is what the delivery log shows (never the receiver's body). */
+  async function attempt(d: ClaimedDelivery): Promise<string | null> {
+    let target: CheckedTarget;
+    try {
+      target = await checkWebhookUrl(d.url, { allowPrivate: opts.allowPrivate, lookup: opts.lookup });
+    } catch (err) {
+      if (err instanceof WebhookAddressError) return `refused: the URL ${err.message}`;
+      throw err;
+    }
+    const timestamp = Math.floor(signingClock.now().getTime() / 1000);
+    const headers = {
+      'content-type': 'application/json',
+      'user-agent': 'Chorus-Webhooks/1',
+      'webhook-id': d.id,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signWebhook(d.secret, d.id, timestamp, d.payload),
+    };
+    try {
+      const status = await post(target, headers, d.payload, timeoutMs, maxBytes);
+      if (status >= 200 && status < 300) return null;
+      return status >= 300 && status < 400 ? `HTTP ${status} (redirects are not followed)` : `HTTP ${status}`;
+    } catch (err) {
+      return (err as Error).message || 'connection failed';
+    }
+  }
+
+  async function record(d: ClaimedDelivery, error: string | null): Promise<void> {
+    const fence: DeliveryFence = { id: d.id, owner, attempts: d.attempts };
+    const now = clock.now();
+    if (error === null) {
+      await repo.delivered(fence, now.toISOString());
+      return;
+    }
+    const deadline = new Date(d.createdAt).getTime() + windowMs;
+    if (now.getTime() >= deadline) {
+      await store.transaction(async () => {
+        if (await repo.failed(fence, error)) await repo.disable(d.endpointId, now.toISOString(), 'an earlier delivery failed for 3 days; the endpoint was disabled');
+      });
+      opts.log?.warn({ endpointId: d.endpointId, deliveryId: d.id }, 'webhook endpoint disabled after 3 days of failed deliveries');
+      return;
+    }
+    // The last retry falls on the end of the window, so a receiver down for nearly 3 days still gets the event.
+    const next = Math.min(now.getTime() + webhookBackoffMs(d.attempts, opts.retryBaseMs, retryCapMs, random), deadline);
+    await repo.retry(fence, new Date(next).toISOString(), error);
+  }
+
+  function launch(d: ClaimedDelivery): Promise<void> {
+    const p = attempt(d)
+      .then((error) => record(d, error))
+      .catch((err: unknown) => opts.log?.error({ err, deliveryId: d.id }, 'webhook delivery could not be recorded'))
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
+    return p;
+  }
+
+  async function claim(n: number): Promise<ClaimedDelivery[]> {
+    if (n <= 0) return [];
+    const now = clock.now();
+    return await store.transaction(async () => {
+      await repo.reclaim(now.toISOString());
+      return await repo.claim(owner, new Date(now.getTime() + leaseMs).toISOString(), now.toISOString(), n);
+    });
+  }
+
+  let running = false;
+  let loopDone: Promise<void> = Promise.resolve();
+  let wakeUp: (() => void) | null = null;
+  let woken = false;
+  function wake(): void {
+    if (wakeUp) wakeUp();
+    else woken = true;
+  }
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (woken) return resolve();
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wakeUp = null;
+        resolve();
+      }
+      wakeUp = done;
+    });
+
+  async function loop(): Promise<void> {
+    while (running) {
+      woken = false;
+      try {
+        // A request that hangs holds one slot, never the loop: the others go on being claimed.
+        for (const d of await claim(concurrency - inFlight.size)) void launch(d);
+      } catch (err) {
+        opts.log?.error({ err }, 'webhook dispatcher error');
+      }
+      if (!running) break;
+      await sleep(pollMs);
+    }
+  }
+
+  return {
+    owner,
+    start(): void {
+      if (running) return;
+      running = true;
+      loopDone = loop();
+    },
+    /** Stops claiming and waits up to `graceMs` for requests in flight; unfinished claims expire and are sent again. */
+    async stop(graceMs = 5000): Promise<void> {
+      running = false;
+      wake();
+      await loopDone;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(inFlight), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+      clearTimeout(timer);
+    },
+    wake,
+    /** Sends what is due now (up to the concurrency) and records the outcomes; returns how many were attempted. */
+    async tick(): Promise<number> {
+      const claimed = await claim(concurrency - inFlight.size);
+      await Promise.all(claimed.map(launch));
+      return claimed.length;
+    },
+  };
+}
+
+export type WebhookDispatcher = ReturnType<typeof createWebhookDispatcher>;
