@@ -7,6 +7,7 @@ import { systemClock, type Clock } from '../domain/clock.js';
 import { checkWebhookUrl, WebhookAddressError, type CheckedTarget, type Lookup } from '../domain/webhook-address.js';
 import type { Store } from '../store/index.js';
 import type { ClaimedDelivery, DeliveryFence } from '../store/webhooks.js';
+import { createWakeableSleep } from './wakeable-sleep.js';
 
 export interface WebhookDispatcherOptions {
   store: Pick<Store, 'transaction' | 'webhooks'>;
@@ -194,27 +195,11 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
 
   let running = false;
   let loopDone: Promise<void> = Promise.resolve();
-  let wakeUp: (() => void) | null = null;
-  let woken = false;
-  function wake(): void {
-    if (wakeUp) wakeUp();
-    else woken = true;
-  }
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (woken) return resolve();
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wakeUp = null;
-        resolve();
-      }
-      wakeUp = done;
-    });
+  const { wake, sleep, clear: clearWake } = createWakeableSleep();
 
   async function loop(): Promise<void> {
     while (running) {
-      woken = false;
+      clearWake();
       try {
         // A request that hangs holds one slot, never the loop: the others go on being claimed.
         for (const d of await claim(concurrency - inFlight.size)) void launch(d);

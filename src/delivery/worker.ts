@@ -12,6 +12,7 @@ import { backoffMs, classify } from './failures.js';
 import { letterMessage, parseSender, supporterMessage, UnsendableError } from './messages.js';
 import { lanes } from './outbox.js';
 import type { Mailer } from './transport.js';
+import { createWakeableSleep } from './wakeable-sleep.js';
 
 export interface WorkerOptions {
   store: Pick<Store, 'transaction' | 'outbox' | 'pausedDomains' | 'digests' | 'letters'>;
@@ -433,29 +434,12 @@ export function createWorker(opts: WorkerOptions) {
   // The background loop (start/stop). Tests may instead drive it with tick() and drain().
   let running = false;
   let loopDone: Promise<void> = Promise.resolve();
-  let wakeUp: (() => void) | null = null;
-  // A wake while the loop is awaiting storage (not sleeping) ends its next sleep at once.
-  let woken = false;
-  function wake(): void {
-    if (wakeUp) wakeUp();
-    else woken = true;
-  }
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (woken) return resolve();
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wakeUp = null;
-        resolve();
-      }
-      wakeUp = done;
-    });
+  const { wake, sleep, clear: clearWake } = createWakeableSleep();
 
   async function loop(): Promise<void> {
     let lastDigest = 0;
     while (running) {
-      woken = false;
+      clearWake();
       try {
         if (Date.now() - lastDigest >= pollMs) {
           lastDigest = Date.now();
