@@ -99,7 +99,9 @@ export function createPgAsyncSql(pool: pg.Pool, options: { onWrite?: { text: str
       scopes.runCommitted(tx);
       return result;
     } finally {
-      client.off('error', lost);
+      // A broken client is destroyed, but its socket may still report the break after this
+      // (a terminated backend): the listener stays, so that late 'error' cannot end the process.
+      if (!broken) client.off('error', lost);
       client.release(broken);
     }
   }
