@@ -1,5 +1,6 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -27,6 +28,8 @@ export interface BenchPostgres {
   sizeBytes(name: string): Promise<number>;
   /** Writes out what is dirty, so a finished phase's writes do not land in the next one's measurement. */
   checkpoint(): Promise<void>;
+  /** Runs fn (a fill: setup, not measured) with the server free to use every core, then pins it again. */
+  unpinned<T>(fn: () => Promise<T>): Promise<T>;
   /** CPU seconds of the whole server so far (postmaster, backends live and exited, background processes). */
   cpuSeconds(): number;
   stop(): Promise<void>;
@@ -64,9 +67,10 @@ export async function startBenchPostgres(): Promise<BenchPostgres | { skipped: s
     // The first line of postmaster.pid (readable where the bench may read the data directory: as its owner or root).
     const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
     if (!postmaster) throw new Error('cannot find the PostgreSQL postmaster');
-    if (pinning) {
-      for (const pid of [postmaster, ...childPids(postmaster)]) spawnSync('taskset', ['-a', '-p', '-c', String(cores.server), String(pid)], { stdio: 'ignore' });
-    }
+    const pinTo = (cpuList: string) => {
+      for (const pid of [postmaster, ...childPids(postmaster)]) spawnSync('taskset', ['-a', '-p', '-c', cpuList, String(pid)], { stdio: 'ignore' });
+    };
+    if (pinning) pinTo(String(cores.server));
     const urlOf = (name: string) => {
       const u = new URL(cluster.url);
       u.pathname = `/${name}`;
@@ -92,6 +96,15 @@ export async function startBenchPostgres(): Promise<BenchPostgres | { skipped: s
       copy: (from, name) => create(name, from),
       sizeBytes: async (name) => Number((await one<{ size: string }>(`SELECT pg_database_size('${name}') AS size`)).size),
       checkpoint: async () => void (await one('CHECKPOINT')),
+      async unpinned(fn) {
+        if (!pinning) return fn();
+        pinTo(`0-${cpus().length - 1}`);
+        try {
+          return await fn();
+        } finally {
+          pinTo(String(cores.server));
+        }
+      },
       cpuSeconds: () => treeCpuSeconds(postmaster),
       stop: cluster.stop,
     };

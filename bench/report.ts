@@ -37,7 +37,7 @@ export function addRow(rows: Row[], r: Row, engine: 'sqlite' | 'postgres', place
   if (at >= 0) {
     const x = rows[at]!;
     x.pg = cell;
-    if (!x.postgresOnly && x.value !== null && r.value !== null && x.value > 0 && x.unit !== '') x.pgVsSqlite = r.value / x.value;
+    if (!x.postgresOnly && x.value !== null && r.value !== null && x.value > 0 && x.unit !== '' && x.unit !== '×') x.pgVsSqlite = r.value / x.value;
     place.after = at;
     return x;
   }
