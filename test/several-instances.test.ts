@@ -104,8 +104,11 @@ describe('two instances on one PostgreSQL database', { skip: testEngine !== 'pos
       await mail.update();
       return mail.confirmations.size >= supporters;
     }, `${supporters} confirmation mails`, 60_000, 100);
+    // Signing again while the letters wait for confirmation sends a fresh link (the first keeps
+    // working): one mail per signature of a supporter, who signed once, twice at once or again.
     for (let i = 0; i < supporters; i++) {
-      assert.equal(mail.confirmations.get(supporter(i).email)?.length, 1, `one confirmation mail to supporter ${i}`);
+      const n = mail.confirmations.get(supporter(i).email)?.length ?? 0;
+      assert.ok(n >= 1 && n <= 3, `one confirmation mail per signature to supporter ${i}, got ${n}`);
     }
     ctx.diagnostic(`confirmation mails received after ${Date.now() - started} ms`);
 
