@@ -1,28 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { inflateSync } from 'node:zlib';
 import { recount } from '../src/domain/recount.js';
 import { auth, buildTestApp, createCampaign, type TestApp } from './helpers/build-app.js';
 import { letterList, manualClock, minute, queuedLetters, stats } from './helpers/delivery.js';
 import { submit, supporter } from './helpers/supporters.js';
-
-/** The Unicode code points the PDF's embedded fonts map glyphs to (their ToUnicode CMaps). */
-function mappedCodePoints(pdf: Buffer): Set<number> {
-  const text = pdf.toString('latin1');
-  const points = new Set<number>();
-  for (const m of text.matchAll(/stream\r?\n/g)) {
-    const start = m.index + m[0].length;
-    let body: string;
-    try {
-      body = inflateSync(pdf.subarray(start, text.indexOf('endstream', start))).toString('latin1');
-    } catch {
-      continue;
-    }
-    if (!body.includes('begincmap')) continue;
-    for (const hex of body.matchAll(/<([0-9a-f]{4})>/gi)) points.add(parseInt(hex[1]!, 16));
-  }
-  return points;
-}
+import { mappedCodePoints } from './helpers/pdf.js';
 
 const postalAddress = { lines: ['ул. Кенесары, 4'], city: 'Астана', postcode: '010000', country: 'KZ' };
 

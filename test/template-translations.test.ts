@@ -2,33 +2,15 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { inflateSync } from 'node:zlib';
 import { demoSlugs, readLetterTemplate, seedDemo } from '../src/demo.js';
 import { auth, buildTestApp, createCampaign, createTarget, createTemplate, type TestApp } from './helpers/build-app.js';
 import { manualClock } from './helpers/delivery.js';
 import { startSmtp, type TestSmtp } from './helpers/smtp-server.js';
 import { submit, supporter } from './helpers/supporters.js';
+import { mappedCodePoints } from './helpers/pdf.js';
 
 const english = readLetterTemplate('article-33-appeal.hbs');
 const russian = readLetterTemplate('article-33-appeal.ru.hbs');
-
-/** The Unicode code points the PDF's embedded fonts map glyphs to (their ToUnicode CMaps). */
-function mappedCodePoints(pdf: Buffer): Set<number> {
-  const text = pdf.toString('latin1');
-  const points = new Set<number>();
-  for (const m of text.matchAll(/stream\r?\n/g)) {
-    const start = m.index + m[0].length;
-    let body: string;
-    try {
-      body = inflateSync(pdf.subarray(start, text.indexOf('endstream', start))).toString('latin1');
-    } catch {
-      continue;
-    }
-    if (!body.includes('begincmap')) continue;
-    for (const hex of body.matchAll(/<([0-9a-f]{4})>/gi)) points.add(parseInt(hex[1]!, 16));
-  }
-  return points;
-}
 
 const pdftotext = ['/usr/bin/pdftotext', '/usr/local/bin/pdftotext'].find((p) => existsSync(p));
 

@@ -9,19 +9,13 @@ const u = tableRows(campaignUpdates);
 
 /** Campaigns and their timeline updates. */
 export function createCampaignRepo(sql: AsyncSql) {
-  const one = async (text: string, params: unknown[]) => {
-    const raw = await sql.get<Record<string, unknown>>(text, params);
-    return raw && c.decode(raw);
-  };
-  const many = async (text: string, params: unknown[]) => (await sql.all<Record<string, unknown>>(text, params)).map(c.decode);
+  const on = { c: c.on(sql), u: u.on(sql) };
+  const { one, many } = on.c;
   return {
     byId: (id: string) => one(`SELECT ${c.select} FROM campaigns WHERE id = ?`, [id]),
     bySlug: (slug: string) => one(`SELECT ${c.select} FROM campaigns WHERE slug = ?`, [slug]),
     /** Throws a unique violation (see errors.ts) on a taken slug. */
-    async insert(row: CampaignInsert) {
-      const q = c.insert(row);
-      return c.decode((await sql.get<Record<string, unknown>>(q.text, q.params))!);
-    },
+    insert: (row: CampaignInsert) => on.c.insert(row),
     /** A page in id order, one row more than `limit` when there is a next page. */
     page: (limit: number, cursor?: string) =>
       cursor === undefined
@@ -44,12 +38,9 @@ export function createCampaignRepo(sql: AsyncSql) {
            OR (l.status = 'pending_confirmation' AND (s.expires_at IS NULL OR s.expires_at > @now)))`,
         { campaignId, now },
       )) ?? 0,
-    async insertUpdate(row: typeof campaignUpdates.$inferInsert) {
-      const q = u.insert(row);
-      return u.decode((await sql.get<Record<string, unknown>>(q.text, q.params))!);
-    },
+    insertUpdate: (row: typeof campaignUpdates.$inferInsert) => on.u.insert(row),
     /** Timeline entries, newest first. */
     updates: async (campaignId: string) =>
-      (await sql.all<Record<string, unknown>>(`SELECT ${u.select} FROM campaign_updates WHERE campaign_id = ? ORDER BY created_at DESC`, [campaignId])).map(u.decode),
+      on.u.many(`SELECT ${u.select} FROM campaign_updates WHERE campaign_id = ? ORDER BY created_at DESC`, [campaignId]),
   };
 }

@@ -7,6 +7,7 @@ const i = tableRows(idempotencyKeys);
 
 /** Stored responses of POSTs carrying an Idempotency-Key, one per caller scope and key. */
 export function createIdempotencyRepo(sql: AsyncSql) {
+  const on = { i: i.on(sql) };
   return {
     /** Reserves the key for a request still running; false if it is taken. */
     async reserve(row: Pick<Stored, 'scope' | 'key' | 'requestHash' | 'statusCode' | 'responseBody' | 'createdAt'>): Promise<boolean> {
@@ -15,8 +16,7 @@ export function createIdempotencyRepo(sql: AsyncSql) {
       return (await sql.run(text, q.params)).changes === 1;
     },
     async get(scope: string, key: string) {
-      const raw = await sql.get<Record<string, unknown>>(`SELECT ${i.select} FROM idempotency_keys WHERE scope = ? AND key = ?`, [scope, key]);
-      return raw && i.decode(raw);
+      return on.i.one(`SELECT ${i.select} FROM idempotency_keys WHERE scope = ? AND key = ?`, [scope, key]);
     },
     /** Keeps the response a reservation's request answered. */
     async complete(scope: string, key: string, response: Pick<Stored, 'statusCode' | 'responseBody' | 'contentType'>): Promise<void> {

@@ -6,15 +6,14 @@ const k = tableRows(apiKeys);
 
 /** API keys (stored by the SHA-256 of their secret). */
 export function createKeyRepo(sql: AsyncSql) {
+  const on = { k: k.on(sql) };
   return {
     async insert(row: typeof apiKeys.$inferInsert) {
-      const q = k.insert(row);
-      return k.decode((await sql.get<Record<string, unknown>>(q.text, q.params))!);
+      return on.k.insert(row);
     },
     /** The live (unrevoked) key with this hash. */
     async liveByHash(hash: string) {
-      const raw = await sql.get<Record<string, unknown>>(`SELECT ${k.select} FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL`, [hash]);
-      return raw && k.decode(raw);
+      return on.k.one(`SELECT ${k.select} FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL`, [hash]);
     },
     /** Revokes a live key; false if there is none with this id. */
     revoke: async (id: string, at: string) => (await sql.run('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [at, id])).changes > 0,

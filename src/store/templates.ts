@@ -12,17 +12,16 @@ const t = tableRows(templates);
  * ones stay, marked, because their letters point at them.
  */
 export function createTemplateRepo(sql: AsyncSql) {
+  const on = { t: t.on(sql) };
   return {
     /** The campaign's templates not deleted, in id order. */
     ofCampaign: async (campaignId: string) =>
-      (await sql.all<Record<string, unknown>>(`SELECT ${t.select} FROM templates WHERE campaign_id = ? AND deleted_at IS NULL ORDER BY id`, [campaignId])).map(t.decode),
+      on.t.many(`SELECT ${t.select} FROM templates WHERE campaign_id = ? AND deleted_at IS NULL ORDER BY id`, [campaignId]),
     async byId(campaignId: string, id: string) {
-      const raw = await sql.get<Record<string, unknown>>(`SELECT ${t.select} FROM templates WHERE id = ? AND campaign_id = ? AND deleted_at IS NULL`, [id, campaignId]);
-      return raw && t.decode(raw);
+      return on.t.one(`SELECT ${t.select} FROM templates WHERE id = ? AND campaign_id = ? AND deleted_at IS NULL`, [id, campaignId]);
     },
     async insert(row: TemplateInsert) {
-      const q = t.insert(row);
-      return t.decode((await sql.get<Record<string, unknown>>(q.text, q.params))!);
+      return on.t.insert(row);
     },
     /**
      * A new version: the patch applied and the version one up, only if the stored version is
@@ -30,11 +29,10 @@ export function createTemplateRepo(sql: AsyncSql) {
      */
     async edit(id: string, version: number, patch: Partial<TemplateInsert>) {
       const set = t.set(patch);
-      const raw = await sql.get<Record<string, unknown>>(
+      return on.t.one(
         `UPDATE templates SET ${set.text ? `${set.text}, ` : ''}version = version + 1 WHERE id = ? AND version = ? AND deleted_at IS NULL RETURNING ${t.select}`,
         [...set.params, id, version],
       );
-      return raw && t.decode(raw);
     },
     /** Marks a template deleted, and its translations with it (they are the same letter); how many were marked. */
     remove: async (id: string, at: string) =>

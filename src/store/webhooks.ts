@@ -21,6 +21,7 @@ const deliveries = tableRows(webhookDeliveries);
 
 /** Webhook endpoints and their delivery queue (claimed with a lease, like the outbox). */
 export function createWebhookRepo(sql: AsyncSql) {
+  const on = { deliveries: deliveries.on(sql), endpoints: endpoints.on(sql) };
   const d = dialectOf(sql);
   return {
     async insertEndpoint(row: WebhookEndpointRow): Promise<void> {
@@ -28,24 +29,21 @@ export function createWebhookRepo(sql: AsyncSql) {
       await sql.run(q.text, q.params);
     },
     async endpoint(id: string): Promise<WebhookEndpointRow | undefined> {
-      const raw = await sql.get<Record<string, unknown>>(`SELECT ${endpoints.select} FROM webhook_endpoints WHERE id = ?`, [id]);
-      return raw && endpoints.decode(raw);
+      return on.endpoints.one(`SELECT ${endpoints.select} FROM webhook_endpoints WHERE id = ?`, [id]);
     },
     /** Endpoints newest first, from after the cursor (an id). */
     async endpoints(limit: number, cursor?: string): Promise<WebhookEndpointRow[]> {
-      const rows = await sql.all<Record<string, unknown>>(
+      return on.endpoints.many(
         `SELECT ${endpoints.select} FROM webhook_endpoints ${cursor ? 'WHERE id < ?' : ''} ORDER BY id DESC LIMIT ?`,
         cursor ? [cursor, limit] : [limit],
       );
-      return rows.map((r) => endpoints.decode(r));
     },
     /** The endpoints hearing a campaign's events: its own, then the installation-wide ones, newest first. */
     async endpointsFor(campaignId: string): Promise<WebhookEndpointRow[]> {
-      const rows = await sql.all<Record<string, unknown>>(
+      return on.endpoints.many(
         `SELECT ${endpoints.select} FROM webhook_endpoints WHERE campaign_id = ? OR campaign_id IS NULL ORDER BY campaign_id IS NULL, id DESC`,
         [campaignId],
       );
-      return rows.map((r) => endpoints.decode(r));
     },
     /**
      * Deletes an endpoint; its delivery log goes with it (ON DELETE CASCADE, which also takes a
@@ -77,11 +75,10 @@ export function createWebhookRepo(sql: AsyncSql) {
     },
     /** An endpoint's deliveries, latest first, from after the cursor (an id). */
     async deliveries(endpointId: string, limit: number, cursor?: string): Promise<WebhookDeliveryRow[]> {
-      const rows = await sql.all<Record<string, unknown>>(
+      return on.deliveries.many(
         `SELECT ${deliveries.select} FROM webhook_deliveries WHERE endpoint_id = ? ${cursor ? 'AND id < ?' : ''} ORDER BY id DESC LIMIT ?`,
         cursor ? [endpointId, cursor, limit] : [endpointId, limit],
       );
-      return rows.map((r) => deliveries.decode(r));
     },
     /** Sends whose lease ran out (their worker died) are due again; the attempt they counted stands. */
     async reclaim(now: string): Promise<void> {
