@@ -165,3 +165,76 @@ test('letter moves are announced once their batch has committed, and only those 
   // One announcement for the batch, after the commit (another connection already sees both rows).
   assert.deepEqual(await Promise.all(announced.map(async (a) => ({ moves: a.moves, visible: await a.visible }))), [{ moves: ['ltr_a', 'ltr_c'], visible: 2 }]);
 });
+
+const hold = (k: string, v = 1) => async () => sql.hold('INSERT INTO t (k, v) VALUES (?, ?)', [k, v], 0);
+
+test('held inserts of a batch go out together; one that fails when they are sent is rejected alone after a replay', async () => {
+  await sql.exec('DELETE FROM t');
+  const gc = createGroupCommit(sql, counters, lifecycleOf(() => {}));
+  let attempts = 0;
+  const results = await Promise.allSettled([
+    gc.run(hold('a')),
+    gc.run(async () => {
+      attempts++;
+      await hold('b')();
+      // The first pass holds the row: the write cannot see it fail.
+      assert.deepEqual(sql.heldRows('INSERT INTO t (k, v) VALUES (?, ?)').length > 0, attempts === 1);
+    }),
+    // The same key as the first write: refused only when the held rows go out together.
+    gc.run(hold('a', 2)),
+  ]);
+  assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected']);
+  assert.equal(attempts, 2, 'the batch was replayed with a savepoint per write');
+  assert.equal(await keys(), 'a,b');
+  assert.equal(await sql.value('SELECT v FROM t WHERE k = ?', ['a']), 1);
+});
+
+test('writes arriving while a batch commits wait for it and go together in the next one', async () => {
+  await sql.exec('DELETE FROM t');
+  const batches: string[] = [];
+  const gc = createGroupCommit(sql, counters, lifecycleOf((moves) => batches.push(moves.map((m) => m.letterId).join(','))));
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const write = (k: string, wait?: Promise<void>) =>
+    gc.run(async (w) => {
+      await insert(k)();
+      w.moved(move(`ltr_${k}`));
+      if (wait) await wait; // keeps this batch's transaction open
+    });
+  const first = write('a', released);
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
+  // Two writes in two different turns while the first batch is still open.
+  const second = write('b');
+  await new Promise((resolve) => setImmediate(resolve));
+  const third = write('c');
+  await new Promise((resolve) => setImmediate(resolve));
+  release();
+  await Promise.all([first, second, third]);
+  assert.deepEqual(batches, ['ltr_a', 'ltr_b,ltr_c']);
+  assert.equal(await keys(), 'a,b,c');
+});
+
+test('a supporter written after a look-ahead found none is found when the batch is replayed, and written once', async () => {
+  const { supporters } = t.app.store;
+  const key = 'late-signer@example.org';
+  const row = (id: string) => ({
+    id, campaignId, emailKey: key, email: key, name: 'Late Signer', city: null, country: 'DE',
+    consentUpdates: false, consentAt: null, ip: null, countedAt: null, createdAt: '2026-03-01T10:00:00.000Z',
+  });
+  const ahead = await supporters.lookAhead(campaignId, key);
+  assert.equal(ahead, null);
+  // Another request writes the same address between the look-ahead and the batch.
+  await supporters.insert(row('sup_late_first'));
+  const gc = createGroupCommit(sql, counters, lifecycleOf(() => {}));
+  const seen: (string | null)[] = [];
+  const found = await gc.run(async () => {
+    const s = await supporters.byKey(campaignId, key, ahead);
+    seen.push(s?.id ?? null);
+    if (!s) await supporters.insert(row('sup_late_second'));
+    return s?.id;
+  });
+  assert.deepEqual(seen, [null, 'sup_late_first'], 'trusted the look-ahead, then read on the replay');
+  assert.equal(found, 'sup_late_first');
+  assert.equal(Number(await sql.value('SELECT count(*) FROM supporters WHERE email_key = ?', [key])), 1);
+});

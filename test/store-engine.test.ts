@@ -24,7 +24,8 @@ interface Item {
 
 const SCHEMA = `
   CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, qty INTEGER NOT NULL);
-  CREATE TABLE refs (id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL REFERENCES items (id) DEFERRABLE INITIALLY DEFERRED)`;
+  CREATE TABLE refs (id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL REFERENCES items (id) DEFERRABLE INITIALLY DEFERRED);
+  CREATE TABLE links (id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL REFERENCES items (id))`;
 const INSERT = 'INSERT INTO items (id, name, qty) VALUES (?, ?, ?)';
 const COUNT = 'SELECT count(*) FROM items';
 
@@ -50,7 +51,70 @@ function sameOnBoth(engine: () => Engine) {
   let sql: AsyncSql;
   beforeEach(async () => {
     sql = engine().sql;
-    await sql.exec('DELETE FROM refs; DELETE FROM items');
+    await sql.exec('DELETE FROM refs; DELETE FROM links; DELETE FROM items');
+  });
+
+  describe('held inserts', () => {
+    const hold = (id: number, name: string) => sql.hold(INSERT, [id, name, 5], 1);
+    const holding = { holdInserts: true };
+
+    test('go out together just before the next statement; counted as changes while held', async () => {
+      await sql.transaction(async () => {
+        await hold(1, 'a');
+        await hold(2, 'b');
+        assert.equal(sql.changes(), 2);
+        assert.deepEqual(sql.heldRows(INSERT), [[1, 'a', 5], [2, 'b', 5]]);
+        // A read that asks not to send them first sees the database without them.
+        assert.equal(await sql.get('SELECT name FROM items WHERE id = ?', [1], { beforeHeld: true }), undefined);
+        assert.deepEqual(await names(sql), ['a', 'b']);
+        assert.deepEqual(sql.heldRows(INSERT), []);
+        await hold(3, 'c');
+      }, holding);
+      // The last one went out before the commit.
+      assert.deepEqual(await names(sql), ['a', 'b', 'c']);
+      assert.equal(await engine().countElsewhere(), 3);
+    });
+
+    test('go out in rank order, after the rows they reference, whatever order they were held in', async () => {
+      await sql.transaction(async () => {
+        await sql.hold('INSERT INTO links (id, item_id) VALUES (?, ?)', [10, 1], 2);
+        await hold(1, 'a');
+      }, holding);
+      assert.equal(Number(await sql.value('SELECT count(*) FROM links')), 1);
+    });
+
+    test('one that fails fails every later statement and the commit, and nothing of the transaction stays', async () => {
+      await sql.run(INSERT, [9, 'before', 5]);
+      const failed = sql.transaction(async () => {
+        await hold(1, 'a');
+        await hold(2, 'a'); // the same name: refused when they go out
+        const err = await sql.run(INSERT, [3, 'c', 5]).catch((e: unknown) => e);
+        assert.equal((err as Error).name, 'Error');
+        assert.match(String(err), /held inserts failed/);
+        // Caught and ignored: the next statement fails the same way, and so does the commit.
+        await sql.value(COUNT).catch(() => {});
+      }, holding);
+      await assert.rejects(failed, /held inserts failed/);
+      assert.deepEqual(await names(sql), ['before']);
+    });
+
+    test('run at once outside a holding transaction and inside a savepoint', async () => {
+      await sql.transaction(async () => {
+        await hold(1, 'a');
+        assert.deepEqual(sql.heldRows(INSERT), []);
+      });
+      await sql.transaction(async () => {
+        await hold(2, 'b');
+        await sql.savepoint(async () => {
+          // The parent's held row went out as the savepoint began; the savepoint holds nothing.
+          await hold(3, 'c');
+          assert.deepEqual(sql.heldRows(INSERT), []);
+          assert.equal(await sql.get('SELECT name FROM items WHERE id = ?', [2], { beforeHeld: true }) !== undefined, true);
+        });
+      }, holding);
+      await hold(4, 'd');
+      assert.deepEqual(await names(sql), ['a', 'b', 'c', 'd']);
+    });
   });
 
   test('positional placeholders bind in order', async () => {

@@ -220,6 +220,9 @@ export function createActionService(deps: ActionDeps) {
     );
     const at = now.toISOString();
     const emailKey = normalizeEmail(input.email);
+    // Asked before the write (concurrent requests share one statement), so a new supporter's
+    // write needs no read of its own inside the batch (see supporters.byKey).
+    const ahead = await store.supporters.lookAhead(campaign.id, emailKey);
 
     await groupCommit.run(async (write) => {
       const deltas: Deltas = {};
@@ -227,7 +230,7 @@ export function createActionService(deps: ActionDeps) {
         for (const [k, v] of Object.entries(d)) deltas[k] = (deltas[k] ?? 0) + v;
       };
       const confirmedNow = campaign.confirmation === 'none';
-      let supporter = await store.supporters.byKey(campaign.id, emailKey);
+      let supporter = await store.supporters.byKey(campaign.id, emailKey, ahead);
       const isNewSupporter = !supporter;
       if (!supporter) {
         // A new supporter whose letters need no confirmation is counted from the start.

@@ -1,3 +1,4 @@
+import { coalesce } from './coalesce.js';
 import type { AsyncSql } from './engine/async-sql.js';
 
 /**
@@ -5,22 +6,44 @@ import type { AsyncSql } from './engine/async-sql.js';
  *
  * On PostgreSQL the table is UNLOGGED (migration 0006): a hit writes no WAL, so its commit waits
  * for no disk flush, and a PostgreSQL crash empties the table (a client may then make a few more
- * requests). It runs through `get`, which announces no commit to other instances: no cache
+ * requests). It runs through `all`, which announces no commit to other instances: no cache
  * holds these rows, and a NOTIFY per limited request would make every instance's caches read through.
  */
 export function createRateLimitRepo(sql: AsyncSql) {
-  const hitText = `INSERT INTO rate_limits (key, hits, resets_at) VALUES (@key, 1, @resets)
-     ON CONFLICT (key) DO UPDATE SET
-       hits = CASE WHEN rate_limits.resets_at <= @at THEN 1 ELSE rate_limits.hits + 1 END,
-       resets_at = CASE WHEN rate_limits.resets_at <= @at THEN @resets ELSE rate_limits.resets_at END
-     RETURNING hits, resets_at AS "resetsAt"`;
+  /**
+   * Hits arriving while one statement is in flight go out together (coalesce): one multi-row
+   * upsert of each key's hits, which answers each caller its own place in the window.
+   */
+  const hit = coalesce(async (hits: { key: string; at: string; resets: string }[]) => {
+    const byKey = new Map<string, { n: number; at: string; resets: string }>();
+    for (const h of hits) {
+      const k = byKey.get(h.key);
+      if (k) k.n += 1;
+      else byKey.set(h.key, { n: 1, at: h.at, resets: h.resets });
+    }
+    const keys = [...byKey];
+    const rows = await sql.all<{ key: string; hits: number; resetsAt: string }>(
+      `INSERT INTO rate_limits (key, hits, resets_at) VALUES ${keys.map(() => '(?, ?, ?)').join(', ')}
+       ON CONFLICT (key) DO UPDATE SET
+         hits = CASE WHEN rate_limits.resets_at <= ? THEN excluded.hits ELSE rate_limits.hits + excluded.hits END,
+         resets_at = CASE WHEN rate_limits.resets_at <= ? THEN excluded.resets_at ELSE rate_limits.resets_at END
+       RETURNING key, hits, resets_at AS "resetsAt"`,
+      [...keys.flatMap(([key, k]) => [key, k.n, k.resets]), hits[0]!.at, hits[0]!.at],
+    );
+    // Each key's callers take its last n hits, in the order they asked.
+    const after = new Map(rows.map((r) => [r.key, { hits: Number(r.hits), resetsAt: r.resetsAt }]));
+    const taken = new Map<string, number>();
+    return hits.map((h) => {
+      const row = after.get(h.key)!;
+      const i = taken.get(h.key) ?? 0;
+      taken.set(h.key, i + 1);
+      return { hits: row.hits - byKey.get(h.key)!.n + 1 + i, resetsAt: row.resetsAt };
+    });
+  });
   return {
     /** Counts one hit for `key` in its window (a new one of `windowMs` when the last has ended); returns the hits so far and when the window ends. */
-    async hit(key: string, now: Date, windowMs: number): Promise<{ hits: number; resetsAt: string }> {
-      const at = now.toISOString();
-      const resets = new Date(now.getTime() + windowMs).toISOString();
-      return (await sql.get<{ hits: number; resetsAt: string }>(hitText, { key, resets, at }))!;
-    },
+    hit: (key: string, now: Date, windowMs: number): Promise<{ hits: number; resetsAt: string }> =>
+      hit({ key, at: now.toISOString(), resets: new Date(now.getTime() + windowMs).toISOString() }),
     /** Forgets windows that ended before `before`; returns how many. */
     async sweep(before: string): Promise<number> {
       return (await sql.run('DELETE FROM rate_limits WHERE resets_at < ?', [before])).changes;

@@ -1,4 +1,5 @@
 import type { AsyncSql } from './engine/async-sql.js';
+import { HeldInsertError } from './engine/held-inserts.js';
 import type { Counters, Deltas } from '../domain/counters.js';
 import type { Committing, DomainEvent, LetterMove, MoveScope } from '../domain/letter-lifecycle.js';
 
@@ -17,8 +18,8 @@ type Outcome = { ok: boolean; value: unknown; moves: LetterMove[]; events: Domai
 const partialWrite = Symbol('partial write');
 
 /**
- * Group commit: writes that arrive while the event loop is busy are gathered and committed in
- * one transaction on the next turn, so one fsync serves many requests. A write that
+ * Group commit: writes that arrive while the event loop is busy, or while the previous batch is
+ * committing, are gathered and committed in one transaction, so one fsync serves many requests. A write that
  * throws is rejected alone and leaves nothing behind; the others commit. A caller's promise
  * resolves only after the transaction holding its write has committed, so durability is
  * exactly that of one transaction per request.
@@ -31,7 +32,10 @@ const partialWrite = Symbol('partial write');
  * one of its writes failed: on PostgreSQL a failed statement aborts the whole transaction.
  *
  * Counter changes are summed over the batch: a surge bumps the same few counter rows for every
- * letter, and one upsert per counter per batch replaces one per letter.
+ * letter, and one upsert per counter per batch replaces one per letter. Likewise the first pass
+ * holds the accept path's inserts (AsyncSql.hold) and sends them as one multi-row INSERT per
+ * table: on PostgreSQL each statement is a round trip. When sending them fails, no row can be
+ * told from the others, so the batch is replayed isolated, where nothing is held.
  */
 export function createGroupCommit(
   sql: AsyncSql,
@@ -39,7 +43,7 @@ export function createGroupCommit(
   lifecycle: { announce(moves: LetterMove[]): void; committing(c: Committing): Promise<void> },
   maxBatch = 256,
 ) {
-  let queue: Pending[] = [];
+  const queue: Pending[] = [];
   let scheduled = false;
 
   function add(tally: Tally, campaignId: string, deltas: Deltas, at: string): void {
@@ -71,7 +75,7 @@ export function createGroupCommit(
             for (const [campaignId, { deltas, at }] of tally) add(batchTally, campaignId, deltas, at);
             outcomes.push({ ok: true, value, moves, events });
           } catch (err) {
-            if (!isolated && sql.changes() !== before) throw partialWrite;
+            if (!isolated && (sql.changes() !== before || err instanceof HeldInsertError)) throw partialWrite;
             failed = true;
             outcomes.push({ ok: false, value: err, moves: [], events: [] });
           }
@@ -79,19 +83,16 @@ export function createGroupCommit(
         // What the batch's writes report is queued for webhooks in the same transaction, once for the batch.
         await lifecycle.committing({ moves: outcomes.flatMap((o) => o.moves), events: outcomes.flatMap((o) => o.events) });
         for (const [campaignId, { deltas, at }] of batchTally) await counters.bump(campaignId, deltas, at);
-      });
+      }, { holdInserts: !isolated });
     } catch (err) {
-      if (err === partialWrite || (failed && !isolated)) return null;
+      if (err === partialWrite || (!isolated && (failed || err instanceof HeldInsertError))) return null;
       throw err;
     }
     return outcomes;
   }
 
-  async function flush(): Promise<void> {
-    scheduled = false;
-    const batch = queue;
-    queue = [];
-    if (batch.length === 0) return;
+  /** Commits one batch and settles its callers' promises; only a failure of the whole transaction rejects them all. */
+  async function commitBatch(batch: Pending[]): Promise<void> {
     let outcomes: Outcome[];
     try {
       outcomes = (await commit(batch, false)) ?? (await commit(batch, true))!;
@@ -107,19 +108,41 @@ export function createGroupCommit(
     });
   }
 
+  // One batch in flight at a time: writes arriving while a commit waits on the database (a
+  // PostgreSQL round trip) gather into the next batch instead of each starting a transaction.
+  let draining: Promise<void> | undefined;
+  async function drainLoop(): Promise<void> {
+    while (queue.length > 0) await commitBatch(queue.splice(0, maxBatch));
+  }
+  function drain(): Promise<void> {
+    draining ??= drainLoop().finally(() => {
+      draining = undefined;
+      // A write queued between the loop's last check and now would otherwise wait for the next one.
+      if (queue.length > 0) schedule();
+    });
+    return draining;
+  }
+  function schedule(): void {
+    if (draining) return; // the loop takes it after the batch in flight
+    if (queue.length >= maxBatch) void drain();
+    else if (!scheduled) {
+      scheduled = true;
+      setImmediate(() => {
+        scheduled = false;
+        void drain();
+      });
+    }
+  }
+
   return {
     run<T>(fn: (write: MoveScope) => Promise<T>): Promise<T> {
       return new Promise<T>((resolve, reject) => {
         queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
-        if (queue.length >= maxBatch) void flush();
-        else if (!scheduled) {
-          scheduled = true;
-          setImmediate(() => void flush());
-        }
+        schedule();
       });
     },
-    /** Commits whatever is waiting now (shutdown, tests). */
-    flush,
+    /** Commits whatever is waiting now, after the batch in flight (shutdown, tests). */
+    flush: drain,
   };
 }
 

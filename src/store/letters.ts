@@ -1,5 +1,6 @@
 import type { LetterStatus, letters, supporters, targets } from '../db/schema.js';
 import type { AsyncSql } from './engine/async-sql.js';
+import { heldRank } from './held-ranks.js';
 
 type Letter = typeof letters.$inferSelect;
 type Target = typeof targets.$inferSelect;
@@ -25,12 +26,13 @@ export function createLetterRepo(sql: AsyncSql) {
   return {
     async insert(row: Pick<Letter, 'id' | 'campaignId' | 'targetId' | 'supporterId' | 'submissionId' | 'templateId' | 'templateVersion' | 'locale' | 'status' | 'signerName' | 'signerCity' | 'signerCountry' | 'note' | 'subject' | 'body' | 'createdAt' | 'confirmedAt'>): Promise<void> {
       // Positional parameters: binding by name cost a lookup per field on the accept path.
-      await sql.run(
+      await sql.hold(
         `INSERT INTO letters (id, campaign_id, target_id, supporter_id, submission_id, template_id, template_version, locale, status, signer_name, signer_city,
            signer_country, note, subject, body, created_at, confirmed_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [row.id, row.campaignId, row.targetId, row.supporterId, row.submissionId, row.templateId, row.templateVersion, row.locale, row.status, row.signerName, row.signerCity,
           row.signerCountry, row.note, row.subject, row.body, row.createdAt, row.confirmedAt],
+        heldRank.letters,
       );
     },
     state: async (id: string) => await sql.get<LetterState>('SELECT id, campaign_id AS "campaignId", target_id AS "targetId", status FROM letters WHERE id = ?', [id]),

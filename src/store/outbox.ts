@@ -1,6 +1,7 @@
 import type { letters, outbox, supporters, targets } from '../db/schema.js';
 import { dialectOf } from './dialect.js';
 import type { AsyncSql } from './engine/async-sql.js';
+import { heldRank } from './held-ranks.js';
 
 type Outbox = typeof outbox.$inferSelect;
 type Letter = typeof letters.$inferSelect;
@@ -49,10 +50,11 @@ export function createOutboxRepo(sql: AsyncSql) {
     AND throttle_limit IS DISTINCT FROM (SELECT ${d.jsonInt('c.delivery', 'perTargetPerHour')} FROM campaigns c WHERE c.id = outbox.campaign_id)`;
   return {
     async insert(row: NewOutboxRow): Promise<void> {
-      await sql.run(
+      await sql.hold(
         `INSERT INTO outbox (id, kind, lane, campaign_id, letter_id, target_id, recipient_domain, payload, status, attempts, next_attempt_at, created_at)
-         VALUES (@id, @kind, @lane, @campaignId, @letterId, @targetId, @recipientDomain, @payload, 'queued', 0, @at, @at)`,
-        row,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)`,
+        [row.id, row.kind, row.lane, row.campaignId, row.letterId, row.targetId, row.recipientDomain, row.payload, row.at, row.at],
+        heldRank.outbox,
       );
     },
 

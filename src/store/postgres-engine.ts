@@ -23,8 +23,8 @@ export async function postgresEngine(pgdb: Postgres, connectionString: string): 
   const sql = createPgAsyncSql(pgdb.pool, { onWrite: { text: 'SELECT pg_notify($1, $2)', values: [CHANNEL, instance] } });
   // The executor announces; this counts what this process committed, at the moment it commits.
   const transaction = sql.transaction;
-  sql.transaction = async (fn) => {
-    const result = await transaction(fn);
+  sql.transaction = async (fn, options) => {
+    const result = await transaction(fn, options);
     local++;
     return result;
   };

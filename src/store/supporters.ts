@@ -1,5 +1,10 @@
 import type { campaigns, submissions, supporters } from '../db/schema.js';
+import { coalesce } from './coalesce.js';
 import type { AsyncSql } from './engine/async-sql.js';
+import { heldRank } from './held-ranks.js';
+
+const insertSupporter = `INSERT INTO supporters (id, campaign_id, email_key, email, name, city, country, consent_updates, consent_at, ip, counted_at, created_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 type Supporter = typeof supporters.$inferSelect;
 type Submission = typeof submissions.$inferSelect;
@@ -13,14 +18,40 @@ export type SupporterExportRow = Pick<Supporter, 'id' | 'campaignId' | 'name' | 
 
 /** Supporters: one person per campaign, known by their normalized address. */
 export function createSupporterRepo(sql: AsyncSql) {
+  type Found = Pick<Supporter, 'id' | 'countedAt'>;
+  /** Lookups made while one is in flight go out together, as one statement. */
+  const lookAhead = coalesce(async (keys: { campaignId: string; emailKey: string }[]) => {
+    const rows = await sql.all<Found & { campaignId: string; emailKey: string }>(
+      `SELECT id, counted_at AS "countedAt", campaign_id AS "campaignId", email_key AS "emailKey" FROM supporters
+       WHERE (campaign_id, email_key) IN (${keys.map(() => '(?, ?)').join(', ')})`,
+      keys.flatMap((k) => [k.campaignId, k.emailKey]),
+    );
+    return keys.map((k) => {
+      const row = rows.find((r) => r.campaignId === k.campaignId && r.emailKey === k.emailKey);
+      return row ? { id: row.id, countedAt: row.countedAt } : null;
+    });
+  });
   return {
-    byKey: async (campaignId: string, emailKey: string) =>
-      await sql.get<Pick<Supporter, 'id' | 'countedAt'>>('SELECT id, counted_at AS "countedAt" FROM supporters WHERE campaign_id = ? AND email_key = ?', [campaignId, emailKey]),
+    /** Whether this address has signed the campaign, asked before a write transaction begins: what byKey may use inside it. */
+    lookAhead: (campaignId: string, emailKey: string): Promise<Found | null> => lookAhead({ campaignId, emailKey }),
+    /**
+     * The supporter with this address key, as a write sees it: one whose insert this transaction
+     * still holds (without sending the held rows), else, where the transaction holds inserts, no
+     * one when `ahead` found no one, else a read. Trusting that absence is safe: a supporter
+     * written since by another request makes this one's held insert fail on the unique key, and
+     * the group commit replays the batch without holding, so this reads.
+     */
+    async byKey(campaignId: string, emailKey: string, ahead?: Found | null): Promise<Found | undefined> {
+      const held = sql.heldRows(insertSupporter).find((p) => p[1] === campaignId && p[2] === emailKey);
+      if (held) return { id: held[0] as string, countedAt: held[10] as string | null };
+      if (ahead === null && sql.holding()) return undefined;
+      return await sql.get('SELECT id, counted_at AS "countedAt" FROM supporters WHERE campaign_id = ? AND email_key = ?', [campaignId, emailKey], { beforeHeld: true });
+    },
     async insert(row: Pick<Supporter, 'id' | 'campaignId' | 'emailKey' | 'email' | 'name' | 'city' | 'country' | 'consentUpdates' | 'consentAt' | 'ip' | 'countedAt' | 'createdAt'>): Promise<void> {
-      await sql.run(
-        `INSERT INTO supporters (id, campaign_id, email_key, email, name, city, country, consent_updates, consent_at, ip, counted_at, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      await sql.hold(
+        insertSupporter,
         [row.id, row.campaignId, row.emailKey, row.email, row.name, row.city, row.country, row.consentUpdates ? 1 : 0, row.consentAt, row.ip, row.countedAt, row.createdAt],
+        heldRank.supporters,
       );
     },
     countryOf: async (id: string) => await sql.value<Supporter['country']>('SELECT country FROM supporters WHERE id = ?', [id]),
@@ -94,10 +125,10 @@ export function createSupporterRepo(sql: AsyncSql) {
 export function createSubmissionRepo(sql: AsyncSql) {
   return {
     async insert(row: Pick<Submission, 'id' | 'campaignId' | 'supporterId' | 'tokenHash' | 'expiresAt' | 'confirmedAt' | 'createdAt'>): Promise<void> {
-      await sql.run(
-        `INSERT INTO submissions (id, campaign_id, supporter_id, token_hash, expires_at, confirmed_at, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      await sql.hold(
+        'INSERT INTO submissions (id, campaign_id, supporter_id, token_hash, expires_at, confirmed_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
         [row.id, row.campaignId, row.supporterId, row.tokenHash, row.expiresAt, row.confirmedAt, row.createdAt],
+        heldRank.submissions,
       );
     },
     /** The submission a confirmation link (first or reminder) belongs to. */

@@ -22,14 +22,32 @@ export type { Params };
 export interface AsyncSql {
   readonly dialect: 'sqlite' | 'postgres';
   all<T>(text: string, params?: Params): Promise<T[]>;
-  get<T>(text: string, params?: Params): Promise<T | undefined>;
+  /** `beforeHeld`: read the database as it is, without first sending the transaction's held inserts (the caller looks at `heldRows` for those). */
+  get<T>(text: string, params?: Params, options?: { beforeHeld?: boolean }): Promise<T | undefined>;
   /** The first column of the first row. */
   value<T>(text: string, params?: Params): Promise<T | undefined>;
   run(text: string, params?: Params): Promise<{ changes: number }>;
   /** Several statements without parameters (schema changes, pragmas). Its rows are not counted by changes(). */
   exec(text: string): Promise<void>;
-  /** One write transaction: every statement issued inside fn (in its async context) runs in it; commits when fn resolves, rolls back when it throws. */
-  transaction<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * One write transaction: every statement issued inside fn (in its async context) runs in it;
+   * commits when fn resolves, rolls back when it throws. `holdInserts` lets `hold` keep inserts
+   * back (group commit): a failure to send them is a HeldInsertError from a later statement or
+   * from the commit, which then rolls the whole transaction back.
+   */
+  transaction<T>(fn: () => Promise<T>, options?: { holdInserts?: boolean }): Promise<T>;
+  /**
+   * An `INSERT … VALUES (?, …)` (positional parameters, nothing after the tuple) that, in a
+   * transaction holding inserts and outside any savepoint, is held and sent with the others of
+   * its text as one multi-row INSERT just before the transaction's next statement or its commit;
+   * elsewhere it runs at once. Held texts go out in `rank` order: give a row a higher rank than
+   * the tables it references. It counts in changes() when held.
+   */
+  hold(text: string, params: unknown[], rank: number): Promise<void>;
+  /** The parameters of rows held with exactly this text in the current transaction, not yet sent. */
+  heldRows(text: string): unknown[][];
+  /** Whether `hold` would hold an insert here: inside a transaction begun with holdInserts, outside any savepoint. */
+  holding(): boolean;
   /** A savepoint inside the current transaction: fn's writes are undone if it throws, the transaction goes on. Outside any transaction, a transaction. */
   savepoint<T>(fn: () => Promise<T>): Promise<T>;
   /**

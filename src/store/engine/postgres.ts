@@ -46,16 +46,30 @@ export function createPgAsyncSql(pool: pg.Pool, options: { onWrite?: { text: str
     return frame ? { tx: frame.tx, on: frame.tx.conn } : { on: pool };
   }
 
-  async function query<R extends pg.QueryResultRow>(text: string, params: Params | undefined) {
+  /** Sends the transaction's held inserts, before the statement that follows them. */
+  async function sendHeld(tx: Tx<pg.PoolClient>): Promise<void> {
+    for (const s of scopes.takeHeld(tx)) {
+      const p = prepared(s.text);
+      try {
+        await tx.conn.query({ name: p.name, text: p.text, values: bindValues(p, s.params) });
+      } catch (err) {
+        throw scopes.heldFailed(tx, err);
+      }
+    }
+  }
+
+  async function query<R extends pg.QueryResultRow>(text: string, params: Params | undefined, beforeHeld = false) {
     const p = prepared(text);
     const { tx, on } = target();
+    if (tx && !beforeHeld) await sendHeld(tx);
     const result = await on.query<R>({ name: p.name, text: p.text, values: bindValues(p, params) });
     return { result, tx };
   }
 
-  const inSavepoint = <T>(frame: Frame<pg.PoolClient>, fn: () => Promise<T>) => scopes.savepoint(frame, (text) => frame.tx.conn.query(text), fn);
+  const inSavepoint = <T>(frame: Frame<pg.PoolClient>, fn: () => Promise<T>) =>
+    scopes.savepoint(frame, (text) => frame.tx.conn.query(text), fn, () => sendHeld(frame.tx));
 
-  async function transaction<T>(fn: () => Promise<T>): Promise<T> {
+  async function transaction<T>(fn: () => Promise<T>, txOptions?: { holdInserts?: boolean }): Promise<T> {
     const frame = scopes.current();
     if (frame) return inSavepoint(frame, fn);
     const client = await pool.connect();
@@ -78,10 +92,11 @@ export function createPgAsyncSql(pool: pg.Pool, options: { onWrite?: { text: str
     };
     try {
       await control('BEGIN');
-      const tx = scopes.begin(client);
+      const tx = scopes.begin(client, txOptions);
       let result: T;
       try {
         result = await scopes.within(tx, fn);
+        await sendHeld(tx);
       } catch (err) {
         tx.open = false;
         // A failed ROLLBACK is settled by destroying the client; fn's error is the one to report.
@@ -106,29 +121,39 @@ export function createPgAsyncSql(pool: pg.Pool, options: { onWrite?: { text: str
     }
   }
 
+  async function run(text: string, params?: Params) {
+    const { result, tx } = await query(text, params);
+    const changes = result.rowCount ?? 0;
+    if (tx) tx.changes += changes;
+    else if (changes > 0 && options.onWrite) await pool.query(options.onWrite.text, options.onWrite.values);
+    return { changes };
+  }
+
   let ended: Promise<void> | undefined;
   return {
     dialect: 'postgres',
     all: async <T>(text: string, params?: Params) => (await query(text, params)).result.rows as T[],
-    get: async <T>(text: string, params?: Params) => (await query(text, params)).result.rows[0] as T | undefined,
+    get: async <T>(text: string, params?: Params, options?: { beforeHeld?: boolean }) => (await query(text, params, options?.beforeHeld)).result.rows[0] as T | undefined,
     value: async <T>(text: string, params?: Params) => {
       const p = prepared(text);
-      const { on } = target();
+      const { tx, on } = target();
+      if (tx) await sendHeld(tx);
       // rowMode array: the first column by position, whatever its name (or a duplicate name).
       const { rows } = await on.query<unknown[]>({ name: p.name, text: p.text, values: bindValues(p, params), rowMode: 'array' });
       return rows[0]?.[0] as T | undefined;
     },
-    run: async (text: string, params?: Params) => {
-      const { result, tx } = await query(text, params);
-      const changes = result.rowCount ?? 0;
-      if (tx) tx.changes += changes;
-      else if (changes > 0 && options.onWrite) await pool.query(options.onWrite.text, options.onWrite.values);
-      return { changes };
-    },
+    run,
     exec: async (text: string) => {
+      const { tx, on } = target();
+      if (tx) await sendHeld(tx);
       // Unnamed and without values: pg sends it as a simple query, which may hold several statements.
-      await target().on.query(text);
+      await on.query(text);
     },
+    hold: async (text: string, params: unknown[], rank: number) => {
+      if (!scopes.hold({ text, params, rank })) await run(text, params);
+    },
+    heldRows: scopes.heldRows,
+    holding: scopes.holding,
     transaction,
     savepoint: async (fn) => {
       const frame = scopes.current();

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { HeldInsertError, multiRowInserts, type HeldRow } from './held-inserts.js';
 
 /** An open transaction, as the executor that began it tracks it. */
 export interface Tx<C> {
@@ -12,6 +13,10 @@ export interface Tx<C> {
   changes: number;
   /** See AsyncSql.afterCommit: run once COMMIT has succeeded, dropped on rollback. */
   committed: (() => void)[];
+  /** Inserts held back (see AsyncSql.hold), when the transaction was begun holding them; null otherwise. */
+  held: HeldRow[] | null;
+  /** Set when sending held inserts failed: every later statement, COMMIT included, fails with it. */
+  failed?: HeldInsertError;
 }
 
 /** What an async context is inside of: a transaction (depth 0) or one of its savepoints. */
@@ -64,9 +69,44 @@ export function createScopes<C>() {
     afterCommit,
     runCommitted,
 
+    /** Holds the insert in the current transaction, if it holds inserts and no savepoint is open; false when the caller must run it now. */
+    hold(row: HeldRow): boolean {
+      const frame = current();
+      if (!frame?.tx.held || frame.depth > 0) return false;
+      frame.tx.held.push(row);
+      frame.tx.changes += 1;
+      return true;
+    },
+
+    holding(): boolean {
+      const frame = current();
+      return !!frame?.tx.held && frame.depth === 0;
+    },
+
+    /** The parameters of rows held with this text in the current transaction. */
+    heldRows(text: string): unknown[][] {
+      return (current()?.tx.held ?? []).filter((r) => r.text === text).map((r) => r.params);
+    },
+
+    /**
+     * What must run before tx's next statement: its held inserts as multi-row statements (taken
+     * off the transaction), sent by the engine, which reports a failure with `heldFailed`.
+     */
+    takeHeld(tx: Tx<C>): { text: string; params: unknown[] }[] {
+      if (tx.failed) throw tx.failed;
+      if (!tx.held || tx.held.length === 0) return [];
+      const statements = multiRowInserts(tx.held);
+      tx.held.length = 0;
+      return statements;
+    },
+
+    heldFailed(tx: Tx<C>, err: unknown): HeldInsertError {
+      return (tx.failed = new HeldInsertError(err));
+    },
+
     /** A new open transaction on conn. */
-    begin(conn: C): Tx<C> {
-      const tx = { conn, open: true, changes: 0, committed: [] } as unknown as Tx<C>;
+    begin(conn: C, options: { holdInserts?: boolean } = {}): Tx<C> {
+      const tx = { conn, open: true, changes: 0, committed: [], held: options.holdInserts ? [] : null } as unknown as Tx<C>;
       tx.top = { tx, depth: 0 };
       return tx;
     },
@@ -81,7 +121,7 @@ export function createScopes<C>() {
      * savepoint that ROLLBACK TO leaves in place). Names are by depth: unique along the chain
      * of nested savepoints, and a finished one's name is free for its next sibling.
      */
-    async savepoint<T>(parent: Frame<C>, exec: RawExec, fn: () => Promise<T>): Promise<T> {
+    async savepoint<T>(parent: Frame<C>, exec: RawExec, fn: () => Promise<T>, sendHeld: () => unknown): Promise<T> {
       const { tx } = parent;
       const frame: Frame<C> = { tx, depth: parent.depth + 1 };
       const name = `chorus_sp${frame.depth}`;
@@ -91,6 +131,8 @@ export function createScopes<C>() {
       // parent issues before awaiting the savepoint would otherwise land inside it unseen.
       tx.top = frame;
       try {
+        // Rows the parent holds are the parent's: they go out before the savepoint can undo them.
+        await sendHeld();
         await exec(`SAVEPOINT ${name}`);
       } catch (err) {
         tx.top = parent;

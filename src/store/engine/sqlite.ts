@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { createSqliteSql, type Params } from '../sql.js';
 import type { AsyncSql } from './async-sql.js';
-import { createScopes, type Frame } from './scope.js';
+import { createScopes, type Frame, type Tx } from './scope.js';
 import { createTurns } from './turns.js';
 
 /**
@@ -31,10 +31,24 @@ export function createSqliteAsyncSql(client: Database.Database): AsyncSql {
   const turns = createTurns();
   let closing = false;
 
+  /** Sends the transaction's held inserts, before the statement that follows them. */
+  function sendHeld(tx: Tx<Database.Database>): void {
+    for (const s of scopes.takeHeld(tx)) {
+      try {
+        sync.run(s.text, s.params);
+      } catch (err) {
+        throw scopes.heldFailed(tx, err);
+      }
+    }
+  }
+
   /** Runs a statement at once inside the open transaction or when the connection is free, else after its turn. */
-  async function statement<T>(work: (frame: Frame<Database.Database> | undefined) => T): Promise<T> {
+  async function statement<T>(work: (frame: Frame<Database.Database> | undefined) => T, beforeHeld = false): Promise<T> {
     const frame = scopes.current();
-    if (frame) return work(frame);
+    if (frame) {
+      if (!beforeHeld) sendHeld(frame.tx);
+      return work(frame);
+    }
     if (closing) throw new Error('the database is closed');
     if (!turns.held) return work(undefined);
     await turns.acquire();
@@ -45,9 +59,10 @@ export function createSqliteAsyncSql(client: Database.Database): AsyncSql {
     }
   }
 
-  const inSavepoint = <T>(frame: Frame<Database.Database>, fn: () => Promise<T>) => scopes.savepoint(frame, (text) => client.exec(text), fn);
+  const inSavepoint = <T>(frame: Frame<Database.Database>, fn: () => Promise<T>) =>
+    scopes.savepoint(frame, (text) => client.exec(text), fn, () => sendHeld(frame.tx));
 
-  async function transaction<T>(fn: () => Promise<T>): Promise<T> {
+  async function transaction<T>(fn: () => Promise<T>, options?: { holdInserts?: boolean }): Promise<T> {
     const frame = scopes.current();
     if (frame) return inSavepoint(frame, fn);
     if (closing) throw new Error('the database is closed');
@@ -55,10 +70,11 @@ export function createSqliteAsyncSql(client: Database.Database): AsyncSql {
     try {
       // IMMEDIATE takes the write lock up front, so two processes never deadlock upgrading read locks.
       client.exec('BEGIN IMMEDIATE');
-      const tx = scopes.begin(client);
+      const tx = scopes.begin(client, options);
       let result: T;
       try {
         result = await scopes.within(tx, fn);
+        sendHeld(tx);
       } catch (err) {
         tx.open = false;
         rollback();
@@ -85,19 +101,26 @@ export function createSqliteAsyncSql(client: Database.Database): AsyncSql {
     if (client.inTransaction) client.exec('ROLLBACK');
   }
 
+  const run = (text: string, params?: Params) =>
+    statement((frame) => {
+      const result = sync.run(text, params);
+      if (frame) frame.tx.changes += result.changes;
+      return result;
+    });
+
   let closed: Promise<void> | undefined;
   return {
     dialect: 'sqlite',
     all: <T>(text: string, params?: Params) => statement(() => sync.all<T>(text, params)),
-    get: <T>(text: string, params?: Params) => statement(() => sync.get<T>(text, params)),
+    get: <T>(text: string, params?: Params, options?: { beforeHeld?: boolean }) => statement(() => sync.get<T>(text, params), options?.beforeHeld),
     value: <T>(text: string, params?: Params) => statement(() => sync.value<T>(text, params)),
-    run: (text: string, params?: Params) =>
-      statement((frame) => {
-        const result = sync.run(text, params);
-        if (frame) frame.tx.changes += result.changes;
-        return result;
-      }),
+    run,
     exec: (text: string) => statement(() => sync.exec(text)),
+    hold: async (text: string, params: unknown[], rank: number) => {
+      if (!scopes.hold({ text, params, rank })) await run(text, params);
+    },
+    heldRows: scopes.heldRows,
+    holding: scopes.holding,
     transaction,
     savepoint: async (fn) => {
       const frame = scopes.current();
