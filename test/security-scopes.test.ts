@@ -112,4 +112,18 @@ describe('failed bearer authentication is throttled per client address', () => {
     assert.equal(signIn.statusCode, 429);
     assert.ok(Number(signIn.headers['retry-after']) > 0);
   });
+
+  it('holds across instances on one database: failures spread over two count as one allowance', async () => {
+    const other = await buildTestApp({ ...t.dbEnv }, { clock: { now: () => now } });
+    try {
+      const guesser = '198.51.100.50';
+      for (let i = 0; i < authFailuresPerWindow; i++) {
+        const app = i % 2 === 0 ? t.app : other.app;
+        assert.equal((await app.inject({ url: '/api/v1/campaigns', headers: wrong(i), remoteAddress: guesser })).statusCode, 401, `failure ${i + 1}`);
+      }
+      for (const app of [t.app, other.app]) assert.equal((await app.inject({ url: '/api/v1/campaigns', headers: auth, remoteAddress: guesser })).statusCode, 429);
+    } finally {
+      await other.close();
+    }
+  });
 });

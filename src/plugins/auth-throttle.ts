@@ -1,5 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../errors.js';
+import { keyedHash } from '../domain/secrets.js';
+import type { Store } from '../store/index.js';
 import { clientKey } from './rate-limits.js';
 
 /**
@@ -10,37 +12,26 @@ import { clientKey } from './rate-limits.js';
  */
 export const authFailuresPerWindow = 20;
 export const authFailureWindowMs = 60_000;
-/** Clients tracked at once: past this the oldest window is forgotten, so a flood of addresses cannot grow memory without bound. */
-export const authFailureClients = 10_000;
 
-/** A fixed window of failures per client (IPv4 address or IPv6 /64, as for rate limits), in this process. */
-export function createAuthThrottle(now: () => number) {
-  const windows = new Map<string, { start: number; failures: number }>();
-
-  function live(key: string) {
-    const w = windows.get(key);
-    if (w && now() - w.start < authFailureWindowMs) return w;
-    if (w) windows.delete(key);
-    return undefined;
-  }
+/**
+ * A fixed window of failures per client (IPv4 address or IPv6 /64, as for rate limits), counted
+ * in the shared rate-limit table, so a guesser spreading tries over several instances gets one
+ * allowance, not one per instance. The client is stored only as a keyed hash, as rate limits are.
+ */
+export function createAuthThrottle(deps: { rateLimits: Store['rateLimits']; secret: Buffer; now: () => number }) {
+  const bucket = (request: FastifyRequest) => `auth-failures:${keyedHash(deps.secret, clientKey(request))}`;
 
   /** Throws the 429 (with Retry-After) once the client has used up its failures. */
-  function refuseIfBlocked(request: FastifyRequest, reply: FastifyReply): void {
-    const w = live(clientKey(request));
-    if (!w || w.failures < authFailuresPerWindow) return;
-    reply.header('retry-after', Math.max(1, Math.ceil((w.start + authFailureWindowMs - now()) / 1000)));
+  async function refuseIfBlocked(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const now = deps.now();
+    const w = await deps.rateLimits.peek(bucket(request), new Date(now));
+    if (!w || w.hits < authFailuresPerWindow) return;
+    reply.header('retry-after', Math.max(1, Math.ceil((Date.parse(w.resetsAt) - now) / 1000)));
     throw new DomainError(429, 'rate-limited', 'Too many failed authentications; try again after the time in Retry-After');
   }
 
-  function failed(request: FastifyRequest): void {
-    const key = clientKey(request);
-    let w = live(key);
-    if (!w) {
-      if (windows.size >= authFailureClients) windows.delete(windows.keys().next().value!);
-      w = { start: now(), failures: 0 };
-      windows.set(key, w);
-    }
-    w.failures++;
+  async function failed(request: FastifyRequest): Promise<void> {
+    await deps.rateLimits.hit(bucket(request), new Date(deps.now()), authFailureWindowMs);
   }
 
   return { refuseIfBlocked, failed };

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import type { Principal } from '../domain/keys.js';
 import { forbidden, unauthorized } from '../errors.js';
 import type { Scope } from '../schemas/key.js';
+import { loadSecret } from '../domain/secrets.js';
 import { createAuthThrottle, type AuthThrottle } from './auth-throttle.js';
 
 declare module 'fastify' {
@@ -33,7 +34,11 @@ const challenge = 'Bearer realm="chorus"';
  */
 export const authPlugin = fp(
   async (app: FastifyInstance) => {
-    const throttle = createAuthThrottle(() => app.clock.now().getTime());
+    const throttle = createAuthThrottle({
+      rateLimits: app.store.rateLimits,
+      secret: await loadSecret(app.store.settings, 'rate-limit-key'),
+      now: () => app.clock.now().getTime(),
+    });
     app.decorate('authThrottle', throttle);
     app.addHook('onRequest', async (request, reply) => {
       const scope = request.routeOptions.config.scope;
@@ -41,11 +46,11 @@ export const authPlugin = fp(
       const header = request.headers.authorization;
       // No key at all is no guess: only a presented key that fails is counted.
       if (header === undefined) throw unauthorized();
-      throttle.refuseIfBlocked(request, reply);
+      await throttle.refuseIfBlocked(request, reply);
       const match = /^Bearer\s+(\S{16,512})$/i.exec(header);
       const principal = match ? await app.services.keys.authenticate(match[1]!) : undefined;
       if (!principal) {
-        throttle.failed(request);
+        await throttle.failed(request);
         throw unauthorized();
       }
       if (!principal.scopes.includes(scope)) throw forbidden(scope);

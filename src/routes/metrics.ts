@@ -16,11 +16,11 @@ export const metricsRoutes: FastifyPluginAsync<{ token: string }> = async (app, 
   async function authorize(request: FastifyRequest, reply: FastifyReply) {
     const header = request.headers.authorization;
     if (header === undefined) throw refuse();
-    app.authThrottle.refuseIfBlocked(request, reply);
+    await app.authThrottle.refuseIfBlocked(request, reply);
     // Digests of equal length, compared in constant time: the comparison says nothing about how much of a guess was right.
     const presented = /^Bearer\s+(\S+)$/i.exec(header)?.[1] ?? '';
     if (!timingSafeEqual(digest(presented), expected)) {
-      app.authThrottle.failed(request);
+      await app.authThrottle.failed(request);
       throw refuse();
     }
   }

@@ -44,6 +44,11 @@ export function createRateLimitRepo(sql: AsyncSql) {
     /** Counts one hit for `key` in its window (a new one of `windowMs` when the last has ended); returns the hits so far and when the window ends. */
     hit: (key: string, now: Date, windowMs: number): Promise<{ hits: number; resetsAt: string }> =>
       hit({ key, at: now.toISOString(), resets: new Date(now.getTime() + windowMs).toISOString() }),
+    /** The hits of `key`'s window, if one is still open at `now`; counts nothing. */
+    peek: async (key: string, now: Date) => {
+      const row = await sql.get<{ hits: number; resetsAt: string }>('SELECT hits, resets_at AS "resetsAt" FROM rate_limits WHERE key = ? AND resets_at > ?', [key, now.toISOString()]);
+      return row && { hits: Number(row.hits), resetsAt: row.resetsAt };
+    },
     /** Forgets windows that ended before `before`; returns how many. */
     async sweep(before: string): Promise<number> {
       return (await sql.run('DELETE FROM rate_limits WHERE resets_at < ?', [before])).changes;

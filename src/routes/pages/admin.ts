@@ -89,10 +89,10 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
     { schema: { hide: true }, config: { rateLimit: signInLimit(app) }, preHandler: app.csrfProtection },
     async (req, reply) => {
       const key = field(req.body, 'key').trim();
-      app.authThrottle.refuseIfBlocked(req, reply);
+      await app.authThrottle.refuseIfBlocked(req, reply);
       const token = key ? await adminSessions.open(key) : undefined;
       if (!token) {
-        if (key) app.authThrottle.failed(req);
+        if (key) await app.authThrottle.failed(req);
         return reply.page('admin-sign-in', shell(req, reply, { pageTitle: say('admin.signIn'), error: say('admin.badKey') }), { status: 401 });
       }
       reply.setCookie(sessionCookie, token, { path: '/admin', httpOnly: true, sameSite: 'strict', secure, maxAge: adminSessionSeconds });
