@@ -4,9 +4,9 @@ import type { SendMailOptions } from 'nodemailer';
 import type { LetterStatus, MailPayload } from '../db/schema.js';
 import { isUnavailable } from '../store/engine/unavailable.js';
 import type { Clock } from '../domain/clock.js';
-import type { LetterLifecycle, MoveScope } from '../domain/letter-lifecycle.js';
+import type { LetterLifecycle, LetterRef, MoveScope } from '../domain/letter-lifecycle.js';
 import type { Store } from '../store/index.js';
-import type { Candidate, Claimed, ClaimFence } from '../store/outbox.js';
+import type { Candidate, Claimed, ClaimFence, LetterToSend } from '../store/outbox.js';
 import { createDigestJob, removedTarget } from './digest.js';
 import { backoffMs, classify } from './failures.js';
 import { letterMessage, parseSender, supporterMessage, UnsendableError } from './messages.js';
@@ -57,6 +57,8 @@ interface Job {
   domain: string | null;
   attempts: number;
   firstAttemptAt: string;
+  /** A letter's row as claimed (then `sending`), so its outcome moves it without reading it again. */
+  letter?: Omit<LetterRef, 'status'>;
   /** Composed when it is sent, outside any transaction. */
   message: () => Promise<SendMailOptions>;
 }
@@ -143,6 +145,7 @@ export function createWorker(opts: WorkerOptions) {
         while (jobs.length < max) {
           const rows = await outbox.candidates(lane, at, max - jobs.length);
           if (rows.length === 0) break;
+          const chosen: Candidate[] = [];
           for (const row of rows) {
             const pause = row.domain ? paused.get(row.domain) : undefined;
             if (pause) {
@@ -156,11 +159,19 @@ export function createWorker(opts: WorkerOptions) {
                 continue;
               }
             }
-            const claimed = await outbox.claim(row.id, owner, new Date(now.getTime() + leaseMs).toISOString(), at);
-            if (!claimed) continue;
-            const job = await toJob(scope, row, claimed, at);
+            chosen.push(row);
+          }
+          // The chosen rows are claimed, and their letters read, in one statement each.
+          const claimed = await outbox.claim(chosen.map((r) => r.id), owner, new Date(now.getTime() + leaseMs).toISOString(), at);
+          const letters = await outbox.lettersToSend(chosen.filter((r) => r.kind !== 'digest' && r.letterId && claimed.has(r.id)).map((r) => r.letterId!));
+          const attempted: string[] = [];
+          for (const row of chosen) {
+            const c = claimed.get(row.id);
+            if (!c) continue;
+            const job = await toJob(scope, row, c, at, letters, attempted);
             if (job) jobs.push(job);
           }
+          await store.letters.countAttempts(attempted);
         }
       }
     });
@@ -192,8 +203,8 @@ export function createWorker(opts: WorkerOptions) {
     return Math.max(slot, now.getTime() + 1) + (s.deferred - 1) * spacing;
   }
 
-  /** Loads what a claimed row needs to become a message; letters move to `sending`. */
-  async function toJob(scope: MoveScope, row: Candidate, claimed: Claimed, at: string): Promise<Job | null> {
+  /** What a claimed row needs to become a message; letters move to `sending` (and are added to `attempted`). */
+  async function toJob(scope: MoveScope, row: Candidate, claimed: Claimed, at: string, letters: Map<string, LetterToSend>, attempted: string[]): Promise<Job | null> {
     const base = { id: row.id, kind: row.kind, letterId: row.letterId, domain: row.domain, attempts: claimed.attempts, firstAttemptAt: claimed.firstAttemptAt };
     if (row.kind === 'digest') {
       const moved = await digests.claim(row.id, (id, to, error) => moveLetter(scope, id, to, at, error));
@@ -209,17 +220,18 @@ export function createWorker(opts: WorkerOptions) {
         },
       };
     }
-    const letter = await outbox.letterToSend(row.letterId);
+    const letter = letters.get(row.letterId);
     if (!letter || letter.status === 'sent' || letter.status === 'failed' || letter.status === 'held') {
       // Decided elsewhere (moderation, erasure, a previous delivery): this row has nothing to send.
       await outbox.park(row.id, letter?.status === 'held' ? 'held' : letter?.status === 'sent' ? 'sent' : 'failed');
       return null;
     }
-    await store.letters.countAttempt(letter.id);
+    attempted.push(letter.id);
     // Already `sending` when claimed again after a crash.
     if (letter.status !== 'sending') await lifecycle.move(scope, letter, 'sending', at, null);
     return {
       ...base,
+      letter: { id: letter.id, campaignId: letter.campaignId, targetId: letter.targetId },
       message: async () => {
         // The organizer removed this target after the letter was queued: it is not sent anywhere.
         if (letter.targetDeletedAt) throw new UnsendableError(removedTarget);
@@ -229,12 +241,14 @@ export function createWorker(opts: WorkerOptions) {
   }
 
   /** Records one outcome: the outbox row, its letter(s) with counters, the domain's failure streak. */
-  async function record(scope: MoveScope, o: Outcome, now: Date): Promise<void> {
+  async function record(scope: MoveScope, o: Outcome, now: Date, streaksCleared: Set<string>): Promise<void> {
     const at = now.toISOString();
     const { job } = o;
     const fence: ClaimFence = { id: job.id, owner, attempts: job.attempts };
     const letters = async (status: LetterStatus, error: string | null) => {
-      if (job.letterId) await moveLetter(scope, job.letterId, status, at, error);
+      // Still `sending` unless moderation or erasure moved it meanwhile: then as it is now.
+      const moved = job.letter ? await lifecycle.move(scope, { ...job.letter, status: 'sending' }, status, at, error) : false;
+      if (job.letterId && !moved) await moveLetter(scope, job.letterId, status, at, error);
       if (job.kind === 'digest') {
         const left = await digests.settle(job.id, status, (id, to, why) => moveLetter(scope, id, to, at, why));
         for (const id of left) await moveLetter(scope, id, status, at, error);
@@ -244,7 +258,11 @@ export function createWorker(opts: WorkerOptions) {
       relayFailures = 0;
       if (!(await outbox.sent(fence, at))) return;
       await letters('sent', null);
-      if (job.domain) await pausedDomains.clearStreak(job.domain);
+      // Once per domain per batch, unless a failure for it was counted since.
+      if (job.domain && !streaksCleared.has(job.domain)) {
+        await pausedDomains.clearStreak(job.domain);
+        streaksCleared.add(job.domain);
+      }
       return;
     }
     const { kind, reason } = classify(o.err);
@@ -253,6 +271,7 @@ export function createWorker(opts: WorkerOptions) {
     // recipient's domain. Only a temporary 4xx reply to a message counts against its domain.
     if (kind === 'temporary' && typeof reply !== 'number') relayTrouble(now, reason);
     else if (kind === 'temporary' && typeof reply === 'number' && reply < 500 && job.domain) {
+      streaksCleared.delete(job.domain);
       const streak = await pausedDomains.countFailure(job.domain);
       if (streak.n >= pauseAfter && !streak.pausedAt) {
         await pausedDomains.pause(job.domain, at, `${streak.n} consecutive failures; last: ${reason}`.slice(0, 500));
@@ -294,7 +313,8 @@ export function createWorker(opts: WorkerOptions) {
   async function commit(batch: Outcome[]): Promise<void> {
     await lifecycle.transaction(async (scope) => {
       const now = clock.now();
-      for (const o of batch) await record(scope, o, now);
+      const streaksCleared = new Set<string>();
+      for (const o of batch) await record(scope, o, now, streaksCleared);
     });
   }
 

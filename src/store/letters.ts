@@ -1,5 +1,6 @@
 import type { LetterStatus, letters, supporters, targets } from '../db/schema.js';
 import type { AsyncSql } from './engine/async-sql.js';
+import { dialectOf } from './dialect.js';
 import { heldRank } from './held-ranks.js';
 
 type Letter = typeof letters.$inferSelect;
@@ -50,7 +51,10 @@ export function createLetterRepo(sql: AsyncSql) {
          WHERE id = @id AND status = @from`,
         { ...m, setError: m.setError ? 1 : 0 },
       )).changes === 1,
-    countAttempt: async (id: string) => { await sql.run('UPDATE letters SET attempts = attempts + 1 WHERE id = ?', [id]); },
+    /** One more delivery attempt for each of these letters. */
+    countAttempts: async (ids: string[]) => {
+      if (ids.length > 0) await sql.run(`UPDATE letters SET attempts = attempts + 1 WHERE ${dialectOf(sql).inJsonArray('id', '?')}`, [JSON.stringify(ids)]);
+    },
     /** Targets a supporter has already written to (one letter per supporter per target). */
     targetsWrittenBy: async (supporterId: string) => await sql.all<Pick<Letter, 'targetId'>>('SELECT target_id AS "targetId" FROM letters WHERE supporter_id = ?', [supporterId]),
     /** The letters of one submission with their targets, in id order. */

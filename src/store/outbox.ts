@@ -85,15 +85,17 @@ export function createOutboxRepo(sql: AsyncSql) {
         [lane, now, limit],
       );
     },
-    /** Leases a queued row to `owner` until `lease` and counts the attempt; undefined when another worker took it. */
-    async claim(id: string, owner: string, lease: string, now: string): Promise<Claimed | undefined> {
-      return await sql.get(
+    /** Leases queued rows to `owner` until `lease` and counts the attempt, in one statement; rows another worker took are missing from the answer. */
+    async claim(ids: string[], owner: string, lease: string, now: string): Promise<Map<string, Claimed>> {
+      if (ids.length === 0) return new Map();
+      const rows = await sql.all<Claimed & { id: string }>(
         `UPDATE outbox SET status = 'sending', lease_owner = @owner, lease_expires_at = @lease, attempts = attempts + 1,
            claimed_at = @now, first_attempt_at = coalesce(first_attempt_at, @now), throttle_limit = NULL
-         WHERE id = @id AND status = 'queued'
-         RETURNING attempts, first_attempt_at AS "firstAttemptAt", payload`,
-        { id, owner, lease, now },
+         WHERE ${d.inJsonArray('id', '@ids')} AND status = 'queued'
+         RETURNING id, attempts, first_attempt_at AS "firstAttemptAt", payload`,
+        { ids: JSON.stringify(ids), owner, lease, now },
       );
+      return new Map(rows.map(({ id, ...claimed }) => [id, claimed]));
     },
     /** A queued row becomes due at `next`. */
     async defer(id: string, next: string): Promise<void> {
@@ -157,14 +159,16 @@ export function createOutboxRepo(sql: AsyncSql) {
       );
     },
 
-    // The letter a row carries (letters' status moves only through the lifecycle).
-    async letterToSend(letterId: string): Promise<LetterToSend | undefined> {
-      return await sql.get(
+    // The letters claimed rows carry (letters' status moves only through the lifecycle), in one statement.
+    async lettersToSend(letterIds: string[]): Promise<Map<string, LetterToSend>> {
+      if (letterIds.length === 0) return new Map();
+      const rows = await sql.all<LetterToSend>(
         `SELECT l.id, l.campaign_id AS "campaignId", l.target_id AS "targetId", l.status, l.subject, l.body, l.signer_name AS "signerName",
            l.locale, s.email AS "supporterEmail", t.name AS "targetName", t.email AS "targetEmail", t.deleted_at AS "targetDeletedAt"
-         FROM letters l JOIN supporters s ON s.id = l.supporter_id JOIN targets t ON t.id = l.target_id WHERE l.id = ?`,
-        [letterId],
+         FROM letters l JOIN supporters s ON s.id = l.supporter_id JOIN targets t ON t.id = l.target_id WHERE ${d.inJsonArray('l.id', '?')}`,
+        [JSON.stringify(letterIds)],
       );
+      return new Map(rows.map((r) => [r.id, r]));
     },
     /** The letter's outbox row follows moderation: parked while held, due again (with a fresh retry budget) when released. */
     followModeration: async (letterId: string, to: 'held' | 'queued', from: 'held' | 'queued', at: string) =>
