@@ -1,32 +1,20 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { adminAuthoring } from './admin-authoring.js';
+import { createAdminContext, field, sessionCookie } from './admin-context.js';
 import { adminSessionSeconds } from '../../domain/admin-sessions.js';
 import { canMove } from '../../domain/campaigns.js';
 import { createDeliveryPanel } from '../../domain/dashboard.js';
-import type { Principal } from '../../domain/keys.js';
 import { DomainError } from '../../errors.js';
 import { signInLimit } from '../../plugins/rate-limits.js';
 import { supportersChart, type ChartBucket } from '../../render/chart-svg.js';
-import { formatDay, formatNumber, translate } from '../../render/page-engine.js';
+import { formatDay, formatNumber } from '../../render/page-engine.js';
 import { campaignStatuses, CreateCampaignUpdateSchema, type Campaign } from '../../schemas/campaign.js';
 import { IdParams } from '../../schemas/common.js';
-import type { Scope } from '../../schemas/key.js';
 import { progressOf } from './action.js';
 
-const sessionCookie = 'chorus_admin';
 const RunParams = IdParams.extend({ runId: z.string().min(1).max(64) });
-type Form = Record<string, string | string[] | undefined>;
-const field = (body: unknown, name: string) => {
-  const v = (body as Form | undefined)?.[name];
-  return (Array.isArray(v) ? v[0] : v) ?? '';
-};
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    organizer?: Principal;
-  }
-}
 
 /**
  * The organizer dashboard. Signing in with an API key opens a server-side session whose
@@ -38,33 +26,8 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
   const { adminSessions, campaigns, stats, letters, targets, webhooks } = app.services;
   const panel = createDeliveryPanel({ store: app.store, clock: app.clock });
   const secure = app.config.PUBLIC_URL.startsWith('https:');
-  const locale = 'en';
-  const say = (key: string, values?: Record<string, unknown>) => translate(app.pageStrings(locale), locale, key, values);
-
-  const signedIn = async (req: FastifyRequest) => {
-    const token = req.cookies[sessionCookie];
-    return token ? adminSessions.principal(token) : undefined;
-  };
-
-  /** preHandler for everything behind the sign-in: no session sends a GET back to the sign-in form. */
-  const organizer = (scope: Scope) => async (req: FastifyRequest, reply: FastifyReply) => {
-    const principal = await signedIn(req);
-    if (!principal) {
-      if (req.method === 'GET') return reply.redirect('/admin', 303);
-      throw new DomainError(401, 'unauthorized', say('admin.signInAgain'));
-    }
-    if (!principal.scopes.includes(scope)) throw new DomainError(403, 'forbidden', say('admin.forbidden', { scope }));
-    req.organizer = principal;
-  };
-
-  const holds = (req: FastifyRequest, scope: Scope) => req.organizer?.scopes.includes(scope) ?? false;
-
-  const shell = (req: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown>) => ({
-    admin: { signedIn: Boolean(req.organizer) },
-    csrf: reply.generateCsrf(),
-    noindex: true,
-    ...extra,
-  });
+  const { locale, say, signedIn, organizer, holds, shell } = createAdminContext(app);
+  await app.register(adminAuthoring);
 
   app.get('/admin', { schema: { hide: true } }, async (req, reply) => {
     req.organizer = await signedIn(req);
@@ -177,7 +140,7 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
 
   const noticeOf = (req: FastifyRequest) => {
     const done = (req.query as { done?: string } | undefined)?.done;
-    return done && ['status', 'update', 'released', 'printed', 'mailed'].includes(done) ? say(`admin.done.${done}`) : null;
+    return done && ['status', 'update', 'released', 'printed', 'mailed', 'created', 'saved'].includes(done) ? say(`admin.done.${done}`) : null;
   };
 
   const back = (reply: FastifyReply, campaign: Pick<Campaign, 'id'>, done: string) =>
