@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ADMIN_KEY, auth, buildTestApp, createCampaign, createTarget, createTemplate, type TestApp } from './helpers/build-app.js';
 import { formSession, postForm } from './helpers/pages.js';
+import { readyCampaign, submit as sign, supporter } from './helpers/supporters.js';
 
 /**
  * Organizers author campaigns in the dashboard: forms without JavaScript, a CSRF token on every
@@ -55,7 +56,7 @@ describe('dashboard authoring forms', () => {
     const res = await submit(admin, '/admin/campaigns/new', '/admin/campaigns', campaignFields('free-makset'));
     assert.equal(res.statusCode, 303, res.body.slice(0, 500));
     const location = String(res.headers.location);
-    assert.match(location, /^\/admin\/campaigns\/cmp_[\w-]+\?done=created$/);
+    assert.match(location, /^\/admin\/campaigns\/cmp_[\w-]+\?done=created#main$/);
     const id = /campaigns\/([^?]+)/.exec(location)![1]!;
     const stored = (await t.app.inject({ url: `/api/v1/campaigns/${id}`, headers: auth })).json();
     assert.equal(stored.slug, 'free-makset');
@@ -268,5 +269,58 @@ describe('dashboard authoring forms', () => {
     const tooLong = await submit(admin, page, page, [['title', 'x'], ['summary', 'y'], ['story', `${story}Ж`], ['delivery.mode', 'email']]);
     assert.equal(tooLong.statusCode, 422);
     assert.match(tooLong.body, /id="f-story-error"/);
+  });
+
+  it('asks before winning, closing, mailing an update or releasing held letters, naming how many people or letters', async () => {
+    const { campaign, prosecutor } = await readyCampaign(t.app, { confirmation: 'none' });
+    for (const n of [1, 2, 3]) await sign(t.app, campaign.slug, { ...supporter(`c${n}`), consentUpdates: n !== 3 });
+    const page = `/admin/campaigns/${campaign.id}`;
+    const status = async () => (await t.app.inject({ url: `/api/v1/campaigns/${campaign.id}`, headers: auth })).json().status;
+
+    const won = await submit(admin, page, `${page}/status`, [['status', 'won']]);
+    assert.equal(won.statusCode, 200);
+    assert.match(won.body, /3 supporters have signed it/);
+    assert.match(won.body, /name="status" value="won"/);
+    assert.equal(await status(), 'active');
+    assert.equal((await submit(admin, page, `${page}/status`, [['status', 'won'], ['confirm', 'yes']])).statusCode, 303);
+    assert.equal(await status(), 'won');
+
+    const outbox = async () => Number((await t.app.store.sql.get<{ n: number }>("SELECT count(*) AS n FROM outbox WHERE kind = 'update'"))!.n);
+    const mail = await submit(admin, page, `${page}/updates`, [['title', 'We won'], ['body', 'He is free.'], ['notify', 'true']]);
+    assert.equal(mail.statusCode, 200);
+    assert.match(mail.body, /Email this update to 2 supporters\?/);
+    assert.equal((await campaigns()).length, 0, 'nothing posted before the confirmation');
+    assert.equal(await outbox(), 0);
+    const sent = await submit(admin, page, `${page}/updates`, [['title', 'We won'], ['body', 'He is free.'], ['notify', 'true'], ['confirm', 'yes']]);
+    assert.equal(sent.statusCode, 303);
+    assert.equal((await campaigns()).length, 1);
+    assert.equal(await outbox(), 2);
+    assert.match((await t.app.inject({ url: page, headers: { cookie: admin } })).body, /<h3>We won <span class="hint"><time[^>]*>[^<]*<\/time> · emailed to supporters<\/span><\/h3>\s*<p class="update-body">He is free\.<\/p>/);
+
+    // Held letters show their recipient and reason; releasing them all asks first, with the count.
+    const letters = (await t.app.inject({ url: `/api/v1/campaigns/${campaign.id}/letters?targetId=${prosecutor.id}`, headers: auth })).json().items as { id: string }[];
+    // No worker runs here: the letters are still queued, so moderation can hold them.
+    const heldIds: string[] = [];
+    for (const l of letters.slice(0, 2)) {
+      const r = await t.app.inject({ method: 'PATCH', url: `/api/v1/letters/${l.id}`, headers: auth, payload: { status: 'held' } });
+      if (r.statusCode === 200) heldIds.push(l.id);
+    }
+    assert.equal(heldIds.length, 2);
+    const dashboard = await t.app.inject({ url: page, headers: { cookie: admin } });
+    assert.match(dashboard.body, /<td data-label="Recipient">Mr Daulbayev<\/td>\s*<td data-label="Why held"><span class="error-text">Held for moderation<\/span><\/td>/);
+    assert.match(dashboard.body, /Release all 2 letters shown/);
+    const ids = heldIds.map((id): [string, string] => ['letterIds', id]);
+    const ask = await submit(admin, page, `${page}/held/release`, ids);
+    assert.equal(ask.statusCode, 200);
+    assert.match(ask.body, /Release 2 held letters\?/);
+    const held = async () => (await t.app.inject({ url: `/api/v1/campaigns/${campaign.id}/letters?status=held`, headers: auth })).json().items.length;
+    assert.equal(await held(), 2);
+    const released = await submit(admin, page, `${page}/held/release`, [...ids, ['confirm', 'yes']]);
+    assert.equal(released.statusCode, 303);
+    assert.equal(await held(), 0);
+
+    async function campaigns() {
+      return (await t.app.inject({ url: `/api/v1/campaigns/${campaign.id}/updates`, headers: auth })).json().items as unknown[];
+    }
   });
 });

@@ -12,7 +12,7 @@ import type { TemplateService } from './templates.js';
  * What the organizer dashboard needs beyond the campaign's stats: how many of a target's
  * queued letters are waiting for its hourly limit rather than for the worker.
  */
-export function createDeliveryPanel(deps: { store: Pick<Store, 'outbox'>; clock: Clock }) {
+export function createDeliveryPanel(deps: { store: Pick<Store, 'outbox' | 'supporters'>; clock: Clock }) {
   const { store, clock } = deps;
 
   /** Queued letters the worker has deferred under the target's hourly limit (none when the campaign sets no limit). */
@@ -23,7 +23,12 @@ export function createDeliveryPanel(deps: { store: Pick<Store, 'outbox'>; clock:
     return Math.min(queued, await store.outbox.throttledFor(targetId, clock.now().toISOString()));
   }
 
-  return { throttled };
+  /** How many people an update mailed now would reach (counted, consenting, not unsubscribed): the confirmation names it. */
+  async function updateRecipients(campaignId: string): Promise<number> {
+    return (await store.supporters.consenting(campaignId)).length;
+  }
+
+  return { throttled, updateRecipients };
 }
 
 /**

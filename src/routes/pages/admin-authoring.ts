@@ -118,6 +118,12 @@ export const adminAuthoring: FastifyPluginAsyncZod = async (app) => {
     const done = (req.query as { done?: string } | undefined)?.done;
     return done && /^[a-z-]{1,20}$/.test(done) && say(`admin.done.${done}`) !== `admin.done.${done}` ? say(`admin.done.${done}`) : null;
   };
+  /**
+   * Where a successful post lands. The forms post to `…#error-summary` so that a refused one
+   * opens at its errors; a browser keeps that fragment across a redirect without one of its own,
+   * so every landing names its own (the page's main content, unless it names a section).
+   */
+  const landing = (url: string) => (url.includes('#') ? url : `${url}#main`);
   const failed = (errors: FieldError[]) => (errors.length > 0 ? say('admin.errorTitle') : '');
   const titled = (title: string, errors: FieldError[] = []) => (errors.length ? `${failed(errors)}: ${title}` : title);
 
@@ -154,7 +160,7 @@ export const adminAuthoring: FastifyPluginAsyncZod = async (app) => {
     const values = valuesOf(req.body);
     const result = await attempt(CreateCampaignSchema, campaignInput(values, false), (data) => campaigns.create(data), 'slug');
     if ('errors' in result) return campaignForm(req, reply, undefined, values, result.errors);
-    return reply.redirect(campaignUrl(result.value.id, '?done=created'), 303);
+    return reply.redirect(landing(campaignUrl(result.value.id, '?done=created')), 303);
   });
 
   app.get('/admin/campaigns/:id/edit', { schema: { params: IdParams, hide: true }, preHandler: organizer('campaigns') }, async (req, reply) => {
@@ -167,7 +173,7 @@ export const adminAuthoring: FastifyPluginAsyncZod = async (app) => {
     const values = valuesOf(req.body);
     const result = await attempt(UpdateCampaignSchema, campaignInput(values, true), (data) => campaigns.update(campaign.id, data));
     if ('errors' in result) return campaignForm(req, reply, campaign, values, result.errors);
-    return reply.redirect(campaignUrl(campaign.id, '?done=saved'), 303);
+    return reply.redirect(landing(campaignUrl(campaign.id, '?done=saved')), 303);
   });
 
   // Targets: a list with the form to add one; each target's page edits it, records its responses and removes it.
@@ -202,7 +208,7 @@ export const adminAuthoring: FastifyPluginAsyncZod = async (app) => {
     const values = valuesOf(req.body);
     const result = await attempt(CreateTargetSchema, targetInput(values, false), (data) => targets.create(campaign.id, data));
     if ('errors' in result) return targetsPage(req, reply, campaign, values, result.errors);
-    return reply.redirect(campaignUrl(campaign.id, '/targets?done=target-added'), 303);
+    return reply.redirect(landing(campaignUrl(campaign.id, '/targets?done=target-added')), 303);
   });
 
   const targetPage = async (
@@ -272,7 +278,7 @@ export const adminAuthoring: FastifyPluginAsyncZod = async (app) => {
     for (const f of ['email', 'postalAddress'] as const) if (!moved.includes(f)) delete input[f];
     const result = await attempt(UpdateTargetSchema, input, (data) => targets.update(campaign.id, target.id, data));
     if ('errors' in result) return targetPage(req, reply, campaign, target, { values, errors: result.errors });
-    return reply.redirect(campaignUrl(campaign.id, `/targets/${encodeURIComponent(target.id)}?done=saved`), 303);
+    return reply.redirect(landing(campaignUrl(campaign.id, `/targets/${encodeURIComponent(target.id)}?done=saved`)), 303);
   });
 
   // Removing asks first: the confirmation page posts `confirm`.
@@ -293,7 +299,7 @@ export const adminAuthoring: FastifyPluginAsyncZod = async (app) => {
       );
     }
     await targets.remove(campaign.id, target.id);
-    return reply.redirect(campaignUrl(campaign.id, '/targets?done=target-removed'), 303);
+    return reply.redirect(landing(campaignUrl(campaign.id, '/targets?done=target-removed')), 303);
   });
 
   app.post('/admin/campaigns/:id/targets/:targetId/responses', { schema: { params: TargetParams, hide: true }, ...guarded(organizer('campaigns')) }, async (req, reply) => {
@@ -302,7 +308,7 @@ export const adminAuthoring: FastifyPluginAsyncZod = async (app) => {
     const values = valuesOf(req.body);
     const result = await attempt(CreateResponseSchema, responseInput(values), (data) => responses.record(campaign.id, target.id, data));
     if ('errors' in result) return targetPage(req, reply, campaign, target, { response: { values, errors: result.errors } });
-    return reply.redirect(campaignUrl(campaign.id, `/targets/${encodeURIComponent(target.id)}?done=response#responses`), 303);
+    return reply.redirect(landing(campaignUrl(campaign.id, `/targets/${encodeURIComponent(target.id)}?done=response#responses`)), 303);
   });
 
   app.post(
@@ -310,7 +316,7 @@ export const adminAuthoring: FastifyPluginAsyncZod = async (app) => {
     { schema: { params: ResponseParams, hide: true }, ...guarded(organizer('campaigns')) },
     async (req, reply) => {
       await responses.remove(req.params.id, req.params.targetId, req.params.responseId);
-      return reply.redirect(campaignUrl(req.params.id, `/targets/${encodeURIComponent(req.params.targetId)}?done=response-deleted#responses`), 303);
+      return reply.redirect(landing(campaignUrl(req.params.id, `/targets/${encodeURIComponent(req.params.targetId)}?done=response-deleted#responses`)), 303);
     },
   );
 
@@ -422,7 +428,7 @@ export const adminAuthoring: FastifyPluginAsyncZod = async (app) => {
       ? await attempt(UpdateTemplateSchema, input, (data) => templates.update(campaign.id, self.id, data))
       : await attempt(CreateTemplateSchema, input, (data) => templates.create(campaign.id, data));
     if ('errors' in result) return templatePage(req, reply, campaign, self, values, result.errors);
-    return reply.redirect(campaignUrl(campaign.id, `/templates/${encodeURIComponent(result.value.id)}?done=template-saved`), 303);
+    return reply.redirect(landing(campaignUrl(campaign.id, `/templates/${encodeURIComponent(result.value.id)}?done=template-saved`)), 303);
   };
 
   app.post('/admin/campaigns/:id/templates', { schema: { params: IdParams, hide: true }, bodyLimit: authoringBodyLimit, ...guarded(organizer('campaigns')) }, async (req, reply) =>
@@ -481,7 +487,7 @@ export const adminAuthoring: FastifyPluginAsyncZod = async (app) => {
     const values = valuesOf(req.body);
     const result = await attempt(CreateOfflineCountSchema, offlineCountInput(values), (data) => offlineCounts.add(campaign.id, data));
     if ('errors' in result) return offlinePage(req, reply, campaign, values, result.errors);
-    return reply.redirect(campaignUrl(campaign.id, '/offline-counts?done=offline-added'), 303);
+    return reply.redirect(landing(campaignUrl(campaign.id, '/offline-counts?done=offline-added')), 303);
   });
 
   app.post(
@@ -505,7 +511,7 @@ export const adminAuthoring: FastifyPluginAsyncZod = async (app) => {
         );
       }
       await offlineCounts.remove(campaign.id, req.params.entryId);
-      return reply.redirect(campaignUrl(campaign.id, '/offline-counts?done=offline-deleted'), 303);
+      return reply.redirect(landing(campaignUrl(campaign.id, '/offline-counts?done=offline-deleted')), 303);
     },
   );
 };

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { adminAuthoring } from './admin-authoring.js';
-import { createAdminContext, field, sessionCookie } from './admin-context.js';
+import { adminAuthoring, authoringBodyLimit } from './admin-authoring.js';
+import { createAdminContext, field, fields, sessionCookie } from './admin-context.js';
 import { adminSessionSeconds } from '../../domain/admin-sessions.js';
 import { canMove } from '../../domain/campaigns.js';
 import { createDeliveryPanel } from '../../domain/dashboard.js';
@@ -94,6 +94,7 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
       campaign,
       moves: campaignStatuses.filter((to) => to !== campaign.status && canMove(campaign.status, to)),
       notice: noticeOf(req),
+      updates: await campaigns.listUpdates(campaign.id),
       // Read-only: endpoints are created and deleted through the API (the secret is shown once there).
       webhooks: holds(req, 'webhooks') ? await webhookPanel(campaign.id) : null,
     };
@@ -119,7 +120,8 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
           // Changed after the latest bounce: the organizer has (probably) fixed it already.
           return { ...t, email: target?.email ?? null, changed: Boolean(target && t.lastBounceAt && target.updatedAt > t.lastBounceAt) };
         }),
-        held: held.items,
+        // Each held letter with whom it is for and why it is held (an error's words, else moderation).
+        held: held.items.map((l) => ({ ...l, targetName: s.byTarget.find((t) => t.targetId === l.targetId)?.name ?? '', reason: l.lastError ?? say('admin.heldByModeration') })),
         moreHeld: held.nextCursor !== null,
         postal,
         throttles: Boolean(campaign.delivery.perTargetPerHour),
@@ -143,6 +145,31 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
     return done && ['status', 'update', 'released', 'printed', 'mailed', 'created', 'saved'].includes(done) ? say(`admin.done.${done}`) : null;
   };
 
+  /**
+   * Mass or lasting actions ask first: their buttons post without `confirm`, which answers a
+   * page saying what the action touches (how many people or letters) with a form that posts the
+   * same fields again with `confirm=yes`.
+   */
+  const confirmed = (req: FastifyRequest) => field(req.body, 'confirm') === 'yes';
+  const askFirst = (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    campaign: Pick<Campaign, 'id'>,
+    ask: { heading: string; text: string; confirm: string; hidden?: Record<string, string | string[]> },
+  ) =>
+    reply.page(
+      'admin-confirm',
+      shell(req, reply, {
+        pageTitle: ask.heading,
+        heading: ask.heading,
+        text: ask.text,
+        confirm: ask.confirm,
+        action: req.url,
+        hidden: Object.entries(ask.hidden ?? {}).flatMap(([name, v]) => [v].flat().map((value) => ({ name, value }))),
+        cancel: `/admin/campaigns/${encodeURIComponent(campaign.id)}`,
+      }),
+    );
+
   const back = (reply: FastifyReply, campaign: Pick<Campaign, 'id'>, done: string) =>
     reply.redirect(`/admin/campaigns/${encodeURIComponent(campaign.id)}?done=${done}`, 303);
 
@@ -156,19 +183,40 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
     async (req, reply) => {
       const to = z.enum(campaignStatuses).safeParse(field(req.body, 'status'));
       if (!to.success) throw new DomainError(422, 'validation', say('admin.badStatus'));
+      // Winning and closing end the signing: the organizer confirms, told how many have signed.
+      if ((to.data === 'won' || to.data === 'closed') && !confirmed(req)) {
+        const campaign = await campaigns.get(req.params.id);
+        const supporters = holds(req, 'letters') ? (await stats.forCampaign(campaign.id)).supporters.total : undefined;
+        return askFirst(req, reply, campaign, {
+          heading: say(`admin.confirm.${to.data}.title`, { title: campaign.title }),
+          text: supporters === undefined ? say(`admin.confirm.${to.data}.text`) : `${say(`admin.confirm.${to.data}.text`)} ${say('admin.confirm.signed', { count: supporters })}`,
+          confirm: say(`admin.move.${to.data}`),
+          hidden: { status: to.data },
+        });
+      }
       return back(reply, await campaigns.update(req.params.id, { status: to.data }), 'status');
     },
   );
 
   app.post(
     '/admin/campaigns/:id/updates',
-    { schema: { params: IdParams, hide: true }, preHandler: [organizer('campaigns'), app.csrfProtection] },
+    { schema: { params: IdParams, hide: true }, bodyLimit: authoringBodyLimit, preHandler: [organizer('campaigns'), app.csrfProtection] },
     async (req, reply) => {
       const values = { title: field(req.body, 'title'), body: field(req.body, 'body'), notify: field(req.body, 'notify') === 'true' };
       const parsed = CreateCampaignUpdateSchema.safeParse(values);
       if (!parsed.success) {
         const errors = Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0]), say(`admin.errors.${String(i.path[0])}`)]));
         return renderDashboard(req, req.params.id, reply, { update: { values, errors } }, 422);
+      }
+      if (parsed.data.notify && !confirmed(req)) {
+        const campaign = await campaigns.get(req.params.id);
+        const count = await panel.updateRecipients(campaign.id);
+        return askFirst(req, reply, campaign, {
+          heading: say('admin.confirm.mail.title', { count }),
+          text: say('admin.confirm.mail.text', { count, title: parsed.data.title }),
+          confirm: say('admin.confirm.mail.button', { count }),
+          hidden: { title: values.title, body: values.body, notify: 'true' },
+        });
       }
       await campaigns.addUpdate(req.params.id, parsed.data);
       return back(reply, { id: req.params.id }, 'update');
@@ -179,6 +227,29 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
     '/admin/letters/:id/release',
     { schema: { params: IdParams, hide: true }, preHandler: [organizer('letters'), app.csrfProtection] },
     async (req, reply) => back(reply, { id: (await letters.moderate(req.params.id, 'queued')).campaignId }, 'released'),
+  );
+
+  /** Releases the held letters listed on the dashboard (the ones ticked, or all shown), after a confirmation naming how many. */
+  app.post(
+    '/admin/campaigns/:id/held/release',
+    { schema: { params: IdParams, hide: true }, preHandler: [organizer('letters'), app.csrfProtection] },
+    async (req, reply) => {
+      const campaign = await campaigns.get(req.params.id);
+      const wanted = new Set(fields(req.body, 'letterIds'));
+      // Only letters of this campaign that are held now: an id from elsewhere or already released is left alone.
+      const held = (await letters.list(campaign.id, { status: 'held', limit: 100 })).items.filter((l) => wanted.has(l.id));
+      if (held.length === 0) throw new DomainError(422, 'validation', say('admin.noneChosen'));
+      if (!confirmed(req)) {
+        return askFirst(req, reply, campaign, {
+          heading: say('admin.confirm.release.title', { count: held.length }),
+          text: say('admin.confirm.release.text', { count: held.length }),
+          confirm: say('admin.confirm.release.button', { count: held.length }),
+          hidden: { letterIds: held.map((l) => l.id) },
+        });
+      }
+      for (const l of held) await letters.moderate(l.id, 'queued');
+      return back(reply, campaign, 'released');
+    },
   );
 
   app.get(
@@ -200,6 +271,15 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
     '/admin/campaigns/:id/print-runs',
     { schema: { params: IdParams, hide: true }, preHandler: [organizer('letters'), app.csrfProtection] },
     async (req, reply) => {
+      if (!confirmed(req)) {
+        const campaign = await postalCampaign(req.params.id);
+        const count = (await stats.forCampaign(campaign.id)).letters.queued;
+        return askFirst(req, reply, campaign, {
+          heading: say('admin.confirm.print.title', { count }),
+          text: say('admin.confirm.print.text', { count }),
+          confirm: say('admin.printQueued', { count }),
+        });
+      }
       await app.delivery.postal.createRun(await postalCampaign(req.params.id), 'queued');
       return back(reply, { id: req.params.id }, 'printed');
     },
@@ -223,7 +303,17 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
     '/admin/campaigns/:id/print-runs/:runId/mailed',
     { schema: { params: RunParams, hide: true }, preHandler: [organizer('letters'), app.csrfProtection] },
     async (req, reply) => {
-      await app.delivery.postal.markMailed(await campaigns.get(req.params.id), { printRunId: req.params.runId });
+      const campaign = await campaigns.get(req.params.id);
+      if (!confirmed(req)) {
+        const run = (await app.delivery.postal.recentRuns(campaign, 50)).find((r) => r.id === req.params.runId) ?? (await app.delivery.postal.getRun(campaign, req.params.runId));
+        const count = 'queued' in run ? run.queued : run.letters;
+        return askFirst(req, reply, campaign, {
+          heading: say('admin.confirm.mailed.title', { count }),
+          text: say('admin.confirm.mailed.text', { count }),
+          confirm: say('admin.markMailed'),
+        });
+      }
+      await app.delivery.postal.markMailed(campaign, { printRunId: req.params.runId });
       return back(reply, { id: req.params.id }, 'mailed');
     },
   );
