@@ -117,6 +117,17 @@ describe('dashboard authoring in a real browser', () => {
     await page.waitForURL(/done=template-saved/);
     assert.match((await page.locator('.hint').first().textContent()) ?? '', /Version 1/);
 
+    // Marking the campaign won asks first, naming how many have signed.
+    await t.app.inject({ method: 'PATCH', url: `/api/v1/campaigns/${campaign.id}`, headers: auth, payload: { status: 'active' } });
+    await page.goto(`${base}/admin/campaigns/${campaign.id}`);
+    await page.click('form[action$="/status"]:has(input[value=won]) button');
+    assert.match((await page.locator('h1').textContent()) ?? '', /^Mark ".*" as won\?$/);
+    assert.match((await page.locator('.confirm').textContent()) ?? '', /0 supporters have signed it/);
+    await screenshot(page, 'admin-confirm-won');
+    await page.click('.confirm button[type=submit]');
+    await page.waitForURL(/done=status/);
+    assert.equal((await t.app.inject({ url: `/api/v1/campaigns/${campaign.id}`, headers: auth })).json().status, 'won');
+
     assert.deepEqual(overflow, [], 'pages scroll sideways');
     assert.deepEqual(errors, []);
     await context.close();

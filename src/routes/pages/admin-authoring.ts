@@ -81,7 +81,8 @@ const campaignSections = (create: boolean): SectionSpec[] => [
   },
 ];
 
-const targetSections = (addressReadonly: boolean): SectionSpec[] => [
+/** The address the campaign's delivery mode needs is marked required (the service refuses a recipient without it). */
+const targetSections = (addressReadonly: boolean, mode: Campaign['delivery']['mode']): SectionSpec[] => [
   {
     fields: [
       { name: 'name', required: true },
@@ -96,9 +97,9 @@ const targetSections = (addressReadonly: boolean): SectionSpec[] => [
     legend: 'address',
     hint: true,
     fields: [
-      { name: 'email', type: 'email', readonly: addressReadonly },
-      { name: 'postalAddress.lines', type: 'textarea', rows: 3, hint: true, readonly: addressReadonly },
-      { name: 'postalAddress.city', readonly: addressReadonly },
+      { name: 'email', type: 'email', readonly: addressReadonly, required: mode !== 'postal' },
+      { name: 'postalAddress.lines', type: 'textarea', rows: 3, hint: true, readonly: addressReadonly, required: mode === 'postal' },
+      { name: 'postalAddress.city', readonly: addressReadonly, required: mode === 'postal' },
       { name: 'postalAddress.postcode', short: true, readonly: addressReadonly },
       { name: 'postalAddress.country', short: true, hint: true, readonly: addressReadonly },
     ],
@@ -189,7 +190,7 @@ export const adminAuthoring: FastifyPluginAsyncZod = async (app) => {
         addressNote: holds(req, 'letters') ? null : say('admin.addressNeedsLetters'),
         form: formModel(say, 'target', {
           action: campaignUrl(campaign.id, '/targets'),
-          sections: targetSections(false),
+          sections: targetSections(false, campaign.delivery.mode),
           values,
           errors,
           buttons: [{ label: say('admin.addTarget') }],
@@ -230,7 +231,7 @@ export const adminAuthoring: FastifyPluginAsyncZod = async (app) => {
         addressNote: holds(req, 'letters') ? null : say('admin.addressNeedsLetters'),
         form: formModel(say, 'target', {
           action: url,
-          sections: targetSections(!holds(req, 'letters')),
+          sections: targetSections(!holds(req, 'letters'), campaign.delivery.mode),
           values: state.values ?? targetValues(target),
           errors: state.errors,
           buttons: [{ label: say('admin.save') }],
@@ -339,7 +340,7 @@ export const adminAuthoring: FastifyPluginAsyncZod = async (app) => {
         { name: 'body', type: 'textarea', rows: 16, required: true, hint: true, code: true },
       ],
     },
-    { legend: 'sample', hint: true, fields: sampleFields.map((name) => ({ name, short: name === 'sample.country', type: name === 'sample.note' ? 'textarea' : 'text', rows: 2 })) },
+    { legend: 'sample', hint: true, fields: sampleFields.map((name) => ({ name, short: name === 'sample.country', type: name === 'sample.note' ? 'textarea' : 'text', rows: 2, required: name === 'sample.name' || name === 'sample.country' })) },
   ];
 
   const templatePage = async (
