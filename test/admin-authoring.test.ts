@@ -315,6 +315,10 @@ describe('dashboard authoring forms', () => {
     assert.match(ask.body, /Release 2 held letters\?/);
     const held = async () => (await t.app.inject({ url: `/api/v1/campaigns/${campaign.id}/letters?status=held`, headers: auth })).json().items.length;
     assert.equal(await held(), 2);
+    // Moderation is the letters scope's: a campaigns-only session cannot post it, confirmed or not.
+    const campaignsOnly = await signIn(await keyWith(['campaigns']));
+    assert.equal((await submit(campaignsOnly, page, `${page}/held/release`, [...ids, ['confirm', 'yes']])).statusCode, 403);
+    assert.equal(await held(), 2);
     const released = await submit(admin, page, `${page}/held/release`, [...ids, ['confirm', 'yes']]);
     assert.equal(released.statusCode, 303);
     assert.equal(await held(), 0);
