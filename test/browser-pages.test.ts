@@ -151,7 +151,7 @@ describe('pages in a real browser', () => {
     assert.match((await page.locator('#held').textContent()) ?? '', /Aigerim Sadykova/);
     assert.deepEqual(await unlabelled(page), []);
     await screenshot(page, 'admin-campaign');
-    await page.locator('#held button[type=submit]').click();
+    await page.locator('#held table button[type=submit]').click();
     await page.waitForURL(/done=released/);
     assert.match((await page.locator('.notice').textContent()) ?? '', /released/);
     assert.match((await page.locator('#held').textContent()) ?? '', /No letters are held/);

@@ -319,7 +319,12 @@ describe('organizer dashboard', () => {
     const token = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
 
     assert.equal((await postForm(t.app, `/admin/campaigns/${campaign.id}/print-runs`, [['_csrf', 'forged']], cookie)).statusCode, 403);
-    const made = await postForm(t.app, `/admin/campaigns/${campaign.id}/print-runs`, [['_csrf', token]], cookie);
+    // The button asks first, naming the letters the run takes; nothing is made until confirmed.
+    const asked = await postForm(t.app, `/admin/campaigns/${campaign.id}/print-runs`, [['_csrf', token]], cookie);
+    assert.equal(asked.statusCode, 200);
+    assert.match(asked.body, /Make a print run of 2 letters\?/);
+    assert.doesNotMatch((await t.app.inject({ url: `/admin/campaigns/${campaign.id}`, headers: { cookie } })).body, /print-runs\/[^"]+\/letters\.pdf/);
+    const made = await postForm(t.app, `/admin/campaigns/${campaign.id}/print-runs`, [['_csrf', token], ['confirm', 'yes']], cookie);
     assert.equal(made.statusCode, 303);
     assert.equal(made.headers.location, `/admin/campaigns/${campaign.id}?done=printed`);
     const listed = await t.app.inject({ url: made.headers.location as string, headers: { cookie } });
@@ -336,7 +341,10 @@ describe('organizer dashboard', () => {
     await t.app.inject({ method: 'PATCH', url: `/api/v1/letters/${held!.id}`, headers: auth, payload: { status: 'queued' } });
     assert.equal((await postForm(t.app, markUrl, [['_csrf', 'forged']], cookie)).statusCode, 403);
     assert.equal((await statuses()).get(held!.id), 'queued');
-    const done = await postForm(t.app, markUrl, [['_csrf', token]], cookie);
+    const ask = await postForm(t.app, markUrl, [['_csrf', token]], cookie);
+    assert.match(ask.body, /Mark 2 letters as mailed\?/);
+    assert.equal((await statuses()).get(held!.id), 'queued');
+    const done = await postForm(t.app, markUrl, [['_csrf', token], ['confirm', 'yes']], cookie);
     assert.equal(done.statusCode, 303);
     assert.equal(done.headers.location, `/admin/campaigns/${campaign.id}?done=mailed`);
     const after = await statuses();

@@ -90,6 +90,7 @@ export async function pagesPlugin(app: FastifyInstance) {
       // A partial on its own indented line would otherwise indent every line of a letter shown in it.
       compileOptions: { preventIndent: true },
       partials: {
+        'admin-form': 'partials/admin-form.hbs',
         'field-error': 'partials/field-error.hbs',
         letter: 'partials/letter.hbs',
         progress: 'partials/progress.hbs',

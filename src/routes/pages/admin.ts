@@ -1,32 +1,20 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { adminAuthoring, authoringBodyLimit } from './admin-authoring.js';
+import { createAdminContext, field, fields, sessionCookie } from './admin-context.js';
 import { adminSessionSeconds } from '../../domain/admin-sessions.js';
 import { canMove } from '../../domain/campaigns.js';
 import { createDeliveryPanel } from '../../domain/dashboard.js';
-import type { Principal } from '../../domain/keys.js';
 import { DomainError } from '../../errors.js';
 import { signInLimit } from '../../plugins/rate-limits.js';
 import { supportersChart, type ChartBucket } from '../../render/chart-svg.js';
-import { formatDay, formatNumber, translate } from '../../render/page-engine.js';
+import { formatDay, formatNumber } from '../../render/page-engine.js';
 import { campaignStatuses, CreateCampaignUpdateSchema, type Campaign } from '../../schemas/campaign.js';
 import { IdParams } from '../../schemas/common.js';
-import type { Scope } from '../../schemas/key.js';
 import { progressOf } from './action.js';
 
-const sessionCookie = 'chorus_admin';
 const RunParams = IdParams.extend({ runId: z.string().min(1).max(64) });
-type Form = Record<string, string | string[] | undefined>;
-const field = (body: unknown, name: string) => {
-  const v = (body as Form | undefined)?.[name];
-  return (Array.isArray(v) ? v[0] : v) ?? '';
-};
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    organizer?: Principal;
-  }
-}
 
 /**
  * The organizer dashboard. Signing in with an API key opens a server-side session whose
@@ -38,33 +26,8 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
   const { adminSessions, campaigns, stats, letters, targets, webhooks } = app.services;
   const panel = createDeliveryPanel({ store: app.store, clock: app.clock });
   const secure = app.config.PUBLIC_URL.startsWith('https:');
-  const locale = 'en';
-  const say = (key: string, values?: Record<string, unknown>) => translate(app.pageStrings(locale), locale, key, values);
-
-  const signedIn = async (req: FastifyRequest) => {
-    const token = req.cookies[sessionCookie];
-    return token ? adminSessions.principal(token) : undefined;
-  };
-
-  /** preHandler for everything behind the sign-in: no session sends a GET back to the sign-in form. */
-  const organizer = (scope: Scope) => async (req: FastifyRequest, reply: FastifyReply) => {
-    const principal = await signedIn(req);
-    if (!principal) {
-      if (req.method === 'GET') return reply.redirect('/admin', 303);
-      throw new DomainError(401, 'unauthorized', say('admin.signInAgain'));
-    }
-    if (!principal.scopes.includes(scope)) throw new DomainError(403, 'forbidden', say('admin.forbidden', { scope }));
-    req.organizer = principal;
-  };
-
-  const holds = (req: FastifyRequest, scope: Scope) => req.organizer?.scopes.includes(scope) ?? false;
-
-  const shell = (req: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown>) => ({
-    admin: { signedIn: Boolean(req.organizer) },
-    csrf: reply.generateCsrf(),
-    noindex: true,
-    ...extra,
-  });
+  const { locale, say, signedIn, organizer, holds, shell } = createAdminContext(app);
+  await app.register(adminAuthoring);
 
   app.get('/admin', { schema: { hide: true } }, async (req, reply) => {
     req.organizer = await signedIn(req);
@@ -131,6 +94,7 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
       campaign,
       moves: campaignStatuses.filter((to) => to !== campaign.status && canMove(campaign.status, to)),
       notice: noticeOf(req),
+      updates: await campaigns.listUpdates(campaign.id),
       // Read-only: endpoints are created and deleted through the API (the secret is shown once there).
       webhooks: holds(req, 'webhooks') ? await webhookPanel(campaign.id) : null,
     };
@@ -156,7 +120,8 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
           // Changed after the latest bounce: the organizer has (probably) fixed it already.
           return { ...t, email: target?.email ?? null, changed: Boolean(target && t.lastBounceAt && target.updatedAt > t.lastBounceAt) };
         }),
-        held: held.items,
+        // Each held letter with whom it is for and why it is held (an error's words, else moderation).
+        held: held.items.map((l) => ({ ...l, targetName: s.byTarget.find((t) => t.targetId === l.targetId)?.name ?? '', reason: l.lastError ?? say('admin.heldByModeration') })),
         moreHeld: held.nextCursor !== null,
         postal,
         throttles: Boolean(campaign.delivery.perTargetPerHour),
@@ -177,8 +142,33 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
 
   const noticeOf = (req: FastifyRequest) => {
     const done = (req.query as { done?: string } | undefined)?.done;
-    return done && ['status', 'update', 'released', 'printed', 'mailed'].includes(done) ? say(`admin.done.${done}`) : null;
+    return done && ['status', 'update', 'released', 'printed', 'mailed', 'created', 'saved'].includes(done) ? say(`admin.done.${done}`) : null;
   };
+
+  /**
+   * Mass or lasting actions ask first: their buttons post without `confirm`, which answers a
+   * page saying what the action touches (how many people or letters) with a form that posts the
+   * same fields again with `confirm=yes`.
+   */
+  const confirmed = (req: FastifyRequest) => field(req.body, 'confirm') === 'yes';
+  const askFirst = (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    campaign: Pick<Campaign, 'id'>,
+    ask: { heading: string; text: string; confirm: string; hidden?: Record<string, string | string[]> },
+  ) =>
+    reply.page(
+      'admin-confirm',
+      shell(req, reply, {
+        pageTitle: ask.heading,
+        heading: ask.heading,
+        text: ask.text,
+        confirm: ask.confirm,
+        action: req.url,
+        hidden: Object.entries(ask.hidden ?? {}).flatMap(([name, v]) => [v].flat().map((value) => ({ name, value }))),
+        cancel: `/admin/campaigns/${encodeURIComponent(campaign.id)}`,
+      }),
+    );
 
   const back = (reply: FastifyReply, campaign: Pick<Campaign, 'id'>, done: string) =>
     reply.redirect(`/admin/campaigns/${encodeURIComponent(campaign.id)}?done=${done}`, 303);
@@ -193,19 +183,40 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
     async (req, reply) => {
       const to = z.enum(campaignStatuses).safeParse(field(req.body, 'status'));
       if (!to.success) throw new DomainError(422, 'validation', say('admin.badStatus'));
+      // Winning and closing end the signing: the organizer confirms, told how many have signed.
+      if ((to.data === 'won' || to.data === 'closed') && !confirmed(req)) {
+        const campaign = await campaigns.get(req.params.id);
+        const supporters = holds(req, 'letters') ? (await stats.forCampaign(campaign.id)).supporters.total : undefined;
+        return askFirst(req, reply, campaign, {
+          heading: say(`admin.confirm.${to.data}.title`, { title: campaign.title }),
+          text: supporters === undefined ? say(`admin.confirm.${to.data}.text`) : `${say(`admin.confirm.${to.data}.text`)} ${say('admin.confirm.signed', { count: supporters })}`,
+          confirm: say(`admin.move.${to.data}`),
+          hidden: { status: to.data },
+        });
+      }
       return back(reply, await campaigns.update(req.params.id, { status: to.data }), 'status');
     },
   );
 
   app.post(
     '/admin/campaigns/:id/updates',
-    { schema: { params: IdParams, hide: true }, preHandler: [organizer('campaigns'), app.csrfProtection] },
+    { schema: { params: IdParams, hide: true }, bodyLimit: authoringBodyLimit, preHandler: [organizer('campaigns'), app.csrfProtection] },
     async (req, reply) => {
       const values = { title: field(req.body, 'title'), body: field(req.body, 'body'), notify: field(req.body, 'notify') === 'true' };
       const parsed = CreateCampaignUpdateSchema.safeParse(values);
       if (!parsed.success) {
         const errors = Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0]), say(`admin.errors.${String(i.path[0])}`)]));
         return renderDashboard(req, req.params.id, reply, { update: { values, errors } }, 422);
+      }
+      if (parsed.data.notify && !confirmed(req)) {
+        const campaign = await campaigns.get(req.params.id);
+        const count = await panel.updateRecipients(campaign.id);
+        return askFirst(req, reply, campaign, {
+          heading: say('admin.confirm.mail.title', { count }),
+          text: say('admin.confirm.mail.text', { count, title: parsed.data.title }),
+          confirm: say('admin.confirm.mail.button', { count }),
+          hidden: { title: values.title, body: values.body, notify: 'true' },
+        });
       }
       await campaigns.addUpdate(req.params.id, parsed.data);
       return back(reply, { id: req.params.id }, 'update');
@@ -216,6 +227,29 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
     '/admin/letters/:id/release',
     { schema: { params: IdParams, hide: true }, preHandler: [organizer('letters'), app.csrfProtection] },
     async (req, reply) => back(reply, { id: (await letters.moderate(req.params.id, 'queued')).campaignId }, 'released'),
+  );
+
+  /** Releases the held letters listed on the dashboard (the ones ticked, or all shown), after a confirmation naming how many. */
+  app.post(
+    '/admin/campaigns/:id/held/release',
+    { schema: { params: IdParams, hide: true }, preHandler: [organizer('letters'), app.csrfProtection] },
+    async (req, reply) => {
+      const campaign = await campaigns.get(req.params.id);
+      const wanted = new Set(fields(req.body, 'letterIds'));
+      // Only letters of this campaign that are held now: an id from elsewhere or already released is left alone.
+      const held = (await letters.list(campaign.id, { status: 'held', limit: 100 })).items.filter((l) => wanted.has(l.id));
+      if (held.length === 0) throw new DomainError(422, 'validation', say('admin.noneChosen'));
+      if (!confirmed(req)) {
+        return askFirst(req, reply, campaign, {
+          heading: say('admin.confirm.release.title', { count: held.length }),
+          text: say('admin.confirm.release.text', { count: held.length }),
+          confirm: say('admin.confirm.release.button', { count: held.length }),
+          hidden: { letterIds: held.map((l) => l.id) },
+        });
+      }
+      for (const l of held) await letters.moderate(l.id, 'queued');
+      return back(reply, campaign, 'released');
+    },
   );
 
   app.get(
@@ -237,6 +271,15 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
     '/admin/campaigns/:id/print-runs',
     { schema: { params: IdParams, hide: true }, preHandler: [organizer('letters'), app.csrfProtection] },
     async (req, reply) => {
+      if (!confirmed(req)) {
+        const campaign = await postalCampaign(req.params.id);
+        const count = (await stats.forCampaign(campaign.id)).letters.queued;
+        return askFirst(req, reply, campaign, {
+          heading: say('admin.confirm.print.title', { count }),
+          text: say('admin.confirm.print.text', { count }),
+          confirm: say('admin.printQueued', { count }),
+        });
+      }
       await app.delivery.postal.createRun(await postalCampaign(req.params.id), 'queued');
       return back(reply, { id: req.params.id }, 'printed');
     },
@@ -260,7 +303,17 @@ export const adminPages: FastifyPluginAsyncZod = async (app) => {
     '/admin/campaigns/:id/print-runs/:runId/mailed',
     { schema: { params: RunParams, hide: true }, preHandler: [organizer('letters'), app.csrfProtection] },
     async (req, reply) => {
-      await app.delivery.postal.markMailed(await campaigns.get(req.params.id), { printRunId: req.params.runId });
+      const campaign = await campaigns.get(req.params.id);
+      if (!confirmed(req)) {
+        const run = (await app.delivery.postal.recentRuns(campaign, 50)).find((r) => r.id === req.params.runId) ?? (await app.delivery.postal.getRun(campaign, req.params.runId));
+        const count = 'queued' in run ? run.queued : run.letters;
+        return askFirst(req, reply, campaign, {
+          heading: say('admin.confirm.mailed.title', { count }),
+          text: say('admin.confirm.mailed.text', { count }),
+          confirm: say('admin.markMailed'),
+        });
+      }
+      await app.delivery.postal.markMailed(campaign, { printRunId: req.params.runId });
       return back(reply, { id: req.params.id }, 'mailed');
     },
   );
