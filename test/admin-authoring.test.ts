@@ -94,7 +94,7 @@ describe('dashboard authoring forms', () => {
       assert.match(res.body, new RegExp(`<li><a href="#f-${f}">`), `summary links ${f}`);
       assert.match(res.body, new RegExp(`id="f-${f}"[^>]*aria-describedby="[^"]*f-${f}-error"`), `${f} is described by its error`);
     }
-    assert.match(res.body, /id="f-slug-error"><span class="visually-hidden">Error: <\/span>must match/);
+    assert.match(res.body, /id="f-slug-error"><span class="visually-hidden">Error: <\/span>use 2 to 63 lower-case letters/);
     assert.match(res.body, /value="Not A Slug"/);
     assert.match(res.body, /<textarea name="story"[^>]*>He has spent 90 days/);
     assert.equal(await count('campaigns'), before);

@@ -57,7 +57,7 @@ describe('dashboard authoring in a real browser', () => {
       await page.click('.admin-form button[type=submit]');
       assert.equal(new URL(page.url()).hash, '#error-summary');
       assert.match((await page.title()) ?? '', /^Error: /);
-      assert.match((await page.locator('#error-summary').textContent()) ?? '', /Web address: must match/);
+      assert.match((await page.locator('#error-summary').textContent()) ?? '', /Web address: use 2 to 63 lower-case letters, digits and hyphens/);
       assert.match((await page.locator('#f-title-error').textContent()) ?? '', /must not be empty/);
       assert.equal(await page.inputValue('#f-goal'), '3800');
       // The page opens at the summary: it is on the first screen, not below the fold.

@@ -29,7 +29,7 @@ export const SenderSchema = z.strictObject({
 });
 
 export const campaignStatuses = ['draft', 'active', 'paused', 'won', 'closed'] as const;
-export const SlugSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must match ^[a-z0-9][a-z0-9-]{1,62}$');
+export const SlugSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'use 2 to 63 lower-case letters, digits and hyphens, starting with a letter or digit');
 
 /** The campaign as the organizer API returns it: a whitelist over the table. */
 export const CampaignSchema = createSelectSchema(campaigns, {
