@@ -12,6 +12,7 @@ import { newId, newSecret, sha256 } from './ids.js';
 import type { Store } from '../store/index.js';
 import type { LetterLifecycle } from './letter-lifecycle.js';
 import { coarseIp } from './network.js';
+import { personalizedFrom } from './originality.js';
 import { renderLetter } from './render-letter.js';
 import { normalizeEmail, type SupporterMail } from './supporter-mail.js';
 import type { TargetService } from './targets.js';
@@ -288,6 +289,9 @@ export function createActionService(deps: ActionDeps) {
       });
       for (const l of fresh) {
         const id = newId('ltr');
+        // Subject variants in turn per target: consecutive letters to one inbox never share a subject line.
+        const subject =
+          l.subjects.length > 1 ? l.subjects[((await counters.turn(campaign.id, counterNames.subjectTurn(l.target.id), at)) - 1) % l.subjects.length]! : l.subject;
         await store.letters.insert({
           id,
           campaignId: campaign.id,
@@ -302,12 +306,14 @@ export function createActionService(deps: ActionDeps) {
           signerCity: input.city || null,
           signerCountry: input.country,
           note: input.note || null,
-          subject: l.subject,
+          subject,
           body: l.text,
+          originality: l.originality,
           createdAt: at,
           confirmedAt: confirmedNow ? at : null,
         });
         lifecycle.created(write, { id, campaignId: campaign.id, targetId: l.target.id }, status, at);
+        add({ [l.originality >= personalizedFrom ? counterNames.personalized : counterNames.formLetters]: 1 });
         if (confirmedNow) {
           add({ [counterNames.letters]: 1 });
           await outbox.enqueueLetter(campaign, { id, targetId: l.target.id }, l.target.email, at);
