@@ -213,10 +213,12 @@ export function createActionService(deps: ActionDeps) {
     const chosen = await chooseTargets(campaign, input.country, input.targetIds);
     const template = await templates.choose(campaign.id, campaign.locale, input.templateId);
     // Each letter in its reader's language: the chosen template's translation for the target's locale, where there is one.
+    const everyone = input.body === undefined ? [] : await targets.list(campaign.id);
     const letters = await Promise.all(
       chosen.map(async (target) => {
         const used = await templates.forTarget(template, target);
-        return { target, template: used, ...renderLetter(campaign, used, target, input, now) };
+        const signer = input.body === undefined ? input : { ...input, body: addressedTo(input.body, target, everyone) };
+        return { target, template: used, ...renderLetter(campaign, used, target, signer, now) };
       }),
     );
     const at = now.toISOString();
@@ -351,6 +353,23 @@ export function createActionService(deps: ActionDeps) {
  */
 export function recipientsOf<T extends Pick<Target, 'id' | 'countries'>>(targets: T[], country: string, ids?: string[]): T[] {
   return targets.filter((t) => (!ids || ids.includes(t.id)) && (!t.countries || t.countries.includes(country)));
+}
+
+const salutationOf = (t: Pick<Target, 'salutation' | 'title'>) => t.salutation ?? `Dear ${t.title}`;
+
+/**
+ * An edited letter is written from the preview of one target; sent to several, each gets its own
+ * salutation: a text that opens with another target's salutation opens with this one's instead.
+ * Anything else stays exactly as the supporter wrote it.
+ */
+export function addressedTo(body: string, target: Pick<Target, 'id' | 'salutation' | 'title'>, all: Pick<Target, 'id' | 'salutation' | 'title'>[]): string {
+  const start = body.trimStart();
+  const other = all
+    .filter((t) => t.id !== target.id && salutationOf(t) !== salutationOf(target))
+    .map(salutationOf)
+    .sort((a, b) => b.length - a.length)
+    .find((s) => start.startsWith(s));
+  return other ? salutationOf(target) + start.slice(other.length) : body;
 }
 
 /** The counters a supporter moves when first counted. */

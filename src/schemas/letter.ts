@@ -49,6 +49,7 @@ export const PublicCampaignSchema = CampaignSchema.pick({
   locale: true,
   closesAt: true,
   confirmation: true,
+  letter: true,
 })
   .extend({
     rules: z.object({ noteMaxLength: z.number().int(), guidance: z.string().optional() }),
