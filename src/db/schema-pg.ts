@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { customType, doublePrecision, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { customType, index, integer, pgTable, real, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import {
   campaignStatuses,
   confirmationModes,
@@ -202,7 +202,8 @@ export const letters = pgTable(
     note: text('note'),
     subject: text('subject'),
     body: text('body'),
-    originality: doublePrecision('originality'),
+    /** float4 (like SQLite's REAL in the parity check): two decimals read back exactly as written. */
+    originality: real('originality'),
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
     createdAt: createdAt(),

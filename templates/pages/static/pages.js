@@ -219,12 +219,16 @@
           if (c.tagName === 'INPUT' && !c.checked) return;
           var only = (c.getAttribute('data-countries') || '').split(' ').filter(Boolean);
           if (only.length > 0 && only.indexOf(code) < 0) return;
+          // The name and title as the page shows them: the checkbox's label, or the listed recipient.
+          var shown = c.tagName === 'INPUT' ? document.querySelector('label[for="' + c.id + '"]') : c;
+          var title = shown ? shown.querySelector('.role') : null;
+          var nameNode = shown ? (shown.querySelector('strong') || shown.firstChild) : null;
           var li = document.createElement('li');
           var strong = document.createElement('strong');
-          strong.textContent = c.getAttribute('data-name') || '';
+          strong.textContent = nameNode ? nameNode.textContent : '';
           var role = document.createElement('span');
           role.className = 'role';
-          role.textContent = c.getAttribute('data-title') || '';
+          role.textContent = title ? title.textContent : '';
           li.appendChild(strong);
           li.appendChild(role);
           list.appendChild(li);
