@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { recount } from '../src/domain/recount.js';
 import { auth, buildTestApp, createCampaign, createTarget, createTemplate, type TestApp } from './helpers/build-app.js';
 import { startSmtp, type TestSmtp } from './helpers/smtp-server.js';
 import { submit, supporter, tableCounts } from './helpers/supporters.js';
@@ -138,6 +139,10 @@ describe("the supporter's own words", () => {
     assert.equal(new Set(subjects.map((s) => s!.replace(/Supporter v\d/, 'X'))).size, 3);
     for (let i = 1; i < subjects.length; i++) assert.notEqual(subjects[i], subjects[i - 1], `letters ${i} and ${i + 1}`);
     assert.ok(subjects.includes('A letter from Supporter v3 about Pastor Makset'), subjects.join(' | '));
+  });
+
+  it('the personalization counters match the letters they count (recount finds no drift; turn counters are not counts)', async () => {
+    assert.equal((await recount(t.app.store)).drift, 0);
   });
 
   it('variants are not used while the campaign leaves them off', async () => {
