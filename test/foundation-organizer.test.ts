@@ -344,8 +344,8 @@ describe('organizer API: templates and preview', () => {
       supporter: { name: "Siobhán O'Brien", email: 'siobhan@example.org', country: 'ie', city: 'Cork', note: 'Fish & chips <b>bold</b> "quoted"' },
     });
     assert.equal(res.statusCode, 200, res.body);
-    // API.md part 2: the letter's locale too; no translation when it goes out in the chosen template's language.
-    assert.deepEqual(Object.keys(res.json()).sort(), ['locale', 'subject', 'text']);
+    // API.md part 2: the letter's locale and originality too; no translation when it goes out in the chosen template's language.
+    assert.deepEqual(Object.keys(res.json()).sort(), ['locale', 'originality', 'subject', 'text']);
     assert.equal(res.json().locale, 'en');
     assert.equal(res.json().subject, "Appeal for Siobhán O'Brien");
     assert.equal(

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { customType, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { customType, index, integer, pgTable, real, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import {
   campaignStatuses,
   confirmationModes,
@@ -9,6 +9,7 @@ import {
   responseChannels,
   type ContentRules,
   type DeliverySettings,
+  type LetterSettings,
   type MailPayload,
   type PostalAddress,
   type Sender,
@@ -79,6 +80,7 @@ export const campaigns = pgTable('campaigns', {
   delivery: jsonText<DeliverySettings>('delivery').notNull(),
   rules: jsonText<ContentRules>('rules').notNull(),
   sender: jsonText<Sender>('sender'),
+  letter: jsonText<LetterSettings>('letter').notNull().default(sql`'{"editable":false,"subjectVariants":false}'`),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
@@ -128,6 +130,7 @@ export const templates = pgTable(
     body: text('body').notNull(),
     /** The template this one translates (same campaign; at most one translation per locale). */
     translationOf: text('translation_of'),
+    subjectVariants: jsonText<string[]>('subject_variants'),
     /** Starts at 1; every edit of the name, subject or body adds one. */
     version: integer('version').notNull().default(1),
     /** A deleted template takes no new letter; its letters keep pointing at it. */
@@ -199,6 +202,8 @@ export const letters = pgTable(
     note: text('note'),
     subject: text('subject'),
     body: text('body'),
+    /** float4 (like SQLite's REAL in the parity check): two decimals read back exactly as written. */
+    originality: real('originality'),
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
     createdAt: createdAt(),

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /**
  * All tables. Timestamps are ISO 8601 UTC strings (they sort and compare as text).
@@ -42,6 +42,11 @@ export interface ContentRules {
   forbiddenPhrases: string[];
   noteMaxLength: number;
 }
+/** How supporters may shape their letter (API.md part 2, "The supporter's own words"). */
+export interface LetterSettings {
+  editable: boolean;
+  subjectVariants: boolean;
+}
 export interface PostalAddress {
   lines: string[];
   city: string;
@@ -71,6 +76,7 @@ export const campaigns = sqliteTable('campaigns', {
   rules: text('rules', { mode: 'json' }).$type<ContentRules>().notNull(),
   /** The organization behind the campaign: return address on postal letters. */
   sender: text('sender', { mode: 'json' }).$type<Sender>(),
+  letter: text('letter', { mode: 'json' }).$type<LetterSettings>().notNull().default(sql`'{"editable":false,"subjectVariants":false}'`),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
@@ -124,6 +130,8 @@ export const templates = sqliteTable(
     body: text('body').notNull(),
     /** The template this one translates (same campaign; at most one translation per locale). */
     translationOf: text('translation_of'),
+    /** Other subject lines, used in turn with `subject` when the campaign's `letter.subjectVariants` is on. */
+    subjectVariants: text('subject_variants', { mode: 'json' }).$type<string[]>(),
     /** Starts at 1; every edit of the name, subject or body adds one. */
     version: integer('version').notNull().default(1),
     /** A deleted template takes no new letter; its letters keep pointing at it. */
@@ -205,6 +213,8 @@ export const letters = sqliteTable(
     /** Rendered at submission; scrubbed after delivery + retention, or on erasure. */
     subject: text('subject'),
     body: text('body'),
+    /** Share (0..1, two decimals) of the letter's words not in its template's rendered text; null on older letters. */
+    originality: real('originality'),
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
     createdAt: createdAt(),

@@ -12,6 +12,7 @@ import { newId, newSecret, sha256 } from './ids.js';
 import type { Store } from '../store/index.js';
 import type { LetterLifecycle } from './letter-lifecycle.js';
 import { coarseIp } from './network.js';
+import { personalizedFrom } from './originality.js';
 import { renderLetter } from './render-letter.js';
 import { normalizeEmail, type SupporterMail } from './supporter-mail.js';
 import type { TargetService } from './targets.js';
@@ -212,10 +213,12 @@ export function createActionService(deps: ActionDeps) {
     const chosen = await chooseTargets(campaign, input.country, input.targetIds);
     const template = await templates.choose(campaign.id, campaign.locale, input.templateId);
     // Each letter in its reader's language: the chosen template's translation for the target's locale, where there is one.
+    const everyone = input.body === undefined ? [] : await targets.list(campaign.id);
     const letters = await Promise.all(
       chosen.map(async (target) => {
         const used = await templates.forTarget(template, target);
-        return { target, template: used, ...renderLetter(campaign, used, target, input, now) };
+        const signer = input.body === undefined ? input : { ...input, body: addressedTo(input.body, target, everyone) };
+        return { target, template: used, ...renderLetter(campaign, used, target, signer, now) };
       }),
     );
     const at = now.toISOString();
@@ -291,6 +294,9 @@ export function createActionService(deps: ActionDeps) {
       });
       for (const l of fresh) {
         const id = newId('ltr');
+        // Subject variants in turn per target: consecutive letters to one inbox never share a subject line.
+        const subject =
+          l.subjects.length > 1 ? l.subjects[((await counters.turn(campaign.id, counterNames.subjectTurn(l.target.id), at)) - 1) % l.subjects.length]! : l.subject;
         await store.letters.insert({
           id,
           campaignId: campaign.id,
@@ -305,12 +311,14 @@ export function createActionService(deps: ActionDeps) {
           signerCity: input.city || null,
           signerCountry: input.country,
           note: input.note || null,
-          subject: l.subject,
+          subject,
           body: l.text,
+          originality: l.originality,
           createdAt: at,
           confirmedAt: confirmedNow ? at : null,
         });
         lifecycle.created(write, { id, campaignId: campaign.id, targetId: l.target.id }, status, at);
+        add({ [l.originality >= personalizedFrom ? counterNames.personalized : counterNames.formLetters]: 1 });
         if (confirmedNow) {
           add({ [counterNames.letters]: 1 });
           await outbox.enqueueLetter(campaign, { id, targetId: l.target.id }, l.target.email, at);
@@ -348,6 +356,23 @@ export function createActionService(deps: ActionDeps) {
  */
 export function recipientsOf<T extends Pick<Target, 'id' | 'countries'>>(targets: T[], country: string, ids?: string[]): T[] {
   return targets.filter((t) => (!ids || ids.includes(t.id)) && (!t.countries || t.countries.includes(country)));
+}
+
+const salutationOf = (t: Pick<Target, 'salutation' | 'title'>) => t.salutation ?? `Dear ${t.title}`;
+
+/**
+ * An edited letter is written from the preview of one target; sent to several, each gets its own
+ * salutation: a text that opens with another target's salutation opens with this one's instead.
+ * Anything else stays exactly as the supporter wrote it.
+ */
+export function addressedTo(body: string, target: Pick<Target, 'id' | 'salutation' | 'title'>, all: Pick<Target, 'id' | 'salutation' | 'title'>[]): string {
+  const start = body.trimStart();
+  const other = all
+    .filter((t) => t.id !== target.id && salutationOf(t) !== salutationOf(target))
+    .map(salutationOf)
+    .sort((a, b) => b.length - a.length)
+    .find((s) => start.startsWith(s));
+  return other ? salutationOf(target) + start.slice(other.length) : body;
 }
 
 /** The counters a supporter moves when first counted. */

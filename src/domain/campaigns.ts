@@ -8,6 +8,7 @@ import type {
 } from '../schemas/campaign.js';
 import type { Clock } from './clock.js';
 import { newId } from './ids.js';
+import { defaultLetterSettings } from '../schemas/campaign.js';
 import { isUniqueViolation } from '../store/errors.js';
 import type { Store } from '../store/index.js';
 import { createReadCache } from './read-cache.js';
@@ -84,6 +85,7 @@ export function createCampaignService(deps: { store: Pick<Store, 'campaigns' | '
       delivery: input.delivery ?? { mode: 'email' as const },
       rules: input.rules ?? { forbiddenPhrases: [], noteMaxLength: 1000 },
       sender: input.sender ?? null,
+      letter: { ...defaultLetterSettings, ...input.letter },
       createdAt: at,
       updatedAt: at,
     };
@@ -127,7 +129,8 @@ export function createCampaignService(deps: { store: Pick<Store, 'campaigns' | '
       }
       // Campaigns are never deleted: the row `get` found is still there.
       const at = now();
-      const updated = (await repo.update(id, { ...patch, updatedAt: at }))!;
+      const { letter, ...rest } = patch;
+      const updated = (await repo.update(id, { ...rest, ...(letter ? { letter: { ...current.letter, ...letter } } : {}), updatedAt: at }))!;
       await deps.hooks?.onChanged?.(updated, at);
       return updated;
     });

@@ -18,6 +18,11 @@ export const counterNames = {
   hour: (at: string) => `hour.${at.slice(0, 13)}`,
   offlineSupporters: 'offline.supporters',
   offlineLetters: 'offline.letters',
+  /** Letters at or above `personalizedFrom` originality, and the others (form letters). */
+  personalized: 'personalization.personalized',
+  formLetters: 'personalization.formLetters',
+  /** Not a count: the turn counter of a target's subject lines (recount leaves `turn.` names alone). */
+  subjectTurn: (targetId: string) => `turn.subject.${targetId}`,
 };
 
 export function createCounters(repo: Store['counters']) {
@@ -43,6 +48,11 @@ export function createCounters(repo: Store['counters']) {
     return d;
   }
 
+  /** Adds one to a turn counter and answers its new value, atomically (in the write transaction). */
+  async function turn(campaignId: string, name: string, at: string): Promise<number> {
+    return repo.increment(campaignId, name, at);
+  }
+
   async function get(campaignId: string, name: string): Promise<{ value: number; updatedAt: string | null }> {
     return (await repo.get(campaignId, name)) ?? { value: 0, updatedAt: null };
   }
@@ -52,7 +62,7 @@ export function createCounters(repo: Store['counters']) {
     return (await repo.byPrefix(campaignId, prefix)).map((r) => ({ ...r, name: r.name.slice(prefix.length) }));
   }
 
-  return { bump, letterMove, get, byPrefix, publicCount: repo.publicCount };
+  return { bump, letterMove, turn, get, byPrefix, publicCount: repo.publicCount };
 }
 
 export type Counters = ReturnType<typeof createCounters>;

@@ -4,7 +4,7 @@ import type { Target } from '../schemas/target.js';
 import type { Template } from '../schemas/template.js';
 import type { CampaignService } from './campaigns.js';
 import type { Clock } from './clock.js';
-import { letterContext, renderContext, type Signer } from './render-letter.js';
+import { letterContext, renderContext, type ComposedLetter, type Signer } from './render-letter.js';
 import type { TemplateService } from './templates.js';
 
 /** Stand-ins for what the supporter has not typed yet, in the page's language. */
@@ -25,7 +25,7 @@ export function previewLetter(
   signer: Partial<Signer>,
   placeholders: PreviewPlaceholders,
   date: Date,
-): { subject: string; text: string } {
+): ComposedLetter {
   // 'ZZ' (unknown region) only holds the place of the country until its name is replaced.
   const filled: Signer = { ...signer, name: signer.name || placeholders.name, country: signer.country || 'ZZ' };
   const ctx = letterContext(campaign, target, filled, date, template.locale);
@@ -48,7 +48,7 @@ export function createLetterPreviews(deps: { campaigns: CampaignService; templat
     if (!campaign || campaign.status === 'draft') throw notFound('Campaign');
     const { template, target } = await templates.letterParts(campaign, req);
     const now = clock.now();
-    const letter = await templates.bilingual(template, target, (t) => previewLetter(campaign, t, target, req.supporter, placeholders, now));
+    const letter = await templates.bilingual(template, target, (t) => previewLetter(campaign, t, target, req.supporter, placeholders, now), typeof req.supporter.body === 'string');
     return { target, ...letter };
   }
 

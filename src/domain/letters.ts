@@ -24,6 +24,7 @@ export function createLetterService(deps: { store: Pick<Store, 'letters' | 'outb
     templateVersion: r.templateVersion,
     locale: r.locale,
     status: r.status,
+    originality: r.originality,
     attempts: r.attempts,
     lastError: r.lastError,
     createdAt: r.createdAt,

@@ -4,6 +4,7 @@ import { compileLetter, type LetterContext } from '../render/letter-engine.js';
 import type { Campaign } from '../schemas/campaign.js';
 import type { Target } from '../schemas/target.js';
 import type { Template } from '../schemas/template.js';
+import { originality } from './originality.js';
 
 export interface Signer {
   name: string;
@@ -11,7 +12,12 @@ export interface Signer {
   country: string;
   city?: string | null;
   note?: string | null;
+  /** The letter as the supporter edited it (campaigns with `letter.editable` only). */
+  body?: string | null;
 }
+
+/** The longest letter text a supporter may send as edited (API.md part 2). */
+export const bodyMaxLength = 10_000;
 
 // Every letter names a country and a date: Intl formatting is slow next to a map lookup, so
 // each (locale, country) and (locale, day) is formatted once.
@@ -81,6 +87,14 @@ export function letterContext(campaign: Campaign, target: Target, signer: Signer
 export function enforceRules(campaign: Campaign, signer: Signer, rendered: { subject: string; text: string }): void {
   const { noteMaxLength, forbiddenPhrases } = campaign.rules;
   const note = signer.note ?? '';
+  if (signer.body !== undefined && signer.body !== null) {
+    if (!campaign.letter.editable) {
+      throw invalid('This campaign does not let supporters edit the letter; add a personal note instead', [{ path: 'body', message: 'is not allowed in this campaign' }]);
+    }
+    if ([...signer.body].length > bodyMaxLength) {
+      throw invalid(`The letter is longer than ${bodyMaxLength} characters`, [{ path: 'body', message: `must be at most ${bodyMaxLength} characters` }]);
+    }
+  }
   if ([...note].length > noteMaxLength) {
     throw invalid(`The personal note is longer than this campaign allows (${noteMaxLength} characters)`, [
       { path: 'note', message: `must be at most ${noteMaxLength} characters` },
@@ -91,7 +105,7 @@ export function enforceRules(campaign: Campaign, signer: Signer, rendered: { sub
   const found = findForbiddenPhrase(forbiddenPhrases, { note, subject: rendered.subject, text: rendered.text });
   if (found) {
     throw invalid(`The letter contains "${found.phrase}", which this campaign's writing rules do not allow`, [
-      { path: found.part === 'note' ? 'note' : 'letter', message: `must not contain "${found.phrase}"` },
+      { path: found.part === 'note' ? 'note' : signer.body ? 'body' : 'letter', message: `must not contain "${found.phrase}"` },
     ]);
   }
 }
@@ -124,23 +138,46 @@ export function renderLetter(
   target: Target,
   signer: Signer,
   date: Date,
-): { subject: string; text: string } {
+): ComposedLetter {
   return renderContext(campaign, template, signer, letterContext(campaign, target, signer, date, template.locale));
 }
 
-/** Renders a template against a prepared context and applies the campaign's content rules. */
-export function renderContext(
-  campaign: Campaign,
-  template: Template,
-  signer: Signer,
-  ctx: ReturnType<typeof letterContext>,
-): { subject: string; text: string } {
+/** A letter ready to store: its text, how much of it is the supporter's own, and the subject lines it may take. */
+export interface ComposedLetter {
+  subject: string;
+  text: string;
+  originality: number;
+  /** `subject` first, then the template's variants when the campaign uses them: one is picked per letter, in turn. */
+  subjects: string[];
+}
+
+const subjectOf = (key: string, source: string, ctx: LetterContext) => compileLetter(key, source)(ctx).replace(/\s+/g, ' ').trim();
+
+/**
+ * Renders a template against a prepared context and applies the campaign's content rules. With
+ * an edited `body` (editable campaigns) the letter is that text as written, with a signature line
+ * added when it no longer holds the supporter's name; the rules apply to it as to a rendered one.
+ */
+export function renderContext(campaign: Campaign, template: Template, signer: Signer, ctx: LetterContext): ComposedLetter {
   // Compiled once per version: an edit compiles afresh, and no letter renders from a stale version.
   const key = `${template.id}@${template.version}`;
-  const rendered = {
-    subject: compileLetter(`${key}:subject`, template.subject)(ctx).replace(/\s+/g, ' ').trim(),
-    text: compileLetter(`${key}:body`, template.body)(ctx),
-  };
-  enforceRules(campaign, signer, rendered);
-  return rendered;
+  const body = compileLetter(`${key}:body`, template.body);
+  const rendered = body(ctx);
+  const edited = signer.body === undefined || signer.body === null ? null : signedBody(signer.body, ctx);
+  const variants = campaign.letter.subjectVariants ? (template.subjectVariants ?? []) : [];
+  const subjects = [subjectOf(`${key}:subject`, template.subject, ctx), ...variants.map((v, i) => subjectOf(`${key}:subject.${i}`, v, ctx))];
+  const letter = { subject: subjects[0]!, text: edited ?? rendered };
+  for (const subject of subjects) enforceRules(campaign, signer, { subject, text: letter.text });
+  // The template's own text is the letter without the supporter's note: with neither a note nor an edit, nothing is theirs.
+  const own = edited !== null || ctx.supporter.note ? originality(letter.text, body({ ...ctx, supporter: { ...ctx.supporter, note: '' } })) : 0;
+  return { ...letter, originality: own, subjects };
+}
+
+/** The edited letter with line breaks as `\n`, trailing blanks dropped, and the signature line appended when the name is gone. */
+function signedBody(body: string, ctx: LetterContext): string {
+  const text = body.replace(/\r\n?/g, '\n').trimEnd();
+  const fold = (s: string) => s.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ');
+  if (fold(text).includes(fold(ctx.supporter.name).trim())) return text;
+  const signature = [ctx.supporter.name, ctx.supporter.city, ctx.supporter.countryName].filter((part) => part.trim() !== '').join(', ');
+  return `${text}\n\n${signature}`;
 }

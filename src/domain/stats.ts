@@ -54,6 +54,7 @@ export function createStatsService(deps: { store: Pick<Store, 'letters' | 'respo
         })),
       ),
       byCountry: Object.fromEntries(countries.map((r) => [r.name, r.value])),
+      personalization: { personalized: value('personalization.personalized'), formLetters: value('personalization.formLetters') },
       hourly: hours.map((r) => ({ hour: `${r.name}:00:00Z`, supporters: r.value })).sort((a, b) => a.hour.localeCompare(b.hour)),
     };
   }

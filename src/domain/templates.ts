@@ -8,7 +8,7 @@ import type { Clock } from './clock.js';
 import { newId } from './ids.js';
 import type { Store } from '../store/index.js';
 import { createReadCache } from './read-cache.js';
-import { renderLetter, templateFor, type Signer } from './render-letter.js';
+import { renderLetter, templateFor, type ComposedLetter, type Signer } from './render-letter.js';
 import type { TargetService } from './targets.js';
 
 /** A field that failed a rule of templates, as the problem document lists it. */
@@ -54,8 +54,12 @@ export function createTemplateService(deps: { store: Pick<Store, 'templates' | '
    * of the same campaign into another locale, at most one per locale; a template that has
    * translations cannot become one.
    */
-  async function check(campaignId: string, t: Pick<Template, 'locale' | 'subject' | 'body' | 'translationOf'>, self?: Template): Promise<void> {
-    const problems: Problem[] = [...checkTemplate(t.subject, 'subject'), ...checkTemplate(t.body, 'body')];
+  async function check(campaignId: string, t: Pick<Template, 'locale' | 'subject' | 'body' | 'translationOf' | 'subjectVariants'>, self?: Template): Promise<void> {
+    const problems: Problem[] = [
+      ...checkTemplate(t.subject, 'subject'),
+      ...(t.subjectVariants ?? []).flatMap((v, i) => checkTemplate(v, `subjectVariants.${i}`)),
+      ...checkTemplate(t.body, 'body'),
+    ];
     if (problems.length > 0) throw invalid('The template uses fields or constructs that letters may not use', problems);
     const all = await list(campaignId);
     const others = all.filter((o) => o.id !== self?.id);
@@ -78,9 +82,10 @@ export function createTemplateService(deps: { store: Pick<Store, 'templates' | '
   /** Templates are checked against API.md's allowed fields and helpers before they are stored. */
   async function create(campaignId: string, input: CreateTemplate): Promise<Template> {
     await campaigns.get(campaignId);
-    await check(campaignId, { ...input, translationOf: input.translationOf ?? null });
+    const fields = { ...input, translationOf: input.translationOf ?? null, subjectVariants: input.subjectVariants ?? null };
+    await check(campaignId, fields);
     try {
-      return await repo.insert({ id: newId('tpl'), campaignId, ...input, translationOf: input.translationOf ?? null, createdAt: clock.now().toISOString() });
+      return await repo.insert({ id: newId('tpl'), campaignId, ...fields, createdAt: clock.now().toISOString() });
     } finally {
       cache.clear();
     }
@@ -94,7 +99,7 @@ export function createTemplateService(deps: { store: Pick<Store, 'templates' | '
   async function update(campaignId: string, id: string, patch: UpdateTemplate): Promise<Template> {
     const current = await get(campaignId, id);
     const changed = Object.fromEntries(
-      Object.entries(patch).filter(([k, v]) => v !== undefined && (current as Record<string, unknown>)[k] !== v),
+      Object.entries(patch).filter(([k, v]) => v !== undefined && JSON.stringify((current as Record<string, unknown>)[k]) !== JSON.stringify(v)),
     ) as UpdateTemplate;
     if (Object.keys(changed).length === 0) return current;
     await check(campaignId, { ...current, ...changed, translationOf: changed.translationOf === undefined ? current.translationOf : changed.translationOf }, current);
@@ -132,11 +137,14 @@ export function createTemplateService(deps: { store: Pick<Store, 'templates' | '
    * A letter in the target's language beside what it says in the chosen template's:
    * `render(template)` renders one of them; `translation` is present when they differ.
    */
-  async function bilingual(chosen: Template, target: Target, render: (t: Template) => { subject: string; text: string }): Promise<LetterPreview> {
+  async function bilingual(chosen: Template, target: Target, render: (t: Template) => ComposedLetter, edited = false): Promise<LetterPreview> {
     const sent = await forTarget(chosen, target);
-    const letter = { ...render(sent), locale: sent.locale };
-    if (sent.id === chosen.id) return letter;
-    return { ...letter, translation: { locale: chosen.locale, ...render(chosen) } };
+    const { subject, text, originality } = render(sent);
+    const letter = { subject, text, originality, locale: sent.locale };
+    // An edited letter goes out as written: the chosen template's rendering would no longer say what it says.
+    if (sent.id === chosen.id || edited) return letter;
+    const meaning = render(chosen);
+    return { ...letter, translation: { locale: chosen.locale, subject: meaning.subject, text: meaning.text } };
   }
 
   async function preview(campaignId: string, req: PreviewRequest): Promise<LetterPreview> {

@@ -11,7 +11,7 @@ import { LetterPreviewSchema } from '../schemas/template.js';
 const PublicPreviewSchema = z.strictObject({
   templateId: z.string().min(1).max(64).optional(),
   targetId: z.string().min(1).max(64).optional(),
-  supporter: SupporterInputSchema.pick({ name: true, country: true, city: true, note: true }).partial().default({}),
+  supporter: SupporterInputSchema.pick({ name: true, country: true, city: true, note: true, body: true }).partial().default({}),
 });
 
 /**

@@ -23,6 +23,14 @@ export const RulesSchema = z.strictObject({
   guidance: text(2000).optional(),
 });
 
+/** Whether supporters may edit the letter itself, and whether templates' subject variants are used in turn. */
+export const LetterSettingsSchema = z.strictObject({
+  editable: z.boolean(),
+  subjectVariants: z.boolean(),
+});
+
+export const defaultLetterSettings: z.infer<typeof LetterSettingsSchema> = { editable: false, subjectVariants: false };
+
 export const SenderSchema = z.strictObject({
   name: nonEmptyLine(200),
   postalAddress: PostalAddressSchema.optional(),
@@ -36,6 +44,7 @@ export const CampaignSchema = createSelectSchema(campaigns, {
   delivery: DeliverySchema,
   rules: RulesSchema,
   sender: SenderSchema.nullable(),
+  letter: LetterSettingsSchema,
 }).meta({ id: 'Campaign' });
 export type Campaign = z.infer<typeof CampaignSchema>;
 
@@ -50,6 +59,8 @@ const campaignFields = {
   delivery: DeliverySchema.optional(),
   rules: RulesSchema.optional(),
   sender: SenderSchema.nullable().optional(),
+  /** Absent fields keep their value (false on a new campaign). */
+  letter: LetterSettingsSchema.partial().optional(),
 };
 
 export const CreateCampaignSchema = z.strictObject({

@@ -49,6 +49,7 @@ export const PublicCampaignSchema = CampaignSchema.pick({
   locale: true,
   closesAt: true,
   confirmation: true,
+  letter: true,
 })
   .extend({
     rules: z.object({ noteMaxLength: z.number().int(), guidance: z.string().optional() }),
@@ -66,7 +67,20 @@ export type PublicCampaign = z.infer<typeof PublicCampaignSchema>;
 
 /** A letter as the organizer sees it (API.md "Shapes the clients read"). */
 export const LetterSchema = createSelectSchema(letters)
-  .pick({ id: true, campaignId: true, targetId: true, templateId: true, templateVersion: true, locale: true, status: true, attempts: true, lastError: true, createdAt: true, sentAt: true })
+  .pick({
+    id: true,
+    campaignId: true,
+    targetId: true,
+    templateId: true,
+    templateVersion: true,
+    locale: true,
+    status: true,
+    originality: true,
+    attempts: true,
+    lastError: true,
+    createdAt: true,
+    sentAt: true,
+  })
   .extend({
     supporter: z.object({ name: z.string().nullable(), email: z.string().nullable(), city: z.string().nullable(), country: z.string() }),
   })
@@ -113,6 +127,8 @@ export const StatsSchema = z
       }),
     ),
     byCountry: z.record(z.string(), z.number().int()),
+    /** Letters by how much of them is the supporter's own: personalized at originality >= 0.2, the others form letters. */
+    personalization: z.object({ personalized: z.number().int(), formLetters: z.number().int() }),
     hourly: z.array(z.object({ hour: z.string(), supporters: z.number().int() })),
   })
   .meta({ id: 'Stats' });

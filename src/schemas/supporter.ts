@@ -11,6 +11,8 @@ export const SupporterInputSchema = z.strictObject({
   country: CountrySchema,
   city: line(120).optional(),
   note: text(5000).optional(),
+  /** The letter as edited by the supporter: only where the campaign's `letter.editable` is on (checked when the letter is rendered). */
+  body: text(10_000).optional(),
 });
 export type SupporterInput = z.infer<typeof SupporterInputSchema>;
 

@@ -18,6 +18,8 @@ export const CreateTemplateSchema = z.strictObject({
   body: text(20_000).pipe(z.string().min(1, 'must not be empty')),
   /** The id of the template of the same campaign that this one translates into `locale`. */
   translationOf: z.string().min(1).max(64).nullable().optional(),
+  /** Other subject lines (each a Handlebars subject, like `subject`), used in turn when the campaign's `letter.subjectVariants` is on. */
+  subjectVariants: z.array(nonEmptyLine(300)).max(20).nullable().optional(),
 });
 export type CreateTemplate = z.infer<typeof CreateTemplateSchema>;
 
@@ -30,7 +32,7 @@ export type UpdateTemplate = z.infer<typeof UpdateTemplateSchema>;
 export const PreviewRequestSchema = z.strictObject({
   templateId: z.string().min(1).max(64).optional(),
   targetId: z.string().min(1).max(64).optional(),
-  supporter: SupporterInputSchema.pick({ name: true, email: true, country: true, city: true, note: true }).partial({
+  supporter: SupporterInputSchema.pick({ name: true, email: true, country: true, city: true, note: true, body: true }).partial({
     email: true,
   }),
 });
@@ -46,5 +48,7 @@ export const RenderedLetterSchema = z.object({ subject: z.string(), text: z.stri
 export const LetterPreviewSchema = RenderedLetterSchema.extend({
   locale: z.string(),
   translation: z.object({ locale: z.string(), subject: z.string(), text: z.string() }).optional(),
+  /** Share (0..1) of the letter's words that are not in the template's text: the supporter's own. */
+  originality: z.number().min(0).max(1),
 }).meta({ id: 'LetterPreview' });
 export type LetterPreview = z.infer<typeof LetterPreviewSchema>;

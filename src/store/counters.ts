@@ -15,6 +15,15 @@ export function createCounterRepo(sql: AsyncSql) {
         [campaignId, name, delta, at],
       );
     },
+    /** Adds one to a counter (creating it at 1) and answers the new value: one statement, so concurrent writers each get their own. */
+    async increment(campaignId: string, name: string, at: string): Promise<number> {
+      const row = await sql.get<{ value: number | string }>(
+        `INSERT INTO counters (campaign_id, name, value, updated_at) VALUES (?, ?, 1, ?)
+         ON CONFLICT (campaign_id, name) DO UPDATE SET value = counters.value + 1, updated_at = excluded.updated_at RETURNING value`,
+        [campaignId, name, at],
+      );
+      return Number(row!.value);
+    },
     /** Sets counters to exact values (recount's repair). */
     async set(campaignId: string, name: string, value: number, at: string): Promise<void> {
       await sql.run(
@@ -54,6 +63,10 @@ export function createCounterRepo(sql: AsyncSql) {
         q(`SELECT campaign_id AS "campaignId", 'country.' || country AS name, count(*) AS value FROM supporters WHERE counted_at IS NOT NULL GROUP BY 1, 2`),
         q(
           `SELECT campaign_id AS "campaignId", 'hour.' || substr(counted_at, 1, 13) AS name, count(*) AS value FROM supporters WHERE counted_at IS NOT NULL GROUP BY 1, 2`,
+        ),
+        q(
+          `SELECT campaign_id AS "campaignId", CASE WHEN originality >= 0.2 THEN 'personalization.personalized' ELSE 'personalization.formLetters' END AS name,
+             count(*) AS value FROM letters WHERE originality IS NOT NULL GROUP BY 1, 2`,
         ),
         q(`SELECT campaign_id AS "campaignId", 'offline.supporters' AS name, sum(supporters) AS value FROM offline_counts GROUP BY 1`),
         q(`SELECT campaign_id AS "campaignId", 'offline.letters' AS name, sum(letters) AS value FROM offline_counts GROUP BY 1`),

@@ -10,7 +10,7 @@ type Target = typeof targets.$inferSelect;
 export type LetterState = Pick<Letter, 'id' | 'campaignId' | 'targetId' | 'status'>;
 
 /** A row of the organizer's letter list: the letter with its signer and the supporter's address. */
-export type LetterListRow = Pick<Letter, 'id' | 'campaignId' | 'targetId' | 'templateId' | 'templateVersion' | 'locale' | 'status' | 'attempts' | 'lastError' | 'createdAt' | 'sentAt'> & {
+export type LetterListRow = Pick<Letter, 'id' | 'campaignId' | 'targetId' | 'templateId' | 'templateVersion' | 'locale' | 'status' | 'originality' | 'attempts' | 'lastError' | 'createdAt' | 'sentAt'> & {
   name: Letter['signerName'];
   email: (typeof supporters.$inferSelect)['email'];
   city: Letter['signerCity'];
@@ -18,21 +18,21 @@ export type LetterListRow = Pick<Letter, 'id' | 'campaignId' | 'targetId' | 'tem
 };
 
 const listSelect = `SELECT l.id, l.campaign_id AS "campaignId", l.target_id AS "targetId", l.template_id AS "templateId",
-  l.template_version AS "templateVersion", l.locale, l.status, l.attempts, l.last_error AS "lastError",
+  l.template_version AS "templateVersion", l.locale, l.status, l.originality, l.attempts, l.last_error AS "lastError",
   l.created_at AS "createdAt", l.sent_at AS "sentAt", l.signer_name AS name, s.email, l.signer_city AS city, l.signer_country AS country
   FROM letters l JOIN supporters s ON s.id = l.supporter_id`;
 
 /** Letters: written at submission, moved only by the lifecycle, scrubbed by retention and erasure. */
 export function createLetterRepo(sql: AsyncSql) {
   return {
-    async insert(row: Pick<Letter, 'id' | 'campaignId' | 'targetId' | 'supporterId' | 'submissionId' | 'templateId' | 'templateVersion' | 'locale' | 'status' | 'signerName' | 'signerCity' | 'signerCountry' | 'note' | 'subject' | 'body' | 'createdAt' | 'confirmedAt'>): Promise<void> {
+    async insert(row: Pick<Letter, 'id' | 'campaignId' | 'targetId' | 'supporterId' | 'submissionId' | 'templateId' | 'templateVersion' | 'locale' | 'status' | 'signerName' | 'signerCity' | 'signerCountry' | 'note' | 'subject' | 'body' | 'originality' | 'createdAt' | 'confirmedAt'>): Promise<void> {
       // Positional parameters: binding by name cost a lookup per field on the accept path.
       await sql.hold(
         `INSERT INTO letters (id, campaign_id, target_id, supporter_id, submission_id, template_id, template_version, locale, status, signer_name, signer_city,
-           signer_country, note, subject, body, created_at, confirmed_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           signer_country, note, subject, body, originality, created_at, confirmed_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [row.id, row.campaignId, row.targetId, row.supporterId, row.submissionId, row.templateId, row.templateVersion, row.locale, row.status, row.signerName, row.signerCity,
-          row.signerCountry, row.note, row.subject, row.body, row.createdAt, row.confirmedAt],
+          row.signerCountry, row.note, row.subject, row.body, row.originality, row.createdAt, row.confirmedAt],
         heldRank.letters,
       );
     },

@@ -12,12 +12,14 @@ export interface FormValues {
   city: string;
   country: string;
   note: string;
+  /** The letter as edited (editable campaigns); '' when the form has no such field. */
+  body: string;
   templateId: string;
   targetIds: string[];
   consentUpdates: boolean;
 }
 
-export const formFields = ['name', 'email', 'city', 'country', 'note', 'targetIds', 'templateId'] as const;
+export const formFields = ['name', 'email', 'city', 'country', 'note', 'body', 'targetIds', 'templateId'] as const;
 type FormField = (typeof formFields)[number];
 
 /** What the form reads off a body; other fields are ignored, as a browser's extra inputs are. */
@@ -53,6 +55,7 @@ export function formValues(body: FormBody): FormValues {
     city: first(body.city),
     country: first(body.country),
     note: first(body.note),
+    body: first(body.body),
     templateId: first(body.templateId),
     targetIds: all(body.targetIds),
     consentUpdates: ticked.has(first(body.consentUpdates)),
@@ -71,6 +74,7 @@ export function parseForm(body: FormBody, v: FormValues): { ok: true; input: Sub
     country: v.country,
     ...(v.city.trim() ? { city: v.city } : {}),
     ...(v.note.trim() ? { note: v.note } : {}),
+    ...(v.body.trim() ? { body: v.body } : {}),
     ...(v.targetIds.length > 0 ? { targetIds: v.targetIds } : {}),
     ...(v.templateId ? { templateId: v.templateId } : {}),
     consentUpdates: v.consentUpdates,
@@ -87,14 +91,19 @@ function issues(error: ZodError): FieldError[] {
 /**
  * One message per form field, in the page's words. Validation problems get the field's own
  * sentence; a campaign rule (a note too long, a forbidden phrase) keeps the domain's sentence,
- * which says exactly what to change. Anything not tied to a field lands on the note, the one
- * place the supporter writes freely.
+ * which says exactly what to change. Anything not tied to a field lands on `free`, the one place
+ * the supporter writes freely: the note, or the letter itself where the campaign lets them edit it.
  */
-export function fieldMessages(errors: FieldError[], say: (key: string) => string, ruleMessage?: string): Partial<Record<FormField, string>> {
+export function fieldMessages(
+  errors: FieldError[],
+  say: (key: string) => string,
+  ruleMessage?: string,
+  free: 'note' | 'body' = 'note',
+): Partial<Record<FormField, string>> {
   const out: Partial<Record<FormField, string>> = {};
   for (const e of errors) {
-    const field = (formFields as readonly string[]).includes(e.path) ? (e.path as FormField) : 'note';
-    out[field] ??= ruleMessage && field === 'note' ? ruleMessage : say(`errors.${field}`);
+    const field = (formFields as readonly string[]).includes(e.path) && e.path !== 'note' && e.path !== 'body' ? (e.path as FormField) : free;
+    out[field] ??= ruleMessage && field === free ? ruleMessage : say(`errors.${field}`);
   }
   return out;
 }

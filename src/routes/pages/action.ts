@@ -3,6 +3,7 @@ import type { FastifyReply } from 'fastify';
 import { pastClosing } from '../../domain/campaigns.js';
 import { recipientsOf } from '../../domain/actions.js';
 import { createLetterPreviews } from '../../domain/letter-preview.js';
+import { personalizedFrom } from '../../domain/originality.js';
 import { countryName } from '../../domain/render-letter.js';
 import { DomainError, type FieldError } from '../../errors.js';
 import { echoesPersonalData } from '../../plugins/idempotency.js';
@@ -25,7 +26,13 @@ export function progressOf(count: Pick<Count, 'supporters' | 'goal'>) {
  * An hour is long enough to reload or fix a typo; the page's address is what ends up in the
  * address bar, so it should not outlive its use if copied.
  */
-const SignedTicketSchema = z.object({ slug: z.string(), input: SubmitLettersSchema.omit({ website: true }), queued: z.boolean() });
+const SignedTicketSchema = z.object({ slug: z.string(), input: SubmitLettersSchema.omit({ website: true }), queued: z.boolean(), edited: z.boolean().optional() });
+/**
+ * An edited letter rides in the ticket (so a corrected address gets the same text) only while
+ * the ticket stays a modest URL: a longer one is left out, and a correction then starts over
+ * on the action page rather than send a letter the supporter did not write.
+ */
+const ticketBodyMaxBytes = 4000;
 const signedTicketTtlMs = 60 * 60 * 1000;
 // In the query, not the path: a sealed form is longer than a path segment may be.
 const TicketQuery = z.object({ ticket: z.string().max(12_000).optional() });
@@ -47,12 +54,12 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
   /** The letter as it stands for what the form holds; none when the campaign cannot render one yet. */
   async function preview(view: PublicCampaign, values: Partial<FormValues>) {
     try {
-      const { target, subject, text, locale, translation } = await previews.forAction(
+      const { target, subject, text, locale, translation, originality } = await previews.forAction(
         view.slug,
         {
           templateId: values.templateId || undefined,
           targetId: values.targetIds?.[0],
-          supporter: { name: values.name?.trim(), city: values.city?.trim(), country: values.country, note: values.note },
+          supporter: { name: values.name?.trim(), city: values.city?.trim(), country: values.country, note: values.note, ...(values.body ? { body: values.body } : {}) },
         },
         { name: say(view.locale, 'preview.name'), countryName: say(view.locale, 'preview.country') },
       );
@@ -68,6 +75,8 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
       return {
         subject,
         text,
+        originality,
+        nudge: originality < personalizedFrom,
         to: target.name,
         locale,
         language: languageName(locale, page),
@@ -78,6 +87,22 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
       if (err instanceof DomainError) return null;
       throw err;
     }
+  }
+
+  /**
+   * The letter as the supporter left it in the form, or '' when it is the letter the form would
+   * send anyway (not edited). The text was filled in before the name and country were typed (the
+   * page without JavaScript cannot follow the form), so their placeholders take what was typed.
+   */
+  async function editedBody(view: PublicCampaign, values: FormValues): Promise<string> {
+    let text = values.body.replace(/\r\n?/g, '\n');
+    if (!text.trim()) return '';
+    const current = await preview(view, { ...values, body: '' });
+    if (!current) return text;
+    const name = values.name.trim();
+    if (name) text = text.split(say(view.locale, 'preview.name')).join(name);
+    if (values.country) text = text.split(say(view.locale, 'preview.country')).join(countryName(values.country, current.locale));
+    return text.trimEnd() === current.text.trimEnd() ? '' : text;
   }
 
   async function renderAction(view: PublicCampaign, reply: FastifyReply, state: FormState, status = 200) {
@@ -110,8 +135,13 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
         targetChoices: view.targets.map((t) => ({
           ...t,
           countryNames: t.countries?.map((c) => countryName(c, locale)).join(', ') ?? null,
+          // For the page's script, which names the recipients as soon as a country is picked.
+          countryCodes: t.countries?.join(' ') ?? '',
           checked: chosen.includes(t.id),
         })),
+        // Where some targets take letters from some countries only: whom this letter goes to, once the country is known.
+        byCountry: view.targets.some((t) => t.countries),
+        goesTo: values.country ? recipientsOf(view.targets, values.country, chosen) : null,
         templateChoices:
           // Translations are not a choice of their own: a letter is translated for its reader wherever the template has one.
           originals.length > 1 ? originals.map((t) => ({ id: t.id, name: t.name, selected: t.id === values.templateId })) : null,
@@ -165,8 +195,10 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
   /** Sends the letters and answers with a redirect to "check your inbox", so a reload sends nothing again. */
   async function submitAndRedirect(view: PublicCampaign, reply: FastifyReply, input: SubmitLetters, ip: string) {
     const result = await actions.submit(view.slug, input, { ip });
-    const { website: _honeypot, ...typed } = input;
-    const ticket = sealer.seal({ slug: view.slug, input: typed, queued: result.status === 'queued' }, signedTicketTtlMs);
+    const { website: _honeypot, body, ...rest } = input;
+    const fits = body !== undefined && Buffer.byteLength(body) <= ticketBodyMaxBytes;
+    const typed = fits ? { ...rest, body } : rest;
+    const ticket = sealer.seal({ slug: view.slug, input: typed, queued: result.status === 'queued', edited: body !== undefined }, signedTicketTtlMs);
     return reply.redirect(`/c/${encodeURIComponent(view.slug)}/signed?ticket=${ticket}`, 303);
   }
 
@@ -185,16 +217,18 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
       const view = await actions.publicView(req.params.slug);
       reply.pageLocale = view.locale;
       const t = (key: string) => say(view.locale, key);
+      if (view.letter.editable) values.body = await editedBody(view, values);
       const parsed = parseForm(body, values);
       let errors: FieldError[] = [...notText, ...(parsed.ok ? [] : parsed.errors)];
       // Unticking every target means "no one", not "everyone" (which is what an absent list means to the API).
       if (view.targets.length > 1 && values.targetIds.length === 0) errors = [...errors, { path: 'targetIds', message: 'choose' }];
-      if (!parsed.ok || errors.length > 0) return renderAction(view, reply, { values, errors: fieldMessages(errors, t) }, 422);
+      const free = view.letter.editable ? 'body' : 'note';
+      if (!parsed.ok || errors.length > 0) return renderAction(view, reply, { values, errors: fieldMessages(errors, t, undefined, free) }, 422);
       try {
         return await submitAndRedirect(view, reply, parsed.input, req.ip);
       } catch (err) {
         if (err instanceof DomainError && err.status === 422) {
-          return renderAction(view, reply, { values, errors: fieldMessages(err.errors ?? [{ path: 'note', message: err.message }], t, err.message) }, 422);
+          return renderAction(view, reply, { values, errors: fieldMessages(err.errors ?? [{ path: free, message: err.message }], t, err.message, free) }, 422);
         }
         if (err instanceof DomainError && err.status === 409) return renderAction(view, reply, { values }, 409);
         throw err;
@@ -225,7 +259,7 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
       const view = await actions.publicView(req.params.slug);
       reply.pageLocale = view.locale;
       const signed = openTicket(view, req.query.ticket ?? '');
-      if (!signed) return reply.redirect(`/c/${encodeURIComponent(view.slug)}`, 303);
+      if (!signed || (signed.edited && signed.input.body === undefined)) return reply.redirect(`/c/${encodeURIComponent(view.slug)}`, 303);
       const { body } = formBody(req.body);
       const email = formValues(body).email;
       const parsed = SubmitLettersSchema.safeParse({ ...signed.input, email });

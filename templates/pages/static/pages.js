@@ -61,6 +61,12 @@
     if (!form || !subject || !text || !window.fetch) return;
     var timer = null;
     var inFlight = null;
+    // An editable letter: the text box follows the preview until the supporter changes it; from
+    // then on the preview follows the text box (and shows it as it will be sent, signed if need be).
+    var bodyField = document.getElementById('f-body');
+    var nudge = document.getElementById('f-body-nudge');
+    var edited = !!bodyField && bodyField.getAttribute('data-edited') === 'true';
+    if (bodyField) bodyField.addEventListener('input', function () { edited = true; });
     var value = function (name) {
       var field = form.elements.namedItem(name);
       return field && 'value' in field ? field.value : '';
@@ -73,6 +79,7 @@
         var v = value(name);
         if (v.trim() !== '') supporter[name] = v;
       });
+      if (bodyField && edited) supporter.body = bodyField.value;
       var body = { supporter: supporter };
       if (value('templateId')) body.templateId = value('templateId');
       if (targets.length > 0) body.targetId = targets[0].value;
@@ -91,6 +98,9 @@
             subject.textContent = r.json.subject;
             text.textContent = r.json.text;
             showTranslation(r.json);
+            if (bodyField && !edited) bodyField.value = r.json.text;
+            // A nudge, never a block: shown while most of the letter is still the template's words.
+            if (nudge && typeof r.json.originality === 'number') nudge.hidden = r.json.originality >= 0.2;
             var to = document.getElementById('preview-to');
             if (to && to.getAttribute('data-template')) to.textContent = to.getAttribute('data-template').replace('{name}', r.json.to);
             status.textContent = '';
@@ -108,7 +118,7 @@
     // Which field a problem is about: its path (note, supporter.name), or for a phrase found in the
     // finished letter, the field whose text holds the phrase; the note when none does.
     function fieldOf(problem) {
-      var names = ['name', 'city', 'note'];
+      var names = ['name', 'city', 'note', 'body'];
       var path = problem.errors && problem.errors[0] ? String(problem.errors[0].path).split('.').pop() : '';
       if (names.indexOf(path) >= 0) return path;
       var quoted = /"([^"]+)"/.exec(problem.detail || '');
@@ -116,7 +126,7 @@
         var phrase = quoted[1].toLowerCase();
         for (var i = 0; i < names.length; i++) if (value(names[i]).toLowerCase().indexOf(phrase) >= 0) return names[i];
       }
-      return 'note';
+      return bodyField ? 'body' : 'note';
     }
     // One live message at a time, placed as the server places its own: after the label and hints, before the input.
     var live = null;
@@ -193,6 +203,44 @@
     form.addEventListener('change', schedule);
   }
 
+  // Whom the letter goes to, named as soon as the supporter picks a country: the chosen targets
+  // that take letters from everyone or from that country (the server decides the same way).
+  function startRecipients() {
+    var country = document.getElementById('f-country');
+    var list = document.getElementById('goes-to-list');
+    var hint = document.getElementById('goes-to-hint');
+    if (!country || !list) return;
+    function show() {
+      var code = country.value;
+      var choices = document.querySelectorAll('input[name="targetIds"], [data-target-choice]');
+      list.textContent = '';
+      if (code) {
+        choices.forEach(function (c) {
+          if (c.tagName === 'INPUT' && !c.checked) return;
+          var only = (c.getAttribute('data-countries') || '').split(' ').filter(Boolean);
+          if (only.length > 0 && only.indexOf(code) < 0) return;
+          // The name and title as the page shows them: the checkbox's label, or the listed recipient.
+          var shown = c.tagName === 'INPUT' ? document.querySelector('label[for="' + c.id + '"]') : c;
+          var title = shown ? shown.querySelector('.role') : null;
+          var nameNode = shown ? (shown.querySelector('strong') || shown.firstChild) : null;
+          var li = document.createElement('li');
+          var strong = document.createElement('strong');
+          strong.textContent = nameNode ? nameNode.textContent : '';
+          var role = document.createElement('span');
+          role.className = 'role';
+          role.textContent = title ? title.textContent : '';
+          li.appendChild(strong);
+          li.appendChild(role);
+          list.appendChild(li);
+        });
+      }
+      list.hidden = !code;
+      if (hint) hint.hidden = !!code;
+    }
+    country.addEventListener('change', show);
+    document.querySelectorAll('input[name="targetIds"]').forEach(function (c) { c.addEventListener('change', show); });
+  }
+
   // Copy-link buttons are hidden without JavaScript (they could not work).
   function startCopyButtons() {
     document.querySelectorAll('[data-copy]').forEach(function (button) {
@@ -235,6 +283,7 @@
   startCounters();
   startStickyForm();
   startPreview();
+  startRecipients();
   startCopyButtons();
   focusErrors();
 })();
