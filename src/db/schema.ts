@@ -48,9 +48,16 @@ export interface PostalAddress {
   postcode?: string;
   country: string;
 }
+/** Who runs the campaign: named on every public page, in mail and on printed letters. */
 export interface Sender {
   name: string;
   postalAddress?: PostalAddress;
+  /** Where supporters can write to the organizer (shown on the pages). */
+  email?: string;
+  /** The organizer's own website. */
+  url?: string;
+  /** The organizer's privacy notice, shown at /c/{slug}/privacy. */
+  privacyNotice?: string;
 }
 
 export const campaignStatuses = ['draft', 'active', 'paused', 'won', 'closed'] as const;

@@ -1,7 +1,7 @@
 import { createSelectSchema } from 'drizzle-zod';
 import { z } from 'zod';
 import { campaignUpdates, campaigns } from '../db/schema.js';
-import { CountrySchema, IsoDateTime, LocaleSchema, line, nonEmptyLine, text } from './common.js';
+import { CountrySchema, EmailSchema, IsoDateTime, LocaleSchema, line, nonEmptyLine, text } from './common.js';
 
 export const PostalAddressSchema = z.strictObject({
   lines: z.array(nonEmptyLine(200)).min(1).max(6),
@@ -23,9 +23,14 @@ export const RulesSchema = z.strictObject({
   guidance: text(2000).optional(),
 });
 
+/** Who runs the campaign: its name, and how a supporter reaches it and learns what it does with their data. */
 export const SenderSchema = z.strictObject({
   name: nonEmptyLine(200),
   postalAddress: PostalAddressSchema.optional(),
+  email: EmailSchema.optional(),
+  url: z.url({ protocol: /^https?$/, hostname: z.regexes.domain }).max(500).optional(),
+  /** Plain text (blank lines separate paragraphs), shown at /c/{slug}/privacy; without it the page gives Chorus's own notice. */
+  privacyNotice: text(20_000).optional(),
 });
 
 export const campaignStatuses = ['draft', 'active', 'paused', 'won', 'closed'] as const;

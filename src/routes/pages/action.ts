@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { SlugParams } from '../../schemas/common.js';
 import { SubmitLettersSchema, type Count, type PublicCampaign, type SubmitLetters } from '../../schemas/letter.js';
 import { crossOriginCheck } from './cross-origin.js';
+import { runBy } from './organizer.js';
 import { fieldMessages, formBody, formFields, formValues, parseForm, type FormValues } from './action-form.js';
 
 export function progressOf(count: Pick<Count, 'supporters' | 'goal'>) {
@@ -100,6 +101,7 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
         // What a link to the page shows when shared: the campaign, never the tool.
         share: { title: view.title, description: view.summary, url: `${app.config.PUBLIC_URL}/c/${view.slug}` },
         campaign: view,
+        runBy: runBy(view),
         progress: progressOf(view.counts),
         open: view.status === 'active' && !ended,
         statusNotice: view.status !== 'active' ? say(locale, `action.status.${view.status}`) : ended ? say(locale, 'action.status.ended') : null,
@@ -143,6 +145,7 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
       {
         pageTitle: title,
         campaign: view,
+        runBy: runBy(view),
         counts,
         progress: progressOf(counts),
         queued: signed.queued,
@@ -201,6 +204,18 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
       }
     },
   );
+
+  /** Who runs the campaign and what it does with supporters' data: its own notice, then what Chorus itself does. */
+  app.get('/c/:slug/privacy', { schema: { params: SlugParams, hide: true } }, async (req, reply) => {
+    const view = await actions.publicView(req.params.slug);
+    reply.pageLocale = view.locale;
+    reply.header('cache-control', 'public, max-age=300');
+    return reply.page(
+      'privacy',
+      { pageTitle: say(view.locale, 'privacy.title'), campaign: view, runBy: runBy(view), notice: view.organizer?.privacyNotice ?? null },
+      { locale: view.locale },
+    );
+  });
 
   /** What the redirect after a post shows; a ticket that is forged or past its hour leads back to the campaign. */
   app.get('/c/:slug/signed', { schema: { params: SlugParams, querystring: TicketQuery, hide: true } }, async (req, reply) => {

@@ -4,6 +4,7 @@ import { escapeXml } from '../../render/xml.js';
 import { SlugParams } from '../../schemas/common.js';
 import { progressOf } from './action.js';
 import { pageCsp } from './csp.js';
+import { runBy } from './organizer.js';
 
 /** A rough width for the badge text: no font metrics on the server, so wide enough for any digits and words. */
 const textWidth = (s: string) => Math.ceil([...s].length * 6.6) + 16;
@@ -26,7 +27,7 @@ export const embedPages: FastifyPluginAsyncZod = async (app) => {
     reply.header('cache-control', cache);
     return reply.page(
       'embed-counter',
-      { embed: true, pageTitle: view.title, campaign: view, counts: view.counts, progress: progressOf(view.counts), open: view.status === 'active' },
+      { embed: true, pageTitle: view.title, campaign: view, runBy: runBy(view), counts: view.counts, progress: progressOf(view.counts), open: view.status === 'active' },
       { locale: view.locale },
     );
   });
