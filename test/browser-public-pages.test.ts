@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ADMIN_KEY, auth, buildTestApp, type TestApp } from './helpers/build-app.js';
-import { axeViolations, freePort, launchBrowser, shoot, watchErrors } from './helpers/browser.js';
+import { artifacts, axeViolations, freePort, launchBrowser, shoot, watchErrors } from './helpers/browser.js';
 import { hour, manualClock } from './helpers/delivery.js';
 import { confirmationTokens, readyCampaign, submit, supporter } from './helpers/supporters.js';
 
@@ -111,6 +111,30 @@ describe('public pages: accessible at both widths', () => {
     assert.match((await privacy.locator('main').textContent()) ?? '', /We keep your name and address only to send your letter\./);
     await check(privacy, 'privacy');
     await check(await open(`/embed/${campaign.slug}/counter`), 'embed-counter');
+  });
+
+  it('offers the system share sheet only where the browser has navigator.share, with the campaign\'s title and address', async () => {
+    const without = await open(`/c/${campaign.slug}`);
+    assert.equal(await without.evaluate('typeof navigator.share'), 'undefined', "headless chromium on Linux has no share sheet");
+    assert.equal(await without.locator('[data-share]').isVisible(), false, 'no button that could not work');
+    await without.close();
+
+    // A browser with a share sheet (as phones have): the page's own script finds it and shows the button.
+    const sharing = await browser.newContext({ viewport: { width: 360, height: 740 } });
+    // A string, not a function: tsx would wrap a function in helpers the page does not have.
+    await sharing.addInitScript(`
+      globalThis.__shared = [];
+      Object.defineProperty(Navigator.prototype, 'share', { value: (data) => (globalThis.__shared.push(data), Promise.resolve()), configurable: true });
+    `);
+    const page = watchErrors(await sharing.newPage(), errors);
+    await page.goto(`${base}/c/${campaign.slug}`);
+    await page.locator('[data-share]').click();
+    await page.locator('[data-share]').scrollIntoViewIfNeeded();
+    assert.deepEqual(await page.evaluate('globalThis.__shared'), [
+      { title: 'Stop the extradition of Pastor Makset to Uzbekistan', text: 'I wrote a letter: Stop the extradition of Pastor Makset to Uzbekistan. Will you write one too?', url: `${base}/c/${campaign.slug}` },
+    ]);
+    await page.screenshot({ path: `${artifacts}/public-action-share-360.png` });
+    await sharing.close();
   });
 
   it('the dashboard: sign-in, campaigns, a campaign', async () => {

@@ -15,6 +15,7 @@ import { pageCsp } from '../routes/pages/csp.js';
 import { actionPages } from '../routes/pages/action.js';
 import { embedPages } from '../routes/pages/embed.js';
 import { homePage } from '../routes/pages/home.js';
+import { sharePages } from '../routes/pages/share.js';
 import { runBy } from '../routes/pages/organizer.js';
 import { tokenPages } from '../routes/pages/tokens.js';
 
@@ -156,6 +157,7 @@ export async function pagesPlugin(app: FastifyInstance) {
   await app.register(tokenPages);
   await app.register(adminPages);
   await app.register(embedPages);
+  await app.register(sharePages);
   await app.register(homePage);
 }
 

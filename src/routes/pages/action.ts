@@ -13,6 +13,7 @@ import { SlugParams } from '../../schemas/common.js';
 import { SubmitLettersSchema, type Count, type PublicCampaign, type SubmitLetters } from '../../schemas/letter.js';
 import { crossOriginCheck } from './cross-origin.js';
 import { runBy } from './organizer.js';
+import { shareMeta } from './share.js';
 import { fieldMessages, formBody, formFields, formValues, parseForm, type FormValues } from './action-form.js';
 
 export function progressOf(count: Pick<Count, 'supporters' | 'goal'>) {
@@ -99,7 +100,9 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
         pageTitle: Object.keys(errors).length > 0 ? say(locale, 'form.errorTitle', { title: view.title }) : view.title,
         description: view.summary,
         // What a link to the page shows when shared: the campaign, never the tool.
-        share: { title: view.title, description: view.summary, url: `${app.config.PUBLIC_URL}/c/${view.slug}` },
+        share: shareMeta(app.config.PUBLIC_URL, view, say(locale, 'share.imageAlt', { title: view.title })),
+        // navigator.share, where the browser has it: the script shows the button.
+        shareButton: { title: view.title, text: say(locale, 'thanks.shareText', { title: view.title }), url: `${app.config.PUBLIC_URL}/c/${encodeURIComponent(view.slug)}` },
         campaign: view,
         runBy: runBy(view),
         progress: progressOf(view.counts),

@@ -39,7 +39,7 @@ export const tokenPages: FastifyPluginAsyncZod = async (app) => {
     ];
     return reply.page(
       'thanks',
-      { pageTitle: view.title, campaign: view, runBy: runBy(view), counts: view.counts, progress: progressOf(view.counts), share, actionUrl, alreadyConfirmed, noindex: true },
+      { pageTitle: view.title, campaign: view, runBy: runBy(view), counts: view.counts, progress: progressOf(view.counts), share, shareButton: { title: view.title, text, url: actionUrl }, actionUrl, alreadyConfirmed, noindex: true },
       { locale },
     );
   }

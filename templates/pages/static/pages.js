@@ -206,6 +206,21 @@
     });
   }
 
+  // The system's share sheet, where the browser has one (phones, mostly); elsewhere the button stays hidden.
+  function startShareButtons() {
+    if (typeof navigator.share !== 'function') return;
+    document.querySelectorAll('[data-share]').forEach(function (button) {
+      var data = { title: button.getAttribute('data-share-title'), text: button.getAttribute('data-share-text'), url: button.getAttribute('data-share-url') };
+      if (navigator.canShare && !navigator.canShare(data)) return;
+      var holder = button.closest('.share-native');
+      if (holder) holder.hidden = false;
+      button.addEventListener('click', function () {
+        // A dismissed share sheet rejects: nothing to report.
+        navigator.share(data).catch(function () {});
+      });
+    });
+  }
+
   // After a failed submission, move focus to the list of problems so it is read first.
   function focusErrors() {
     var summary = document.querySelector('.error-summary');
@@ -236,5 +251,6 @@
   startStickyForm();
   startPreview();
   startCopyButtons();
+  startShareButtons();
   focusErrors();
 })();
