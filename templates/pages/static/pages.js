@@ -221,6 +221,23 @@
     });
   }
 
+  // An embedded counter tells the page around it how tall it is (embed.js there sets the iframe's
+  // height). Only a height is sent, so any page may hear it.
+  function startEmbedHeight() {
+    var main = document.querySelector('body.embed main');
+    if (!main || window.parent === window) return;
+    var last = 0;
+    function report() {
+      var height = Math.ceil(main.getBoundingClientRect().bottom + window.scrollY);
+      if (height === last) return;
+      last = height;
+      window.parent.postMessage({ type: 'chorus:embed-height', height: height }, '*');
+    }
+    report();
+    window.addEventListener('load', report);
+    if (window.ResizeObserver) new ResizeObserver(report).observe(main);
+  }
+
   // After a failed submission, move focus to the list of problems so it is read first.
   function focusErrors() {
     var summary = document.querySelector('.error-summary');
@@ -252,5 +269,6 @@
   startPreview();
   startCopyButtons();
   startShareButtons();
+  startEmbedHeight();
   focusErrors();
 })();
