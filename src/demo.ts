@@ -96,7 +96,7 @@ async function seed(store: Pick<Store, 'campaigns'>, services: Services): Promis
     delivery: { mode: 'postal' },
     rules: {
       // The campaign's writing guidance: "don't mention any organizations from which you received this information".
-      forbiddenPhrases: ['Open Doors', 'Voice of the Martyrs', 'Mission Network News', 'Forum 18', 'Chorus'],
+      forbiddenPhrases: ['Open Doors', 'Voice of the Martyrs', 'Mission Network News', 'Forum 18', 'Chorus', 'Prisoner Letters Circle'],
       noteMaxLength: 1500,
       guidance:
         'Do not mention any organization that told you about him: letters are read by the prison. Be respectful of Kazakhstan, keep to words of support and comfort, and write personally.',
@@ -109,6 +109,8 @@ async function seed(store: Pick<Store, 'campaigns'>, services: Services): Promis
       privacyNotice:
         'The Prisoner Letters Circle prints the letters written here and posts them to the prison. The printed letter carries your name, city and country as you typed them, and nothing about us.\n\nYour email address is used only to confirm your letter and, if you ask, for news of the case. Write to post@prisoner-letters.example.org to see, correct or erase what we hold about you.',
     },
+    // A reply can reach the circle's post box; the circle's name is never printed (the rules forbid it), and no footer.
+    postal: { returnAddress: 'organization', footer: false },
   });
   await targets.create(bakhytzhan.id, {
     name: 'Bakhytzhan Kashkumbaev',

@@ -11,6 +11,7 @@ import {
   type DeliverySettings,
   type MailPayload,
   type PostalAddress,
+  type PostalOptions,
   type Sender,
   type WebhookEventType,
   webhookDeliveryStatuses,
@@ -79,6 +80,7 @@ export const campaigns = pgTable('campaigns', {
   delivery: jsonText<DeliverySettings>('delivery').notNull(),
   rules: jsonText<ContentRules>('rules').notNull(),
   sender: jsonText<Sender>('sender'),
+  postal: jsonText<PostalOptions>('postal'),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
@@ -259,6 +261,8 @@ export const printRuns = pgTable(
     campaignId: text('campaign_id').notNull().references(() => campaigns.id),
     status: text('status', { enum: letterStatuses }),
     letters: integer('letters').notNull(),
+    /** What the organizer calls the run ("Print run 3", "Christmas cards"), so runs can be told apart. */
+    name: text('name'),
     createdAt: createdAt(),
     mailedAt: text('mailed_at'),
   },

@@ -84,6 +84,7 @@ export function createCampaignService(deps: { store: Pick<Store, 'campaigns' | '
       delivery: input.delivery ?? { mode: 'email' as const },
       rules: input.rules ?? { forbiddenPhrases: [], noteMaxLength: 1000 },
       sender: input.sender ?? null,
+      postal: input.postal ?? null,
       createdAt: at,
       updatedAt: at,
     };

@@ -33,6 +33,17 @@ export const SenderSchema = z.strictObject({
   privacyNotice: text(20_000).optional(),
 });
 
+/**
+ * How a postal campaign prints its letters. `returnAddress`: the organization's (its `sender`
+ * postal address, on one line in the envelope window) or none. `footer`: a line naming the
+ * organization and the letter's reference; off unless asked for, and the organization's name is
+ * left out wherever the campaign's rules forbid it.
+ */
+export const PostalOptionsSchema = z.strictObject({
+  returnAddress: z.enum(['organization', 'none']).default('organization'),
+  footer: z.boolean().default(false),
+});
+
 export const campaignStatuses = ['draft', 'active', 'paused', 'won', 'closed'] as const;
 export const SlugSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must match ^[a-z0-9][a-z0-9-]{1,62}$');
 
@@ -41,6 +52,7 @@ export const CampaignSchema = createSelectSchema(campaigns, {
   delivery: DeliverySchema,
   rules: RulesSchema,
   sender: SenderSchema.nullable(),
+  postal: PostalOptionsSchema.nullable(),
 }).meta({ id: 'Campaign' });
 export type Campaign = z.infer<typeof CampaignSchema>;
 
@@ -55,6 +67,7 @@ const campaignFields = {
   delivery: DeliverySchema.optional(),
   rules: RulesSchema.optional(),
   sender: SenderSchema.nullable().optional(),
+  postal: PostalOptionsSchema.nullable().optional(),
 };
 
 export const CreateCampaignSchema = z.strictObject({
