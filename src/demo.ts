@@ -46,7 +46,14 @@ async function seed(store: Pick<Store, 'campaigns'>, services: Services): Promis
     confirmation: 'email',
     delivery: { mode: 'email', perTargetPerHour: 120 },
     rules: { forbiddenPhrases: [], noteMaxLength: 1000 },
-    sender: { name: 'Chorus demo organization' },
+    // An invented organization with example.org addresses: the demo must not name a real one.
+    sender: {
+      name: 'Friends of Makset (demo)',
+      email: 'letters@friends-of-makset.example.org',
+      url: 'https://friends-of-makset.example.org/',
+      privacyNotice:
+        'Friends of Makset is a volunteer group. We use your name, city and country only to sign the letters you send, and your email address only to confirm them and, if you ask, to tell you how the case goes.\n\nWe never share your address. Write to letters@friends-of-makset.example.org to see, correct or erase what we hold about you.',
+    },
   });
   await targets.create(makset.id, {
     name: 'Mr Daulbayev',
@@ -89,12 +96,21 @@ async function seed(store: Pick<Store, 'campaigns'>, services: Services): Promis
     delivery: { mode: 'postal' },
     rules: {
       // The campaign's writing guidance: "don't mention any organizations from which you received this information".
-      forbiddenPhrases: ['Open Doors', 'Voice of the Martyrs', 'Mission Network News', 'Forum 18', 'Chorus'],
+      forbiddenPhrases: ['Open Doors', 'Voice of the Martyrs', 'Mission Network News', 'Forum 18', 'Chorus', 'Prisoner Letters Circle'],
       noteMaxLength: 1500,
       guidance:
         'Do not mention any organization that told you about him: letters are read by the prison. Be respectful of Kazakhstan, keep to words of support and comfort, and write personally.',
     },
-    sender: { name: 'Chorus demo organization', postalAddress: { lines: ['1 Example Street'], city: 'Example City', postcode: '00000', country: 'DE' } },
+    sender: {
+      name: 'Prisoner Letters Circle (demo)',
+      email: 'post@prisoner-letters.example.org',
+      url: 'https://prisoner-letters.example.org/',
+      postalAddress: { lines: ['Postfach 10 20 30'], city: 'Berlin', postcode: '10115', country: 'DE' },
+      privacyNotice:
+        'The Prisoner Letters Circle prints the letters written here and posts them to the prison. The printed letter carries your name, city and country as you typed them, and nothing about us.\n\nYour email address is used only to confirm your letter and, if you ask, for news of the case. Write to post@prisoner-letters.example.org to see, correct or erase what we hold about you.',
+    },
+    // A reply can reach the circle's post box; the circle's name is never printed (the rules forbid it), and no footer.
+    postal: { returnAddress: 'organization', footer: false },
   });
   await targets.create(bakhytzhan.id, {
     name: 'Bakhytzhan Kashkumbaev',

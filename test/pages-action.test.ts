@@ -77,7 +77,9 @@ describe('action page', () => {
     assert.match(page.body, /<meta property="og:title" content="Free &quot;Makset&quot; &lt;now&gt;">/);
     assert.match(page.body, /<meta property="og:description" content="A refugee &amp; pastor faces extradition.">/);
     assert.match(page.body, new RegExp(`<meta property="og:url" content="http://localhost:3000/c/${campaign.slug}">`));
-    assert.match(page.body, /<meta name="twitter:card" content="summary">/);
+    // A large card: the page has a generated image of its title and count (pages-share-card.test.ts).
+    assert.match(page.body, /<meta name="twitter:card" content="summary_large_image">/);
+    assert.match(page.body, new RegExp(`<meta property="og:image" content="http://localhost:3000/c/${campaign.slug}/card.png">`));
     const other = await t.app.inject({ method: 'GET', url: '/' });
     assert.doesNotMatch(other.body, /og:title/, 'only campaign pages are share cards');
   });

@@ -12,6 +12,7 @@ import {
   type LetterSettings,
   type MailPayload,
   type PostalAddress,
+  type PostalOptions,
   type Sender,
   type WebhookEventType,
   webhookDeliveryStatuses,
@@ -81,6 +82,7 @@ export const campaigns = pgTable('campaigns', {
   rules: jsonText<ContentRules>('rules').notNull(),
   sender: jsonText<Sender>('sender'),
   letter: jsonText<LetterSettings>('letter').notNull().default(sql`'{"editable":false,"subjectVariants":false}'`),
+  postal: jsonText<PostalOptions>('postal'),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
@@ -264,6 +266,8 @@ export const printRuns = pgTable(
     campaignId: text('campaign_id').notNull().references(() => campaigns.id),
     status: text('status', { enum: letterStatuses }),
     letters: integer('letters').notNull(),
+    /** What the organizer calls the run ("Print run 3", "Christmas cards"), so runs can be told apart. */
+    name: text('name'),
     createdAt: createdAt(),
     mailedAt: text('mailed_at'),
   },

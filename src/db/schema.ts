@@ -53,9 +53,26 @@ export interface PostalAddress {
   postcode?: string;
   country: string;
 }
+/**
+ * How a postal campaign's letters are printed: whose return address goes in the envelope window
+ * (the organization's, or none), and whether a footer names the organization and the letter's
+ * reference (off unless the organizer asks: a prison reads these letters).
+ */
+export interface PostalOptions {
+  returnAddress: 'organization' | 'none';
+  footer: boolean;
+}
+
+/** Who runs the campaign: named on every public page, in mail and on printed letters. */
 export interface Sender {
   name: string;
   postalAddress?: PostalAddress;
+  /** Where supporters can write to the organizer (shown on the pages). */
+  email?: string;
+  /** The organizer's own website. */
+  url?: string;
+  /** The organizer's privacy notice, shown at /c/{slug}/privacy. */
+  privacyNotice?: string;
 }
 
 export const campaignStatuses = ['draft', 'active', 'paused', 'won', 'closed'] as const;
@@ -77,6 +94,7 @@ export const campaigns = sqliteTable('campaigns', {
   /** The organization behind the campaign: return address on postal letters. */
   sender: text('sender', { mode: 'json' }).$type<Sender>(),
   letter: text('letter', { mode: 'json' }).$type<LetterSettings>().notNull().default(sql`'{"editable":false,"subjectVariants":false}'`),
+  postal: text('postal', { mode: 'json' }).$type<PostalOptions>(),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
@@ -319,6 +337,8 @@ export const printRuns = sqliteTable(
     /** The letter status the run was filtered by; null printed every letter. */
     status: text('status', { enum: letterStatuses }),
     letters: integer('letters').notNull(),
+    /** What the organizer calls the run ("Print run 3", "Christmas cards"), so runs can be told apart. */
+    name: text('name'),
     createdAt: createdAt(),
     mailedAt: text('mailed_at'),
   },

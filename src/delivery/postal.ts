@@ -1,8 +1,9 @@
 import PDFDocument from 'pdfkit';
 import { PassThrough, type Readable } from 'node:stream';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import type { LetterStatus, PostalAddress } from '../db/schema.js';
+import type { LetterStatus, PostalAddress, PostalOptions } from '../db/schema.js';
 import type { Clock } from '../domain/clock.js';
+import { findForbiddenPhrase } from '../domain/content-rules.js';
 import type { LetterLifecycle } from '../domain/letter-lifecycle.js';
 import { countryName, formatDate } from '../domain/render-letter.js';
 import { newId } from '../domain/ids.js';
@@ -30,13 +31,14 @@ export function createPostalService(deps: { store: Pick<Store, 'transaction' | '
   const { printRuns } = store;
 
   /** Records a print run: every printable letter (with `status`, if given) as of now. */
-  async function createRun(campaign: Campaign, status: LetterStatus | undefined): Promise<PrintRun> {
+  async function createRun(campaign: Campaign, status: LetterStatus | undefined, name?: string): Promise<PrintRun> {
     // Printing an email campaign's letters would post them a second time.
     if (campaign.delivery.mode !== 'postal') throw conflict(`This campaign delivers by ${campaign.delivery.mode}; only a postal campaign has print runs`);
     const id = newId('prn');
     const at = clock.now().toISOString();
     return await store.transaction(async () => {
-      await printRuns.insert(id, campaign.id, status ?? null, at);
+      // Unnamed runs are numbered, so two runs of one day can still be told apart.
+      await printRuns.insert(id, campaign.id, status ?? null, name ?? `Print run ${(await printRuns.countOf(campaign.id)) + 1}`, at);
       const n = await printRuns.recordLetters(id, campaign.id, status ?? null);
       await printRuns.setCount(id, n);
       return (await printRuns.get(id, campaign.id))!;
@@ -60,7 +62,7 @@ export function createPostalService(deps: { store: Pick<Store, 'transaction' | '
    * other requests for long. Each page of rows is read on its own, outside any transaction.
    */
   function pdf(campaign: Campaign, run: PrintRun): Readable {
-    const doc = new PDFDocument({ size: 'A4', autoFirstPage: false, margins: { top: 20 * mm, bottom: 20 * mm, left: 25 * mm, right: 20 * mm }, info: { Title: campaign.title, Creator: 'Chorus' } });
+    const doc = new PDFDocument({ size: 'A4', autoFirstPage: false, margins: { top: 20 * mm, bottom: 20 * mm, left: 25 * mm, right: 20 * mm }, info: { Title: `${campaign.title}: ${run.name ?? run.id}`, Creator: 'Chorus' } });
     doc.registerFont('regular', fontPaths.regular);
     doc.registerFont('bold', fontPaths.bold);
     const out = new PassThrough();
@@ -95,26 +97,35 @@ export function createPostalService(deps: { store: Pick<Store, 'transaction' | '
     doc.addPage();
     const left = 25 * mm;
     const width = doc.page.width - left - 20 * mm;
+    const options = postalOptions(campaign);
     const sender = campaign.sender;
-    const from = sender?.postalAddress ? [sender.name, ...addressLines(sender.postalAddress, campaign.locale)] : [sender?.name ?? 'Chorus'];
+    // A campaign whose rules forbid the organization's name (the prison reads the letter) never prints it.
+    const nameAllowed = !!sender && !findForbiddenPhrase(campaign.rules.forbiddenPhrases, { name: sender.name });
+    const locale = l.locale ?? campaign.locale;
 
-    // Sender block, top right.
-    doc.font('regular').fontSize(9).text(from.join('\n'), left + 95 * mm, 20 * mm, { width: width - 95 * mm, align: 'right' });
-    // The window of a DL/C5 envelope (DIN 5008 form B): 45 mm from the top, 20 mm from the left edge, 85 × 45 mm.
-    // Its first 5 mm hold the small return address line.
-    doc.fontSize(7).text(from.join(' · '), left, 45 * mm, { width: 85 * mm, lineBreak: false, ellipsis: true });
+    // The return address, on one line in the top 5 mm of the window of a DL/C5 envelope (DIN 5008
+    // form B: 45 mm from the top, 20 mm from the left edge, 85 × 45 mm), smaller until it fits.
+    if (options.returnAddress === 'organization' && sender?.postalAddress) {
+      const from = unique([...(nameAllowed ? [sender.name] : []), ...addressLines(sender.postalAddress, campaign.locale)]).join(', ');
+      let size = 7;
+      doc.font('regular');
+      while (size > 5 && doc.fontSize(size).widthOfString(from) > 85 * mm) size -= 0.5;
+      doc.fontSize(size).text(from, left, 45 * mm, { width: 85 * mm, lineBreak: false, ellipsis: true, height: size * 1.3 });
+    }
     const recipient = [l.targetName, l.targetTitle, l.organization];
     if (l.postalAddress) recipient.push(...addressLines(JSON.parse(l.postalAddress) as PostalAddress, campaign.locale));
-    doc.fontSize(10).text(recipient.join('\n'), left, 52 * mm, { width: 85 * mm, height: 38 * mm, ellipsis: true });
-    // Date, right-aligned under the address field; then the letter.
-    // In the letter's own language: a Russian letter is dated in Russian.
-    doc.fontSize(10).text(formatDate(printedAt, l.locale ?? campaign.locale), left, 98 * mm, { width, align: 'right' });
+    doc.font('regular').fontSize(10).text(unique(recipient).join('\n'), left, 52 * mm, { width: 85 * mm, height: 38 * mm, ellipsis: true });
+    // The date once: the letter's own when its text carries it (templates write {{date}}), else
+    // the printing date, right-aligned under the address field, in the letter's language.
+    const dated = [formatDate(new Date(l.createdAt), locale), formatDate(printedAt, locale)].some((d) => l.body.includes(d));
+    if (!dated) doc.fontSize(10).text(formatDate(printedAt, locale), left, 98 * mm, { width, align: 'right' });
     doc.font('bold').fontSize(11).text(l.subject, left, 110 * mm, { width });
     doc.moveDown(1).font('regular').fontSize(10.5).text(l.body, { width, lineGap: 2 });
-    const signer = [l.signerName, l.signerCity, countryName(l.signerCountry, campaign.locale)].filter(Boolean).join(', ');
-    const confirmed = l.confirmedAt ? ` on ${formatDate(new Date(l.confirmedAt), campaign.locale)}` : '';
-    doc.moveDown(1.5).fontSize(8).fillColor('#555').text(`Signed by ${signer}${confirmed}, sent by ${sender?.name ?? 'Chorus'}. Reference ${l.id}.`, { width });
-    doc.fillColor('black');
+    if (options.footer) {
+      const by = nameAllowed && sender ? `Sent by ${sender.name}. ` : '';
+      doc.moveDown(1.5).fontSize(8).fillColor('#555').text(`${by}Reference ${l.id}.`, { width });
+      doc.fillColor('black');
+    }
   }
 
   /** Marks letters as mailed (sent): those of a print run, or these ids; only letters still queued change. */
@@ -141,6 +152,24 @@ export function createPostalService(deps: { store: Pick<Store, 'transaction' | '
   }
 
   return { createRun, getRun, recentRuns, pdf, markMailed };
+}
+
+/** The campaign's postal options, defaults filled in: the organization's return address, no footer. */
+export function postalOptions(campaign: Pick<Campaign, 'postal'>): PostalOptions {
+  return { returnAddress: campaign.postal?.returnAddress ?? 'organization', footer: campaign.postal?.footer ?? false };
+}
+
+/** Lines without empties or repeats (a title that is also the organization, a city written twice). */
+function unique(lines: (string | null | undefined)[]): string[] {
+  const seen = new Set<string>();
+  return lines
+    .map((line) => line?.trim() ?? '')
+    .filter((line) => {
+      const key = line.toLocaleLowerCase();
+      if (!line || seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
 }
 
 function addressLines(a: PostalAddress, locale: string): string[] {

@@ -174,6 +174,7 @@ export function createActionService(deps: ActionDeps) {
       updates,
       counts,
       countries,
+      organizer: c.sender ? { name: c.sender.name, email: c.sender.email, url: c.sender.url, privacyNotice: c.sender.privacyNotice } : null,
     };
   }
 

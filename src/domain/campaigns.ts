@@ -86,6 +86,7 @@ export function createCampaignService(deps: { store: Pick<Store, 'campaigns' | '
       rules: input.rules ?? { forbiddenPhrases: [], noteMaxLength: 1000 },
       sender: input.sender ?? null,
       letter: { ...defaultLetterSettings, ...input.letter },
+      postal: input.postal ?? null,
       createdAt: at,
       updatedAt: at,
     };

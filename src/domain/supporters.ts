@@ -45,18 +45,18 @@ export function createSupporterService(deps: {
   }
 
   /** What the unsubscribe page shows before anything changes (a GET must not unsubscribe: mail scanners follow links). */
-  async function subscription(token: string): Promise<{ campaignTitle: string; unsubscribed: boolean }> {
+  async function subscription(token: string): Promise<{ campaignTitle: string; campaignSlug: string; unsubscribed: boolean }> {
     const row = await supporters.byUnsubscribeHash(sha256(token));
     if (!row) throw notFound('Subscription');
-    return { campaignTitle: row.campaignTitle, unsubscribed: row.unsubscribedAt !== null };
+    return { campaignTitle: row.campaignTitle, campaignSlug: row.campaignSlug, unsubscribed: row.unsubscribedAt !== null };
   }
 
   /** RFC 8058 one-click: idempotent, needs nothing but the token. */
-  async function unsubscribe(token: string): Promise<{ campaignTitle: string }> {
+  async function unsubscribe(token: string): Promise<{ campaignTitle: string; campaignSlug: string }> {
     const row = await supporters.byUnsubscribeHash(sha256(token));
     if (!row) throw notFound('Subscription');
     await supporters.unsubscribe(row.id, clock.now().toISOString());
-    return { campaignTitle: row.campaignTitle };
+    return { campaignTitle: row.campaignTitle, campaignSlug: row.campaignSlug };
   }
 
   /** One update mail to each of `people`, queued in the caller's transaction. */

@@ -15,6 +15,8 @@ import { pageCsp } from '../routes/pages/csp.js';
 import { actionPages } from '../routes/pages/action.js';
 import { embedPages } from '../routes/pages/embed.js';
 import { homePage } from '../routes/pages/home.js';
+import { sharePages } from '../routes/pages/share.js';
+import { runBy } from '../routes/pages/organizer.js';
 import { tokenPages } from '../routes/pages/tokens.js';
 
 const root = pagesDir;
@@ -144,14 +146,19 @@ export async function pagesPlugin(app: FastifyInstance) {
     const heading = say(`error.${known ?? 409}.title`);
     const message = known === '500' ? say('error.500.text', { id: request.id }) : known ? say(`error.${known}.text`) : err.message;
     // An expired link knows its campaign: lead back to it, where one can sign again.
-    const back = err instanceof LinkExpiredError && err.campaignSlug ? `/c/${encodeURIComponent(err.campaignSlug)}` : undefined;
-    return reply.page('error', { pageTitle: heading, heading, message, back, noindex: true }, { locale, status: status >= 500 ? 500 : status });
+    const slug = err instanceof LinkExpiredError ? err.campaignSlug : undefined;
+    const back = slug ? `/c/${encodeURIComponent(slug)}` : undefined;
+    // ...and says who runs it, as every page of a campaign does.
+    const campaign = slug && status < 500 ? await app.services.campaigns.getBySlug(slug) : undefined;
+    const organizer = campaign ? runBy(campaign) : undefined;
+    return reply.page('error', { pageTitle: heading, heading, message, back, runBy: organizer, noindex: true }, { locale, status: status >= 500 ? 500 : status });
   });
 
   await app.register(actionPages);
   await app.register(tokenPages);
   await app.register(adminPages);
   await app.register(embedPages);
+  await app.register(sharePages);
   await app.register(homePage);
 }
 

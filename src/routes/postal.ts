@@ -1,12 +1,16 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { letterStatuses } from '../db/schema.js';
-import { IdParams, problems } from '../schemas/common.js';
+import { IdParams, nonEmptyLine, problems } from '../schemas/common.js';
 
 const tags = ['letters'];
 const config = { scope: 'letters' as const };
 
-const PrintQuerySchema = z.strictObject({ status: z.enum(letterStatuses).optional() });
+const PrintQuerySchema = z.strictObject({
+  status: z.enum(letterStatuses).optional(),
+  /** What to call the run (its PDF's title carries it); unnamed runs are numbered "Print run N". */
+  name: nonEmptyLine(100).optional(),
+});
 
 const MarkMailedSchema = z
   .union([
@@ -25,7 +29,7 @@ export const postalRoutes: FastifyPluginAsyncZod = async (app) => {
     { config, schema: { tags, operationId: 'printLetters', summary: 'Print a postal campaign\'s letters as a PDF print run', params: IdParams, querystring: PrintQuerySchema, produces: ['application/pdf'], openapi: { problems: [409], headers: { 200: ['Content-Disposition', 'Cache-Control', 'X-Chorus-Print-Run', 'X-Chorus-Print-Run-Letters'] } } } },
     async (req, reply) => {
       const campaign = await campaigns.get(req.params.id);
-      const run = await postal.createRun(campaign, req.query.status);
+      const run = await postal.createRun(campaign, req.query.status, req.query.name);
       return (
         reply
           .type('application/pdf')

@@ -1,7 +1,7 @@
 import { createSelectSchema } from 'drizzle-zod';
 import { z } from 'zod';
 import { campaignUpdates, campaigns } from '../db/schema.js';
-import { CountrySchema, IsoDateTime, LocaleSchema, line, nonEmptyLine, text } from './common.js';
+import { CountrySchema, EmailSchema, IsoDateTime, LocaleSchema, line, nonEmptyLine, text } from './common.js';
 
 export const PostalAddressSchema = z.strictObject({
   lines: z.array(nonEmptyLine(200)).min(1).max(6),
@@ -31,9 +31,25 @@ export const LetterSettingsSchema = z.strictObject({
 
 export const defaultLetterSettings: z.infer<typeof LetterSettingsSchema> = { editable: false, subjectVariants: false };
 
+/** Who runs the campaign: its name, and how a supporter reaches it and learns what it does with their data. */
 export const SenderSchema = z.strictObject({
   name: nonEmptyLine(200),
   postalAddress: PostalAddressSchema.optional(),
+  email: EmailSchema.optional(),
+  url: z.url({ protocol: /^https?$/, hostname: z.regexes.domain }).max(500).optional(),
+  /** Plain text (blank lines separate paragraphs), shown at /c/{slug}/privacy; without it the page gives Chorus's own notice. */
+  privacyNotice: text(20_000).optional(),
+});
+
+/**
+ * How a postal campaign prints its letters. `returnAddress`: the organization's (its `sender`
+ * postal address, on one line in the envelope window) or none. `footer`: a line naming the
+ * organization and the letter's reference; off unless asked for, and the organization's name is
+ * left out wherever the campaign's rules forbid it.
+ */
+export const PostalOptionsSchema = z.strictObject({
+  returnAddress: z.enum(['organization', 'none']).default('organization'),
+  footer: z.boolean().default(false),
 });
 
 export const campaignStatuses = ['draft', 'active', 'paused', 'won', 'closed'] as const;
@@ -45,6 +61,7 @@ export const CampaignSchema = createSelectSchema(campaigns, {
   rules: RulesSchema,
   sender: SenderSchema.nullable(),
   letter: LetterSettingsSchema,
+  postal: PostalOptionsSchema.nullable(),
 }).meta({ id: 'Campaign' });
 export type Campaign = z.infer<typeof CampaignSchema>;
 
@@ -61,6 +78,7 @@ const campaignFields = {
   sender: SenderSchema.nullable().optional(),
   /** Absent fields keep their value (false on a new campaign). */
   letter: LetterSettingsSchema.partial().optional(),
+  postal: PostalOptionsSchema.nullable().optional(),
 };
 
 export const CreateCampaignSchema = z.strictObject({

@@ -61,6 +61,8 @@ export const PublicCampaignSchema = CampaignSchema.pick({
     responses: z.array(PublicResponseSchema),
     /** Supporters per country, only for countries with at least 10: small groups could identify people. */
     countries: z.record(z.string(), z.number().int()),
+    /** Who runs the campaign, as the organizer chose to be named and reached (never its postal address). */
+    organizer: z.object({ name: z.string(), email: z.string().optional(), url: z.string().optional(), privacyNotice: z.string().optional() }).nullable(),
   })
   .meta({ id: 'PublicCampaign' });
 export type PublicCampaign = z.infer<typeof PublicCampaignSchema>;

@@ -66,8 +66,8 @@ export function createSupporterRepo(sql: AsyncSql) {
         [emailKey],
       ),
     byUnsubscribeHash: async (hash: string) =>
-      await sql.get<Pick<Supporter, 'id' | 'unsubscribedAt'> & { campaignTitle: string }>(
-        `SELECT s.id, c.title AS "campaignTitle", s.unsubscribed_at AS "unsubscribedAt" FROM supporters s JOIN campaigns c ON c.id = s.campaign_id
+      await sql.get<Pick<Supporter, 'id' | 'unsubscribedAt'> & { campaignTitle: string; campaignSlug: string }>(
+        `SELECT s.id, c.title AS "campaignTitle", c.slug AS "campaignSlug", s.unsubscribed_at AS "unsubscribedAt" FROM supporters s JOIN campaigns c ON c.id = s.campaign_id
          WHERE s.unsubscribe_token_hash = ?`,
         [hash],
       ),

@@ -78,3 +78,26 @@ export function unlabelled(page: Page): Promise<string[]> {
       .map((e) => e.name || e.id)`,
   );
 }
+
+/** axe-core's own build, read once: evaluated in the page through the DevTools protocol, which the pages' CSP does not govern. */
+let axeSource: string | undefined;
+async function axeScript(): Promise<string> {
+  if (!axeSource) {
+    const { readFile } = await import('node:fs/promises');
+    const { createRequire } = await import('node:module');
+    axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  }
+  return axeSource;
+}
+
+/**
+ * axe-core's violations on the page as it stands (WCAG 2.x A and AA and best practices), one
+ * line each: rule, impact, and the first few offending elements. An empty list is a pass.
+ */
+export async function axeViolations(page: Page): Promise<string[]> {
+  await page.evaluate(await axeScript());
+  const violations = await page.evaluate<{ id: string; impact: string; help: string; nodes: { target: string[] }[] }[]>(
+    `axe.run(document, { resultTypes: ['violations'], runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] } }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target.map(String) })) })))`,
+  );
+  return violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}${v.nodes.length > 3 ? ` and ${v.nodes.length - 3} more` : ''}`);
+}

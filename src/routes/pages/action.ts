@@ -13,6 +13,8 @@ import { z } from 'zod';
 import { SlugParams } from '../../schemas/common.js';
 import { SubmitLettersSchema, type Count, type PublicCampaign, type SubmitLetters } from '../../schemas/letter.js';
 import { crossOriginCheck } from './cross-origin.js';
+import { runBy } from './organizer.js';
+import { shareMeta } from './share.js';
 import { fieldMessages, formBody, formFields, formValues, parseForm, type FormValues } from './action-form.js';
 
 export function progressOf(count: Pick<Count, 'supporters' | 'goal'>) {
@@ -123,8 +125,11 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
         pageTitle: Object.keys(errors).length > 0 ? say(locale, 'form.errorTitle', { title: view.title }) : view.title,
         description: view.summary,
         // What a link to the page shows when shared: the campaign, never the tool.
-        share: { title: view.title, description: view.summary, url: `${app.config.PUBLIC_URL}/c/${view.slug}` },
+        share: shareMeta(app.config.PUBLIC_URL, view, say(locale, 'share.imageAlt', { title: view.title })),
+        // navigator.share, where the browser has it: the script shows the button.
+        shareButton: { title: view.title, text: say(locale, 'thanks.shareText', { title: view.title }), url: `${app.config.PUBLIC_URL}/c/${encodeURIComponent(view.slug)}` },
         campaign: view,
+        runBy: runBy(view),
         progress: progressOf(view.counts),
         open: view.status === 'active' && !ended,
         statusNotice: view.status !== 'active' ? say(locale, `action.status.${view.status}`) : ended ? say(locale, 'action.status.ended') : null,
@@ -173,6 +178,7 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
       {
         pageTitle: title,
         campaign: view,
+        runBy: runBy(view),
         counts,
         progress: progressOf(counts),
         queued: signed.queued,
@@ -235,6 +241,18 @@ export const actionPages: FastifyPluginAsyncZod = async (app) => {
       }
     },
   );
+
+  /** Who runs the campaign and what it does with supporters' data: its own notice, then what Chorus itself does. */
+  app.get('/c/:slug/privacy', { schema: { params: SlugParams, hide: true } }, async (req, reply) => {
+    const view = await actions.publicView(req.params.slug);
+    reply.pageLocale = view.locale;
+    reply.header('cache-control', 'public, max-age=300');
+    return reply.page(
+      'privacy',
+      { pageTitle: say(view.locale, 'privacy.title'), campaign: view, runBy: runBy(view), notice: view.organizer?.privacyNotice ?? null },
+      { locale: view.locale },
+    );
+  });
 
   /** What the redirect after a post shows; a ticket that is forged or past its hour leads back to the campaign. */
   app.get('/c/:slug/signed', { schema: { params: SlugParams, querystring: TicketQuery, hide: true } }, async (req, reply) => {

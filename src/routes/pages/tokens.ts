@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { FastifyReply } from 'fastify';
 import { translate } from '../../render/page-engine.js';
 import { progressOf } from './action.js';
+import { runBy } from './organizer.js';
 
 const TokenParams = z.strictObject({ token: z.string().min(16).max(128) });
 
@@ -12,7 +13,13 @@ const TokenParams = z.strictObject({ token: z.string().min(16).max(128) });
  */
 export const tokenPages: FastifyPluginAsyncZod = async (app) => {
   const { actions, confirmations, campaigns, supporters } = app.services;
-  const localeOf = async (slug: string) => (await campaigns.getBySlug(slug))?.locale ?? 'en';
+  /** The campaign's language and who runs it, for a page that knows only the campaign's slug. */
+  async function campaignOf(slug: string, reply: FastifyReply) {
+    const campaign = await campaigns.getBySlug(slug);
+    const locale = campaign?.locale ?? 'en';
+    reply.pageLocale = locale;
+    return { locale, runBy: runBy({ slug, sender: campaign?.sender }) };
+  }
 
   /** The thank-you page with the campaign's standing and ways to pass the action page on. */
   async function thanksPage(slug: string, reply: FastifyReply, alreadyConfirmed: boolean) {
@@ -32,16 +39,15 @@ export const tokenPages: FastifyPluginAsyncZod = async (app) => {
     ];
     return reply.page(
       'thanks',
-      { pageTitle: view.title, campaign: view, counts: view.counts, progress: progressOf(view.counts), share, actionUrl, alreadyConfirmed, noindex: true },
+      { pageTitle: view.title, campaign: view, runBy: runBy(view), counts: view.counts, progress: progressOf(view.counts), share, shareButton: { title: view.title, text, url: actionUrl }, actionUrl, alreadyConfirmed, noindex: true },
       { locale },
     );
   }
 
   app.get('/confirm/:token', { schema: { params: TokenParams, hide: true } }, async (req, reply) => {
     const view = await confirmations.view(req.params.token);
-    const locale = await localeOf(view.campaign.slug);
-    reply.pageLocale = locale;
-    return reply.page('confirm', { pageTitle: view.campaign.title, ...view, token: req.params.token, noindex: true }, { locale });
+    const { locale, runBy } = await campaignOf(view.campaign.slug, reply);
+    return reply.page('confirm', { pageTitle: view.campaign.title, ...view, runBy, token: req.params.token, noindex: true }, { locale });
   });
 
   app.post(
@@ -66,13 +72,15 @@ export const tokenPages: FastifyPluginAsyncZod = async (app) => {
     });
 
     oneClick.get('/unsubscribe/:token', { schema: { params: TokenParams, hide: true } }, async (req, reply) => {
-      const { campaignTitle, unsubscribed } = await supporters.subscription(req.params.token);
-      return reply.page('unsubscribe', { campaignTitle, done: unsubscribed, token: req.params.token, noindex: true });
+      const { campaignTitle, campaignSlug, unsubscribed } = await supporters.subscription(req.params.token);
+      const { locale, runBy } = await campaignOf(campaignSlug, reply);
+      return reply.page('unsubscribe', { campaignTitle, runBy, done: unsubscribed, token: req.params.token, noindex: true }, { locale });
     });
 
     oneClick.post('/unsubscribe/:token', { schema: { params: TokenParams, hide: true } }, async (req, reply) => {
-      const { campaignTitle } = await supporters.unsubscribe(req.params.token);
-      return reply.page('unsubscribe', { campaignTitle, done: true, noindex: true });
+      const { campaignTitle, campaignSlug } = await supporters.unsubscribe(req.params.token);
+      const { locale, runBy } = await campaignOf(campaignSlug, reply);
+      return reply.page('unsubscribe', { campaignTitle, runBy, done: true, noindex: true }, { locale });
     });
   });
 };

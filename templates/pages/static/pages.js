@@ -254,6 +254,38 @@
     });
   }
 
+  // The system's share sheet, where the browser has one (phones, mostly); elsewhere the button stays hidden.
+  function startShareButtons() {
+    if (typeof navigator.share !== 'function') return;
+    document.querySelectorAll('[data-share]').forEach(function (button) {
+      var data = { title: button.getAttribute('data-share-title'), text: button.getAttribute('data-share-text'), url: button.getAttribute('data-share-url') };
+      if (navigator.canShare && !navigator.canShare(data)) return;
+      var holder = button.closest('.share-native');
+      if (holder) holder.hidden = false;
+      button.addEventListener('click', function () {
+        // A dismissed share sheet rejects: nothing to report.
+        navigator.share(data).catch(function () {});
+      });
+    });
+  }
+
+  // An embedded counter tells the page around it how tall it is (embed.js there sets the iframe's
+  // height). Only a height is sent, so any page may hear it.
+  function startEmbedHeight() {
+    var main = document.querySelector('body.embed main');
+    if (!main || window.parent === window) return;
+    var last = 0;
+    function report() {
+      var height = Math.ceil(main.getBoundingClientRect().bottom + window.scrollY);
+      if (height === last) return;
+      last = height;
+      window.parent.postMessage({ type: 'chorus:embed-height', height: height }, '*');
+    }
+    report();
+    window.addEventListener('load', report);
+    if (window.ResizeObserver) new ResizeObserver(report).observe(main);
+  }
+
   // After a failed submission, move focus to the list of problems so it is read first.
   function focusErrors() {
     var summary = document.querySelector('.error-summary');
@@ -285,5 +317,7 @@
   startPreview();
   startRecipients();
   startCopyButtons();
+  startShareButtons();
+  startEmbedHeight();
   focusErrors();
 })();
