@@ -1,63 +1,13 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
+import { startReceiver, verify } from './helpers/webhook-receiver.js';
 import { webhookMaxResponseBytes, webhookRetryWindowMs, webhookTimeoutMs } from '../src/delivery/webhooks.js';
 import { systemLookup, type Lookup } from '../src/domain/webhook-address.js';
 import { ADMIN_KEY, auth, buildTestApp, createCampaign, type TestApp } from './helpers/build-app.js';
 import { formSession, postForm } from './helpers/pages.js';
 import { hour, manualClock } from './helpers/delivery.js';
 import { confirmationTokens, readyCampaign, submit } from './helpers/supporters.js';
-
-/** What the receiver got: each request's headers and body, and whether the spec's own library accepted its signature. */
-interface Received {
-  path: string;
-  headers: Record<string, string>;
-  body: string;
-}
-
-/** A real HTTP receiver on 127.0.0.1 whose answer per path the test decides. */
-async function startReceiver() {
-  const received: Received[] = [];
-  const open = new Set<string>();
-  let answer: (path: string, n: number, req: IncomingMessage, res: ServerResponse) => void = (_p, _n, _req, res) => res.end('ok');
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (body += c));
-    req.on('end', () => {
-      const path = req.url ?? '/';
-      received.push({ path, headers: req.headers as Record<string, string>, body });
-      open.add(path);
-      res.on('close', () => open.delete(path));
-      answer(path, received.filter((r) => r.path === path).length, req, res);
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as AddressInfo).port;
-  return {
-    received,
-    open,
-    url: (path: string) => `http://127.0.0.1:${port}${path}`,
-    port,
-    answer(fn: typeof answer) {
-      answer = fn;
-    },
-    async close() {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    },
-  };
-}
-
-/** Verifies a delivery with the Standard Webhooks library (the specification's own code); throws if the signature is wrong. */
-function verify(secret: string, r: Received) {
-  return new Webhook(secret).verify(r.body, r.headers) as { type: string; timestamp: string; data: Record<string, unknown> };
-}
 
 const everyEvent = ['letter.confirmed', 'letter.sent', 'letter.failed', 'letter.bounced', 'supporter.counted', 'response.recorded', 'campaign.updated'];
 
