@@ -4,6 +4,7 @@ import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { hostname } from 'node:os';
 import { systemClock, type Clock } from '../domain/clock.js';
+import { webhookRetryWindowMs } from '../domain/webhooks.js';
 import { checkWebhookUrl, WebhookAddressError, type CheckedTarget, type Lookup } from '../domain/webhook-address.js';
 import type { Store } from '../store/index.js';
 import type { ClaimedDelivery, DeliveryFence } from '../store/webhooks.js';
@@ -37,7 +38,7 @@ export interface WebhookDispatcherOptions {
 }
 
 const hour = 3_600_000;
-export const webhookRetryWindowMs = 3 * 24 * hour;
+export { webhookRetryWindowMs };
 export const webhookTimeoutMs = 10_000;
 export const webhookMaxResponseBytes = 64 * 1024;
 
