@@ -156,11 +156,62 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
     }
   }
 
+  // Answered deliveries are recorded together (a commit is a disk flush on SQLite, and blocks the
+  // event loop while it lasts): in the transaction of the loop's next claim, which their freed
+  // slots call for, or on their own when half the window has been answered, nothing else is in
+  // flight, or `flushMs` has passed. Each keeps its slot until its batch has committed, so a crash
+  // re-sends at most `concurrency` of them (receivers deduplicate on `webhook-id`).
+  const flushMs = 10;
+  type Batch = { fences: DeliveryFence[]; done: Promise<void>; resolve(): void };
+  let batch: Batch | undefined;
+  let flushTimer: NodeJS.Timeout | undefined;
+
+  /** The answered deliveries waiting to be recorded, taken for a transaction that writes them. */
+  function takeBatch(): Batch | undefined {
+    clearTimeout(flushTimer);
+    flushTimer = undefined;
+    const b = batch;
+    batch = undefined;
+    return b;
+  }
+
+  async function writeDelivered(b: Batch | undefined): Promise<void> {
+    if (!b) return;
+    const at = clock.now().toISOString();
+    for (const f of b.fences) await repo.delivered(f, at);
+  }
+
+  function flushDelivered(): void {
+    const b = takeBatch();
+    if (!b) return;
+    store
+      .transaction(() => writeDelivered(b))
+      .catch((err: unknown) => opts.log?.error({ err, deliveries: b.fences.length }, 'webhook deliveries could not be recorded; they will be sent again'))
+      .finally(() => b.resolve());
+  }
+
+  function delivered(fence: DeliveryFence): Promise<void> {
+    if (!batch) {
+      let resolve!: () => void;
+      const done = new Promise<void>((r) => (resolve = r));
+      batch = { fences: [], done, resolve };
+    }
+    const b = batch;
+    b.fences.push(fence);
+    // The running loop claims again once half the window is free, and records these with it.
+    const loopClaims = running && concurrency - inFlight.size + b.fences.length >= Math.max(1, concurrency >> 1);
+    // This delivery is still in `inFlight`: "nothing else" is inFlight.size === the answered ones.
+    if (!loopClaims && (b.fences.length >= Math.max(1, concurrency >> 1) || b.fences.length >= inFlight.size)) flushDelivered();
+    else flushTimer ??= setTimeout(flushDelivered, flushMs);
+    if (loopClaims) wake();
+    return b.done;
+  }
+
   async function record(d: ClaimedDelivery, error: string | null): Promise<void> {
     const fence: DeliveryFence = { id: d.id, owner, attempts: d.attempts };
     const now = clock.now();
     if (error === null) {
-      await repo.delivered(fence, now.toISOString());
+      await delivered(fence);
       return;
     }
     const deadline = new Date(d.createdAt).getTime() + windowMs;
@@ -180,18 +231,32 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
     const p = attempt(d)
       .then((error) => record(d, error))
       .catch((err: unknown) => opts.log?.error({ err, deliveryId: d.id }, 'webhook delivery could not be recorded'))
-      .finally(() => inFlight.delete(p));
+      .finally(() => {
+        inFlight.delete(p);
+        // A free slot: the loop may claim again (it claims once half the window is free).
+        wake();
+      });
     inFlight.add(p);
     return p;
   }
 
+  /** Records the answered deliveries waiting, and claims up to `n` due ones, in one transaction. */
   async function claim(n: number): Promise<ClaimedDelivery[]> {
     if (n <= 0) return [];
     const now = clock.now();
-    return await store.transaction(async () => {
-      await repo.reclaim(now.toISOString());
-      return await repo.claim(owner, new Date(now.getTime() + leaseMs).toISOString(), now.toISOString(), n);
-    });
+    const answered = takeBatch();
+    try {
+      return await store.transaction(async () => {
+        await writeDelivered(answered);
+        await repo.reclaim(now.toISOString());
+        return await repo.claim(owner, new Date(now.getTime() + leaseMs).toISOString(), now.toISOString(), n);
+      });
+    } catch (err) {
+      if (answered) opts.log?.error({ err, deliveries: answered.fences.length }, 'webhook deliveries could not be recorded; they will be sent again');
+      throw err;
+    } finally {
+      answered?.resolve();
+    }
   }
 
   let running = false;
@@ -203,7 +268,9 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
       clearWake();
       try {
         // A request that hangs holds one slot, never the loop: the others go on being claimed.
-        for (const d of await claim(concurrency - inFlight.size)) void launch(d);
+        // Claims are batched (each is a commit): once half the window is free.
+        const free = concurrency - inFlight.size;
+        if (free >= Math.max(1, concurrency >> 1)) for (const d of await claim(free)) void launch(d);
       } catch (err) {
         opts.log?.error({ err }, 'webhook dispatcher error');
       }
