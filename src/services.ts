@@ -73,7 +73,7 @@ export async function createServices(deps: { store: Store; clock: Clock; config:
     retention: { bodyDays: config.RETENTION_BODY_DAYS, contactDays: config.RETENTION_CONTACT_DAYS },
   });
   hooks.onNotifyUpdate = (campaign, update) => supporters.notifyUpdate(campaign, update);
-  const letters = createLetterService({ store, clock, lifecycle });
+  const letters = createLetterService({ store, clock, lifecycle, outbox, targets });
   const responses = createResponseService({ store, clock, campaigns, targets, supporters, webhookEvents });
   const offlineCounts = createOfflineCountService({ store, clock, campaigns, counters, events });
   const stats = createStatsService({ store, campaigns, targets, counters });

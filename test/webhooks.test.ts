@@ -1,63 +1,13 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
+import { startReceiver, verify } from './helpers/webhook-receiver.js';
 import { webhookMaxResponseBytes, webhookRetryWindowMs, webhookTimeoutMs } from '../src/delivery/webhooks.js';
 import { systemLookup, type Lookup } from '../src/domain/webhook-address.js';
 import { ADMIN_KEY, auth, buildTestApp, createCampaign, type TestApp } from './helpers/build-app.js';
 import { formSession, postForm } from './helpers/pages.js';
 import { hour, manualClock } from './helpers/delivery.js';
 import { confirmationTokens, readyCampaign, submit } from './helpers/supporters.js';
-
-/** What the receiver got: each request's headers and body, and whether the spec's own library accepted its signature. */
-interface Received {
-  path: string;
-  headers: Record<string, string>;
-  body: string;
-}
-
-/** A real HTTP receiver on 127.0.0.1 whose answer per path the test decides. */
-async function startReceiver() {
-  const received: Received[] = [];
-  const open = new Set<string>();
-  let answer: (path: string, n: number, req: IncomingMessage, res: ServerResponse) => void = (_p, _n, _req, res) => res.end('ok');
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (body += c));
-    req.on('end', () => {
-      const path = req.url ?? '/';
-      received.push({ path, headers: req.headers as Record<string, string>, body });
-      open.add(path);
-      res.on('close', () => open.delete(path));
-      answer(path, received.filter((r) => r.path === path).length, req, res);
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as AddressInfo).port;
-  return {
-    received,
-    open,
-    url: (path: string) => `http://127.0.0.1:${port}${path}`,
-    port,
-    answer(fn: typeof answer) {
-      answer = fn;
-    },
-    async close() {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    },
-  };
-}
-
-/** Verifies a delivery with the Standard Webhooks library (the specification's own code); throws if the signature is wrong. */
-function verify(secret: string, r: Received) {
-  return new Webhook(secret).verify(r.body, r.headers) as { type: string; timestamp: string; data: Record<string, unknown> };
-}
 
 const everyEvent = ['letter.confirmed', 'letter.sent', 'letter.failed', 'letter.bounced', 'supporter.counted', 'response.recorded', 'campaign.updated'];
 
@@ -267,6 +217,106 @@ describe('webhooks', () => {
     await t.app.inject({ method: 'PATCH', url: `/api/v1/campaigns/${campaign.id}`, headers: auth, payload: { status: 'active' } });
     assert.equal((await deliveriesOf(hook.id)).length, 1);
     assert.equal(await tick(), 0);
+  });
+
+  it('enables a disabled endpoint again: deliveries younger than 3 days resume with their webhook-id, older ones stay failed, events while disabled were never queued', async () => {
+    await clearHooks();
+    const campaign = await createCampaign(t.app);
+    const hook = (await createHook({ url: receiver.url('/back'), events: ['campaign.updated'], campaignId: campaign.id })).json();
+    receiver.answer((_p, _n, _req, res) => {
+      res.statusCode = 503;
+      res.end();
+    });
+    const patch = (status: string) => t.app.inject({ method: 'PATCH', url: `/api/v1/campaigns/${campaign.id}`, headers: auth, payload: { status } });
+    const setHook = (payload: object, headers: Record<string, string> = auth, id = hook.id) => t.app.inject({ method: 'PATCH', url: `/api/v1/webhooks/${id}`, headers, payload });
+    const status = async () => (await t.app.inject({ method: 'GET', url: '/api/v1/webhooks', headers: auth })).json().items.find((w: { id: string }) => w.id === hook.id);
+
+    // Event A, then event B two days later; both fail until A's 3 days are over and the endpoint is disabled.
+    await patch('paused');
+    const [a] = await deliveriesOf(hook.id);
+    clock.advance(48 * hour);
+    await patch('active');
+    const b = (await deliveriesOf(hook.id)).find((d) => d.id !== a!.id)!;
+    while ((await status()).status === 'active') {
+      const due = (await deliveriesOf(hook.id)).filter((d) => d.status === 'queued').map((d) => d.nextAttemptAt).sort()[0]!;
+      if (due > clock.now().toISOString()) clock.set(due);
+      await tick();
+    }
+    const failed = await deliveriesOf(hook.id);
+    assert.deepEqual(failed.map((d) => [d.id, d.status, d.lastError]), [
+      [b.id, 'failed', 'an earlier delivery failed for 3 days; the endpoint was disabled'],
+      [a!.id, 'failed', 'HTTP 503'],
+    ]);
+    const bSentAs = receiver.received.filter((r) => r.headers['webhook-id'] === b.id);
+    assert.ok(bSentAs.length > 0);
+    // Event C happens while the endpoint is disabled: nothing is queued for it.
+    await patch('paused');
+    assert.equal((await deliveriesOf(hook.id)).length, 2);
+
+    // Bad input changes nothing.
+    const { key } = (await t.app.inject({ method: 'POST', url: '/api/v1/keys', headers: auth, payload: { name: 'c', scopes: ['campaigns', 'letters'] } })).json();
+    for (const [payload, code, headers, id] of [
+      [{ status: 'paused' }, 422, auth, hook.id],
+      [{}, 422, auth, hook.id],
+      [{ status: 'active', url: receiver.url('/elsewhere') }, 422, auth, hook.id],
+      [{ status: 'active' }, 404, auth, 'whk_0000000000000000000000'],
+      [{ status: 'active' }, 403, { authorization: `Bearer ${key}` }, hook.id],
+      [{ status: 'active' }, 401, {}, hook.id],
+    ] as const) {
+      const res = await setHook(payload, headers, id);
+      assert.equal(res.statusCode, code, `${JSON.stringify(payload)}: ${res.body}`);
+      assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
+    }
+    assert.equal((await status()).status, 'disabled');
+
+    // Half a day later the receiver is back and the organizer enables the endpoint: B (1.5 days old) resumes, A (3.5 days) does not.
+    clock.advance(12 * hour);
+    receiver.answer((_p, _n, _req, res) => {
+      res.statusCode = 204;
+      res.end();
+    });
+    const enabled = await setHook({ status: 'active' });
+    assert.equal(enabled.statusCode, 200, enabled.body);
+    assert.equal(enabled.json().status, 'active');
+    assert.equal(enabled.json().disabledAt, null);
+    assert.equal(enabled.json().resumed, 1);
+    assert.equal(enabled.json().secret, undefined);
+    assert.equal(await tick(), 1);
+    const after = await deliveriesOf(hook.id);
+    assert.deepEqual(after.map((d) => [d.id, d.status]), [
+      [b.id, 'delivered'],
+      [a!.id, 'failed'],
+    ]);
+    const last = receiver.received.at(-1)!;
+    assert.equal(last.headers['webhook-id'], b.id, 'the same webhook-id as before the endpoint was disabled');
+    assert.equal(last.body, bSentAs[0]!.body);
+    assert.equal(verify(hook.secret, last).data.status, 'active');
+    // Enabling an enabled endpoint changes nothing; new events are queued again.
+    const again = await setHook({ status: 'active' });
+    assert.equal(again.statusCode, 200);
+    assert.equal(again.json().resumed, 0);
+    await patch('active');
+    assert.equal(await tick(), 1);
+    assert.equal((await deliveriesOf(hook.id))[0]!.status, 'delivered');
+
+    // The organizer may disable it too: what waits fails, and resumes when it is enabled within the 3 days.
+    receiver.answer((_p, _n, _req, res) => {
+      res.statusCode = 500;
+      res.end();
+    });
+    await patch('paused');
+    assert.equal(await tick(), 1);
+    const off = await setHook({ status: 'disabled' });
+    assert.equal(off.statusCode, 200);
+    assert.equal(off.json().status, 'disabled');
+    assert.ok(off.json().disabledAt);
+    const [waiting] = await deliveriesOf(hook.id);
+    assert.equal(waiting!.status, 'failed');
+    assert.equal(waiting!.lastError, 'the endpoint was disabled by the organizer');
+    receiver.answer((_p, _n, _req, res) => res.end());
+    assert.equal((await setHook({ status: 'active' })).json().resumed, 1);
+    assert.equal(await tick(), 1);
+    assert.equal((await deliveriesOf(hook.id))[0]!.status, 'delivered');
   });
 
   it('does not follow redirects, reads a bounded response, and a receiver that never answers times out without holding the others up', async () => {

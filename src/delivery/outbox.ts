@@ -64,13 +64,20 @@ export function createOutboxWriter(store: Pick<Store, 'outbox' | 'sql'>) {
     queued();
   }
 
+  /** Puts a bounced letter's own outbox row back in the queue, to the target's address now; false if it has none. */
+  async function requeueLetter(letterId: string, targetEmail: string, at: string): Promise<boolean> {
+    const done = await outbox.resendLetter(letterId, recipientDomain(targetEmail), at);
+    if (done) queued();
+    return done;
+  }
+
   /** Subscribes to "something was queued"; returns the unsubscribe function. */
   function onQueued(fn: () => void): () => void {
     listeners.add(fn);
     return () => listeners.delete(fn);
   }
 
-  return { enqueueLetter, enqueueMail, onQueued };
+  return { enqueueLetter, enqueueMail, requeueLetter, onQueued };
 }
 
 export type OutboxWriter = ReturnType<typeof createOutboxWriter>;

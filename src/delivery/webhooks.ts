@@ -4,6 +4,7 @@ import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { hostname } from 'node:os';
 import { systemClock, type Clock } from '../domain/clock.js';
+import { webhookRetryWindowMs } from '../domain/webhooks.js';
 import { checkWebhookUrl, WebhookAddressError, type CheckedTarget, type Lookup } from '../domain/webhook-address.js';
 import type { Store } from '../store/index.js';
 import type { ClaimedDelivery, DeliveryFence } from '../store/webhooks.js';
@@ -37,7 +38,7 @@ export interface WebhookDispatcherOptions {
 }
 
 const hour = 3_600_000;
-export const webhookRetryWindowMs = 3 * 24 * hour;
+export { webhookRetryWindowMs };
 export const webhookTimeoutMs = 10_000;
 export const webhookMaxResponseBytes = 64 * 1024;
 
@@ -53,6 +54,21 @@ export function webhookBackoffMs(attempts: number, baseMs: number, capMs: number
   return Math.round(delay * (1 + 0.1 * random()));
 }
 
+interface Agents {
+  http: http.Agent;
+  https: https.Agent;
+}
+
+/**
+ * Connections kept open between deliveries (a new TCP, let alone TLS, connection per event costs
+ * more than the rest of the delivery). Idle ones are closed after 4 s, before the 5 s after which
+ * common servers close them, so a request rarely meets a connection the receiver is closing.
+ */
+function keepAliveAgents(maxSockets: number): Agents {
+  const options = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, timeout: 4000, scheduling: 'lifo' as const };
+  return { http: new http.Agent(options), https: new https.Agent(options) };
+}
+
 /** The resolver a request uses: it answers with the address already checked, so the name is never looked up a second time. */
 function pinned(target: CheckedTarget): LookupFunction {
   return (_hostname, options, callback) => {
@@ -66,7 +82,7 @@ function pinned(target: CheckedTarget): LookupFunction {
  * non-2xx), at most `maxBytes` of the body read, and the whole exchange bounded by `timeoutMs`.
  * Resolves with the status; rejects on a connection error or the timeout.
  */
-function post(target: CheckedTarget, headers: Record<string, string>, body: string, timeoutMs: number, maxBytes: number): Promise<number> {
+function post(target: CheckedTarget, headers: Record<string, string>, body: string, timeoutMs: number, maxBytes: number, agents: Agents): Promise<number> {
   return new Promise((resolve, reject) => {
     const secure = target.url.protocol === 'https:';
     const req = (secure ? https : http).request({
@@ -75,7 +91,9 @@ function post(target: CheckedTarget, headers: Record<string, string>, body: stri
       port: target.url.port || (secure ? 443 : 80),
       path: `${target.url.pathname}${target.url.search}`,
       headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-      agent: false,
+      // Kept-alive connections, per name and port: each was opened to an address checked when it
+      // was opened, and every delivery is checked again before it may use one.
+      agent: secure ? agents.https : agents.http,
       lookup: pinned(target),
     });
     const timer = setTimeout(() => req.destroy(new Error(`no complete answer in ${timeoutMs / 1000} s`)), timeoutMs);
@@ -128,6 +146,7 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
   const pollMs = opts.pollMs ?? 1000;
   const random = opts.random ?? Math.random;
   const inFlight = new Set<Promise<void>>();
+  const agents = keepAliveAgents(concurrency);
 
   /** One attempt; the error is what the delivery log shows (never the receiver's body). */
   async function attempt(d: ClaimedDelivery): Promise<string | null> {
@@ -147,7 +166,7 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
       'webhook-signature': signWebhook(d.secret, d.id, timestamp, d.payload),
     };
     try {
-      const status = await post(target, headers, d.payload, timeoutMs, maxBytes);
+      const status = await post(target, headers, d.payload, timeoutMs, maxBytes, agents);
       if (status >= 200 && status < 300) return null;
       return status >= 300 && status < 400 ? `HTTP ${status} (redirects are not followed)` : `HTTP ${status}`;
     } catch (err) {
@@ -155,11 +174,62 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
     }
   }
 
+  // Answered deliveries are recorded together (a commit is a disk flush on SQLite, and blocks the
+  // event loop while it lasts): in the transaction of the loop's next claim, which their freed
+  // slots call for, or on their own when half the window has been answered, nothing else is in
+  // flight, or `flushMs` has passed. Each keeps its slot until its batch has committed, so a crash
+  // re-sends at most `concurrency` of them (receivers deduplicate on `webhook-id`).
+  const flushMs = 10;
+  type Batch = { fences: DeliveryFence[]; done: Promise<void>; resolve(): void };
+  let batch: Batch | undefined;
+  let flushTimer: NodeJS.Timeout | undefined;
+
+  /** The answered deliveries waiting to be recorded, taken for a transaction that writes them. */
+  function takeBatch(): Batch | undefined {
+    clearTimeout(flushTimer);
+    flushTimer = undefined;
+    const b = batch;
+    batch = undefined;
+    return b;
+  }
+
+  async function writeDelivered(b: Batch | undefined): Promise<void> {
+    if (!b) return;
+    const at = clock.now().toISOString();
+    for (const f of b.fences) await repo.delivered(f, at);
+  }
+
+  function flushDelivered(): void {
+    const b = takeBatch();
+    if (!b) return;
+    store
+      .transaction(() => writeDelivered(b))
+      .catch((err: unknown) => opts.log?.error({ err, deliveries: b.fences.length }, 'webhook deliveries could not be recorded; they will be sent again'))
+      .finally(() => b.resolve());
+  }
+
+  function delivered(fence: DeliveryFence): Promise<void> {
+    if (!batch) {
+      let resolve!: () => void;
+      const done = new Promise<void>((r) => (resolve = r));
+      batch = { fences: [], done, resolve };
+    }
+    const b = batch;
+    b.fences.push(fence);
+    // The running loop claims again once half the window is free, and records these with it.
+    const loopClaims = running && concurrency - inFlight.size + b.fences.length >= Math.max(1, concurrency >> 1);
+    // This delivery is still in `inFlight`: "nothing else" is inFlight.size === the answered ones.
+    if (!loopClaims && (b.fences.length >= Math.max(1, concurrency >> 1) || b.fences.length >= inFlight.size)) flushDelivered();
+    else flushTimer ??= setTimeout(flushDelivered, flushMs);
+    if (loopClaims) wake();
+    return b.done;
+  }
+
   async function record(d: ClaimedDelivery, error: string | null): Promise<void> {
     const fence: DeliveryFence = { id: d.id, owner, attempts: d.attempts };
     const now = clock.now();
     if (error === null) {
-      await repo.delivered(fence, now.toISOString());
+      await delivered(fence);
       return;
     }
     const deadline = new Date(d.createdAt).getTime() + windowMs;
@@ -179,18 +249,32 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
     const p = attempt(d)
       .then((error) => record(d, error))
       .catch((err: unknown) => opts.log?.error({ err, deliveryId: d.id }, 'webhook delivery could not be recorded'))
-      .finally(() => inFlight.delete(p));
+      .finally(() => {
+        inFlight.delete(p);
+        // A free slot: the loop may claim again (it claims once half the window is free).
+        wake();
+      });
     inFlight.add(p);
     return p;
   }
 
+  /** Records the answered deliveries waiting, and claims up to `n` due ones, in one transaction. */
   async function claim(n: number): Promise<ClaimedDelivery[]> {
     if (n <= 0) return [];
     const now = clock.now();
-    return await store.transaction(async () => {
-      await repo.reclaim(now.toISOString());
-      return await repo.claim(owner, new Date(now.getTime() + leaseMs).toISOString(), now.toISOString(), n);
-    });
+    const answered = takeBatch();
+    try {
+      return await store.transaction(async () => {
+        await writeDelivered(answered);
+        await repo.reclaim(now.toISOString());
+        return await repo.claim(owner, new Date(now.getTime() + leaseMs).toISOString(), now.toISOString(), n);
+      });
+    } catch (err) {
+      if (answered) opts.log?.error({ err, deliveries: answered.fences.length }, 'webhook deliveries could not be recorded; they will be sent again');
+      throw err;
+    } finally {
+      answered?.resolve();
+    }
   }
 
   let running = false;
@@ -202,7 +286,9 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
       clearWake();
       try {
         // A request that hangs holds one slot, never the loop: the others go on being claimed.
-        for (const d of await claim(concurrency - inFlight.size)) void launch(d);
+        // Claims are batched (each is a commit): once half the window is free.
+        const free = concurrency - inFlight.size;
+        if (free >= Math.max(1, concurrency >> 1)) for (const d of await claim(free)) void launch(d);
       } catch (err) {
         opts.log?.error({ err }, 'webhook dispatcher error');
       }
@@ -226,6 +312,8 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([Promise.all(inFlight), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
       clearTimeout(timer);
+      agents.http.destroy();
+      agents.https.destroy();
     },
     wake,
     /** Sends what is due now (up to the concurrency) and records the outcomes; returns how many were attempted. */

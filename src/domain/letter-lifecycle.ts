@@ -23,7 +23,8 @@ const transitions: Readonly<Record<LetterStatus, readonly LetterStatus[]>> = {
   // a permanent delivery status notification came back for it (src/domain/bounces.ts)
   sent: ['bounced'],
   failed: [],
-  bounced: [],
+  // sent again by the organizer once the target's address is fixed (src/domain/letters.ts)
+  bounced: ['queued'],
 };
 
 export interface LetterMove {

@@ -1,18 +1,26 @@
 import { stringify } from 'csv-stringify';
 import { Readable } from 'node:stream';
 import type { LetterStatus } from '../db/schema.js';
+import type { OutboxWriter } from '../delivery/outbox.js';
 import type { Store } from '../store/index.js';
 import type { LetterListRow } from '../store/letters.js';
 import { conflict, notFound } from '../errors.js';
 import type { Letter, LetterListQuery } from '../schemas/letter.js';
 import type { Clock } from './clock.js';
 import type { LetterLifecycle } from './letter-lifecycle.js';
+import type { TargetService } from './targets.js';
 import { neutralizeCell } from '../render/csv-cell.js';
 
 /** Moderation moves an organizer may make: hold a letter before it goes, release it again. */
 const moderation: Record<'held' | 'queued', LetterStatus[]> = { held: ['queued'], queued: ['held'] };
 
-export function createLetterService(deps: { store: Pick<Store, 'letters' | 'outbox'>; clock: Clock; lifecycle: LetterLifecycle }) {
+export function createLetterService(deps: {
+  store: Pick<Store, 'letters' | 'outbox'>;
+  clock: Clock;
+  lifecycle: LetterLifecycle;
+  outbox: Pick<OutboxWriter, 'requeueLetter'>;
+  targets: Pick<TargetService, 'get'>;
+}) {
   const { clock, lifecycle } = deps;
   const repo = deps.store.letters;
 
@@ -53,6 +61,34 @@ export function createLetterService(deps: { store: Pick<Store, 'letters' | 'outb
   }
 
   /**
+   * Sends a target's bounced letters again, to the address it has now (the organizer fixed it):
+   * each goes back to `queued` through the lifecycle (bounced count down, queued up; delivered
+   * rises again once it is sent) and its outbox row is due at once. `left` counts bounced letters
+   * that cannot go again: their text was scrubbed by retention, or they went in a digest. Calling
+   * it again finds nothing left to send and changes nothing.
+   */
+  async function resendBounced(campaignId: string, targetId: string): Promise<{ requeued: number; left: number }> {
+    const target = await deps.targets.get(campaignId, targetId);
+    if (!target.email) throw conflict('The target has no email address to send its letters to');
+    const email = target.email;
+    return await lifecycle.transaction(async (scope) => {
+      const at = clock.now().toISOString();
+      let requeued = 0;
+      let left = 0;
+      for (const letter of await repo.bouncedOfTarget(target.id)) {
+        if (letter.resendable !== 1) {
+          left += 1;
+          continue;
+        }
+        if (!(await lifecycle.move(scope, letter, 'queued', at, null))) continue;
+        if (!(await deps.outbox.requeueLetter(letter.id, email, at))) throw new Error(`bounced letter ${letter.id} lost its outbox row`);
+        requeued += 1;
+      }
+      return { requeued, left };
+    });
+  }
+
+  /**
    * Streams the campaign's letters as CSV, 500 rows per query: memory stays flat at any size and
    * no statement stays open between chunks (so other requests can use the connection meanwhile).
    */
@@ -90,7 +126,7 @@ export function createLetterService(deps: { store: Pick<Store, 'letters' | 'outb
     return rows.pipe(stringify({ bom: true, header: true, columns, cast: { string: neutralizeCell, number: (n) => String(n) } }));
   }
 
-  return { list, moderate, csv };
+  return { list, moderate, resendBounced, csv };
 }
 
 export type LetterService = ReturnType<typeof createLetterService>;

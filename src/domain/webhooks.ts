@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { WebhookEventType } from '../db/schema.js';
-import { invalid, notFound } from '../errors.js';
+import { conflict, invalid, notFound } from '../errors.js';
 import type { Store } from '../store/index.js';
 import type { WebhookDeliveryRow, WebhookEndpointRow } from '../store/webhooks.js';
 import type { CampaignService } from './campaigns.js';
@@ -18,6 +18,9 @@ export interface CreateWebhook {
 export function newWebhookSecret(): string {
   return `whsec_${randomBytes(32).toString('base64')}`;
 }
+
+/** A delivery still failing this long after its event is given up, and its endpoint disabled; re-enabling resumes only younger ones. */
+export const webhookRetryWindowMs = 3 * 24 * 3_600_000;
 
 /** An endpoint as the API shows it: never its secret. */
 const visible = ({ secret: _s, ...endpoint }: WebhookEndpointRow) => endpoint;
@@ -66,6 +69,34 @@ export function createWebhookService(deps: {
     if (!removed) throw notFound('Webhook');
   }
 
+  /**
+   * `status: active` enables a disabled endpoint again: deliveries of events still inside their 3
+   * days resume now (`resumed`), older ones stay failed; events that happened while it was
+   * disabled were never queued for it. `status: disabled` stops deliveries at once (those waiting
+   * fail, and resume if it is enabled again within their 3 days). Setting the status it has is a
+   * no-op that answers the same.
+   */
+  async function setStatus(id: string, status: WebhookEndpointRow['status']) {
+    const now = deps.clock.now();
+    const { row, resumed } = await deps.store.transaction(async () => {
+      const current = await repo.endpoint(id);
+      if (!current) throw notFound('Webhook');
+      let resumed = 0;
+      if (current.status !== status) {
+        if (status === 'disabled') {
+          await repo.disable(id, now.toISOString(), 'the endpoint was disabled by the organizer');
+        } else {
+          const windowStart = new Date(now.getTime() - webhookRetryWindowMs).toISOString();
+          const done = await repo.enable(id, now.toISOString(), windowStart, 'expired: older than 3 days when the endpoint was enabled again');
+          if (!done) throw conflict('The webhook endpoint changed meanwhile; try again');
+          resumed = done.resumed;
+        }
+      }
+      return { row: (await repo.endpoint(id))!, resumed };
+    });
+    return { ...visible(row), resumed };
+  }
+
   async function deliveries(id: string, limit: number, cursor?: string) {
     if (!(await repo.endpoint(id))) throw notFound('Webhook');
     const rows = await repo.deliveries(id, limit + 1, cursor);
@@ -79,7 +110,7 @@ export function createWebhookService(deps: {
     return await Promise.all(rows.map(async (e) => ({ ...visible(e), deliveries: (await repo.deliveries(e.id, n)).map(logEntry) })));
   }
 
-  return { create, list, remove, deliveries, forCampaign };
+  return { create, list, remove, setStatus, deliveries, forCampaign };
 }
 
 export type WebhookService = ReturnType<typeof createWebhookService>;

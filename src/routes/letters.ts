@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { IdParams, pageOf, problems } from '../schemas/common.js';
-import { LetterListQuerySchema, LetterSchema, ModerateLetterSchema, StatsSchema } from '../schemas/letter.js';
+import { LetterListQuerySchema, LetterSchema, ModerateLetterSchema, ResendBouncedSchema, ResentBouncedSchema, StatsSchema } from '../schemas/letter.js';
+import { TargetParams } from '../schemas/target.js';
 
 const tags = ['letters'];
 const config = { scope: 'letters' as const };
@@ -40,6 +41,22 @@ export const letterRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: { tags, operationId: 'moderateLetter', summary: 'Hold a letter or release it to the queue', params: IdParams, body: ModerateLetterSchema, response: { 200: LetterSchema, ...problems(404, 409, 422) } },
     },
     async (req) => letters.moderate(req.params.id, req.body.status),
+  );
+
+  app.post(
+    '/api/v1/campaigns/:id/targets/:targetId/resend-bounced',
+    {
+      config,
+      schema: {
+        tags,
+        operationId: 'resendBouncedLetters',
+        summary: "Send a target's bounced letters again, to its address as corrected",
+        params: TargetParams,
+        body: ResendBouncedSchema,
+        response: { 200: ResentBouncedSchema, ...problems(404, 409, 422) },
+      },
+    },
+    async (req) => letters.resendBounced(req.params.id, req.params.targetId),
   );
 
   app.get(

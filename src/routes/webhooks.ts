@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { IdParams, ListQuerySchema, pageOf, problems } from '../schemas/common.js';
-import { CreatedWebhookSchema, CreateWebhookSchema, WebhookDeliverySchema, WebhookSchema } from '../schemas/webhook.js';
+import { CreatedWebhookSchema, CreateWebhookSchema, UpdatedWebhookSchema, UpdateWebhookSchema, WebhookDeliverySchema, WebhookSchema } from '../schemas/webhook.js';
 
 const tags = ['webhooks'];
 const config = { scope: 'webhooks' as const };
@@ -32,6 +32,22 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: { tags, operationId: 'listWebhooks', summary: 'List webhook endpoints, newest first', querystring: ListQuerySchema, response: { 200: pageOf(WebhookSchema), ...problems(401, 403) } },
     },
     async (req) => await webhooks.list(req.query.limit, req.query.cursor),
+  );
+
+  app.patch(
+    '/api/v1/webhooks/:id',
+    {
+      config,
+      schema: {
+        tags,
+        operationId: 'updateWebhook',
+        summary: 'Enable a disabled webhook endpoint again (its deliveries younger than 3 days resume), or disable one',
+        params: IdParams,
+        body: UpdateWebhookSchema,
+        response: { 200: UpdatedWebhookSchema, ...problems(401, 403, 404, 409, 422) },
+      },
+    },
+    async (req) => await webhooks.setStatus(req.params.id, req.body.status),
   );
 
   app.delete(

@@ -99,6 +99,16 @@ export type LetterListQuery = z.infer<typeof LetterListQuerySchema>;
 
 export const ModerateLetterSchema = z.strictObject({ status: z.enum(['held', 'queued']) });
 
+/** Nothing to say: the letters go to the address the target has now. */
+export const ResendBouncedSchema = z.strictObject({}).nullish();
+
+export const ResentBouncedSchema = z
+  .object({
+    requeued: z.number().int().min(0).describe('Bounced letters queued again, to the target’s address now'),
+    left: z.number().int().min(0).describe('Bounced letters that cannot go again (their text was scrubbed, or they went in a digest)'),
+  })
+  .meta({ id: 'ResentBounced' });
+
 const StatusCounts = {
   pendingConfirmation: z.number().int(),
   queued: z.number().int(),

@@ -23,3 +23,11 @@ export const WebhookDeliverySchema = createSelectSchema(webhookDeliveries)
   .omit({ payload: true, leaseOwner: true, leaseExpiresAt: true, endpointId: true })
   .describe('One event for the endpoint; `id` is the `webhook-id` header, the same on every attempt')
   .meta({ id: 'WebhookDelivery' });
+
+export const UpdateWebhookSchema = z.strictObject({
+  status: z.enum(['active', 'disabled']).describe('`active` enables a disabled endpoint again; `disabled` stops its deliveries'),
+});
+
+export const UpdatedWebhookSchema = WebhookSchema.extend({
+  resumed: z.number().int().min(0).describe('Failed deliveries of events younger than 3 days that are due again now (0 unless this enabled the endpoint)'),
+}).meta({ id: 'UpdatedWebhook' });

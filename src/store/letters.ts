@@ -115,6 +115,18 @@ export function createLetterRepo(sql: AsyncSql) {
          WHERE o.digest_id = ? AND o.kind = 'digest' AND o.status = 'sent' AND l.status = 'sent'`,
         [key, key],
       ),
+    /**
+     * A target's bounced letters, each with whether it can go again: its text is still kept and
+     * it went out in a mail of its own (a digest's members are not re-sent one by one).
+     */
+    bouncedOfTarget: async (targetId: string) =>
+      await sql.all<LetterState & { resendable: number }>(
+        `SELECT l.id, l.campaign_id AS "campaignId", l.target_id AS "targetId", l.status,
+           CASE WHEN l.body IS NOT NULL AND l.subject IS NOT NULL
+             AND EXISTS (SELECT 1 FROM outbox o WHERE o.letter_id = l.id AND o.kind = 'letter' AND o.status = 'sent') THEN 1 ELSE 0 END AS resendable
+         FROM letters l WHERE l.target_id = ? AND l.status = 'bounced' ORDER BY l.id`,
+        [targetId],
+      ),
     /** Everything a supporter's letters hold (data subject access). */
     ofSupporter: async (supporterId: string) =>
       await sql.all<Record<string, unknown>>(

@@ -176,6 +176,17 @@ export function createOutboxRepo(sql: AsyncSql) {
         'UPDATE outbox SET status = ?, next_attempt_at = ?, attempts = 0, first_attempt_at = NULL, last_error = NULL WHERE letter_id = ? AND status = ?',
         [to, at, letterId, from],
       ); },
+    /**
+     * A bounced letter goes again: its sent row is due now, to `domain` (the target's corrected
+     * address), with a fresh retry budget. False when the letter has no such row.
+     */
+    resendLetter: async (letterId: string, domain: string, at: string) =>
+      (await sql.run(
+        `UPDATE outbox SET status = 'queued', next_attempt_at = ?, recipient_domain = ?, attempts = 0, first_attempt_at = NULL, claimed_at = NULL,
+           lease_owner = NULL, lease_expires_at = NULL, last_error = NULL, sent_at = NULL
+         WHERE letter_id = ? AND kind = 'letter' AND status = 'sent'`,
+        [at, domain, letterId],
+      )).changes === 1,
     /** Erasure: the undelivered outbox row of a letter fails with `reason`. */
     async failForLetter(letterId: string, reason: string): Promise<void> {
       await sql.run(`UPDATE outbox SET status = 'failed', last_error = ?, lease_owner = NULL WHERE letter_id = ? AND status IN ('queued', 'sending', 'held')`, [reason, letterId]);

@@ -66,6 +66,26 @@ export function createWebhookRepo(sql: AsyncSql) {
       await sql.run(`UPDATE webhook_deliveries SET status = 'failed', last_error = ? WHERE endpoint_id = ? AND status = 'queued'`, [reason, id]);
     },
 
+    /**
+     * Enables a disabled endpoint again: its failed deliveries of events newer than `windowStart`
+     * are due now (their attempts and their 3 days, counted from the event, stand); older ones, and
+     * any older one still waiting, fail for good. Returns how many resumed and expired, or null
+     * when the endpoint was not disabled.
+     */
+    async enable(id: string, now: string, windowStart: string, expiredReason: string): Promise<{ resumed: number; expired: number } | null> {
+      const changed = (await sql.run(`UPDATE webhook_endpoints SET status = 'active', disabled_at = NULL WHERE id = ? AND status = 'disabled'`, [id])).changes;
+      if (changed === 0) return null;
+      const resumed = await sql.run(
+        `UPDATE webhook_deliveries SET status = 'queued', next_attempt_at = ? WHERE endpoint_id = ? AND status = 'failed' AND created_at > ?`,
+        [now, id, windowStart],
+      );
+      const expired = await sql.run(
+        `UPDATE webhook_deliveries SET status = 'failed', last_error = ? WHERE endpoint_id = ? AND status = 'queued' AND created_at <= ?`,
+        [expiredReason, id, windowStart],
+      );
+      return { resumed: resumed.changes, expired: expired.changes };
+    },
+
     async insertDelivery(row: NewWebhookDelivery): Promise<void> {
       await sql.run(
         `INSERT INTO webhook_deliveries (id, endpoint_id, event, payload, status, attempts, next_attempt_at, created_at)
