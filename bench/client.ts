@@ -22,6 +22,8 @@ export interface LoadJob {
   overallRate?: number;
   /** POST bodies are distinct supporters whose addresses start with this. */
   prefix?: string;
+  /** The letter as rendered for a supporter: each POST sends it as its own `body`, with a sentence of its own added. */
+  ownWords?: string;
 }
 
 export interface LoadResult {
@@ -51,7 +53,7 @@ async function load(job: LoadJob): Promise<LoadResult> {
       {
         method: job.method,
         headers: { 'content-type': 'application/json' },
-        ...(job.method === 'POST' ? { setupRequest: (req) => ({ ...req, body: JSON.stringify(submission(job.prefix!, n++)) }) } : {}),
+        ...(job.method === 'POST' ? { setupRequest: (req) => ({ ...req, body: JSON.stringify(submission(job.prefix!, n++, job.ownWords)) }) } : {}),
       },
     ],
   });

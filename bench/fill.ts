@@ -58,7 +58,11 @@ export interface BenchCampaign {
  * The seed campaign (Pastor Makset's extradition, the Article 33 appeal) with one email target,
  * the Kazakh ambassador: the 3,800 supporters of 2012 wrote to him. No per-target throttle.
  */
-export async function createBenchCampaign(b: BenchDb, slug: string, confirmation: 'none' | 'email'): Promise<BenchCampaign> {
+/**
+ * `ownWords`: the campaign lets supporters edit the letter, and its one target reads Russian, so
+ * every letter is the supporter's own text (scored for originality) or the Russian translation.
+ */
+export async function createBenchCampaign(b: BenchDb, slug: string, confirmation: 'none' | 'email', ownWords = false): Promise<BenchCampaign> {
   const { campaigns, targets, templates } = b.services;
   const campaign = await campaigns.create({
     slug,
@@ -70,6 +74,7 @@ export async function createBenchCampaign(b: BenchDb, slug: string, confirmation
     confirmation,
     delivery: { mode: 'email' },
     rules: { forbiddenPhrases: [], noteMaxLength: 1000 },
+    ...(ownWords ? { letter: { editable: true } } : {}),
   });
   const targetEmail = 'ambassador@example.kz';
   await targets.create(campaign.id, {
@@ -78,8 +83,10 @@ export async function createBenchCampaign(b: BenchDb, slug: string, confirmation
     organization: 'Embassy of the Republic of Kazakhstan',
     email: targetEmail,
     salutation: 'Your Excellency',
+    ...(ownWords ? { locale: 'ru' } : {}),
   });
-  await templates.create(campaign.id, { name: 'Article 33 appeal', locale: 'en', ...readLetterTemplate('article-33-appeal.hbs') });
+  const appeal = await templates.create(campaign.id, { name: 'Article 33 appeal', locale: 'en', ...readLetterTemplate('article-33-appeal.hbs') });
+  if (ownWords) await templates.create(campaign.id, { name: 'Article 33 appeal (ru)', locale: 'ru', translationOf: appeal.id, ...readLetterTemplate('article-33-appeal.ru.hbs') });
   return { id: campaign.id, slug, targetEmail };
 }
 

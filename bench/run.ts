@@ -325,6 +325,7 @@ async function acceptPhase(engine: Engine, post: Post, client: Rpc, sinkPort: nu
   const ref = await newDb(engine, 'accept');
   const b = await openBenchDb(ref);
   await createBenchCampaign(b, 'surge', 'none');
+  await createBenchCampaign(b, 'own-words', 'none', true);
   await b.close();
   // PostgreSQL's size counts the empty database's catalogs (several MB): the letters' share is what grows.
   const emptyBytes = engine === 'postgres' ? await dbBytes(ref) : 0;
@@ -336,14 +337,24 @@ async function acceptPhase(engine: Engine, post: Post, client: Rpc, sinkPort: nu
   const idle = mb(proc);
   log(`${phase}: service idle RSS ${idle.rssMb.toFixed(0)} MB; warming up`);
   await post(base, 'surge', 'warm', { durationS: settings.warmupS });
+  // The letter a supporter sees prefilled (Russian, for a target who reads it), edited with a sentence of their own per submission.
+  const shown = await fetch(`${base}/api/v1/actions/own-words/preview`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ supporter: { name: 'Supporter', city: 'Almaty', country: 'DE' } }),
+  });
+  const ownWords = ((await shown.json()) as { text: string }).text;
+  await post(base, 'own-words', 'warm', { durationS: settings.warmupS, ownWords });
   const service: Measured[] = [];
+  const own: Measured[] = [];
   const bare: Measured[] = [];
   for (let r = 0; r < settings.runs; r++) {
     service.push(await measured(svc, () => post(base, 'surge', `run${r}`)));
+    own.push(await measured(svc, () => post(base, 'own-words', `own${r}`, { ownWords })));
     // What PostgreSQL still has to write out would otherwise take its core from the bare run.
     if (engine === 'postgres') await postgres!.checkpoint();
     bare.push(await measured(baselineProc, () => post(bareBase, 'surge', `bare${r}`)));
-    log(`${phase} run ${r + 1}: service ${service[r]!.perSecond.toFixed(0)}/s, bare POST ${bare[r]!.perSecond.toFixed(0)}/s`);
+    log(`${phase} run ${r + 1}: service ${service[r]!.perSecond.toFixed(0)}/s, own words ${own[r]!.perSecond.toFixed(0)}/s, bare POST ${bare[r]!.perSecond.toFixed(0)}/s`);
   }
   const paced: Paced[] = [];
   // A service that cannot accept 1,000 a second would only queue them (for minutes, in full mode): its latency at that rate is the queue's.
@@ -363,14 +374,20 @@ async function acceptPhase(engine: Engine, post: Post, client: Rpc, sinkPort: nu
   const bytes = (await dbBytes(ref)) - emptyBytes;
 
   const s = summary(service);
+  const os = summary(own);
   const bs = summary(bare);
   const p99 = sustains ? median(paced.map((r) => r.p99Ms)) : null;
   const trips = engine === 'postgres' ? perLetter(service) : undefined;
-  raw[engine === 'sqlite' ? 'accept' : 'acceptPostgres'] = { service, bare, paced, bursts, letters, drift, bytes, idle, peak, trips };
+  raw[engine === 'sqlite' ? 'accept' : 'acceptPostgres'] = { service, own, bare, paced, bursts, letters, drift, bytes, idle, peak, trips };
   emit(
     engine,
     row('bare POST baseline (same validation, logger)', bs.perSecond, 'req/s', '', { note: latencyNote(bs) }),
     row('signed letters accepted', s.perSecond, '/s', '>= 3300', { ratio: s.perSecond / bs.perSecond, ratioTarget: '>= 0.4', note: latencyNote(s, service) }),
+    row('  in their own words, to a reader of Russian', os.perSecond, '/s', '', {
+      ratio: os.perSecond / s.perSecond,
+      ratioTarget: '>= 0.9',
+      note: `ratio against the plain letters above (runs interleaved): an edited ${ownWords.length.toLocaleString('en-US')}-character Russian letter, scored for originality; ${latencyNote(os, own)}`,
+    }),
   );
   if (trips) {
     emit(

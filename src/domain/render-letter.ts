@@ -4,7 +4,7 @@ import { compileLetter, type LetterContext } from '../render/letter-engine.js';
 import type { Campaign } from '../schemas/campaign.js';
 import type { Target } from '../schemas/target.js';
 import type { Template } from '../schemas/template.js';
-import { originality } from './originality.js';
+import { originality, wordsOf } from './originality.js';
 
 export interface Signer {
   name: string;
@@ -91,7 +91,8 @@ export function enforceRules(campaign: Campaign, signer: Signer, rendered: { sub
     if (!campaign.letter.editable) {
       throw invalid('This campaign does not let supporters edit the letter; add a personal note instead', [{ path: 'body', message: 'is not allowed in this campaign' }]);
     }
-    if ([...signer.body].length > bodyMaxLength) {
+    // Code points, counted only when the UTF-16 length (never fewer) could exceed the limit.
+    if (signer.body.length > bodyMaxLength && [...signer.body].length > bodyMaxLength) {
       throw invalid(`The letter is longer than ${bodyMaxLength} characters`, [{ path: 'body', message: `must be at most ${bodyMaxLength} characters` }]);
     }
   }
@@ -162,20 +163,47 @@ export function renderContext(campaign: Campaign, template: Template, signer: Si
   // Compiled once per version: an edit compiles afresh, and no letter renders from a stale version.
   const key = `${template.id}@${template.version}`;
   const body = compileLetter(`${key}:body`, template.body);
-  const rendered = body(ctx);
   const edited = signer.body === undefined || signer.body === null ? null : signedBody(signer.body, ctx);
+  // The template's own text is the letter without the supporter's note: with neither a note nor an edit, nothing is theirs.
+  const known = edited !== null || ctx.supporter.note ? templateWords(key, body, ctx) : undefined;
   const variants = campaign.letter.subjectVariants ? (template.subjectVariants ?? []) : [];
   const subjects = [subjectOf(`${key}:subject`, template.subject, ctx), ...variants.map((v, i) => subjectOf(`${key}:subject.${i}`, v, ctx))];
-  const letter = { subject: subjects[0]!, text: edited ?? rendered };
+  const letter = { subject: subjects[0]!, text: edited ?? body(ctx) };
   for (const subject of subjects) enforceRules(campaign, signer, { subject, text: letter.text });
-  // The template's own text is the letter without the supporter's note: with neither a note nor an edit, nothing is theirs.
-  const own = edited !== null || ctx.supporter.note ? originality(letter.text, body({ ...ctx, supporter: { ...ctx.supporter, note: '' } })) : 0;
-  return { ...letter, originality: own, subjects };
+  return { ...letter, originality: known ? originality(letter.text, known) : 0, subjects };
 }
 
 /** The edited letter with line breaks as `\n`, trailing blanks dropped, and the signature line appended when the name is gone. */
+/** The words of rendered templates without the supporter's fields, per template version, recipient, date and which fields are filled. */
+const templateWordSets = new Map<string, Set<string>>();
+
+/**
+ * The words of the template as rendered for this letter without the supporter's note: its
+ * rendering with a word-less stand-in for each supporter field that is filled (cached, so a
+ * surge tokenizes it once), together with the words of the supporter's own fields. The same set
+ * as the words of the real rendering, except where a template glues a field to a word
+ * (`{{supporter.city}}-based`): then the field and the word count apart.
+ */
+function templateWords(key: string, body: (ctx: LetterContext) => string, ctx: LetterContext): { has(word: string): boolean } {
+  const s = ctx.supporter;
+  const fields = [s.name, s.email, s.city, s.country, s.countryName];
+  const t = ctx.target;
+  const cacheKey = [key, t.name, t.title, t.organization, t.salutation, ctx.campaign.title, ctx.date, fields.map((f) => (f ? 1 : 0)).join('')].join('\u0000');
+  let base = templateWordSets.get(cacheKey);
+  if (!base) {
+    const stand = (v: string) => (v ? '·' : '');
+    base = new Set(wordsOf(body({ ...ctx, supporter: { name: stand(s.name), email: stand(s.email), city: stand(s.city), country: stand(s.country), countryName: stand(s.countryName), note: '' } })));
+    if (templateWordSets.size >= 1000) templateWordSets.clear();
+    templateWordSets.set(cacheKey, base);
+  }
+  const own = new Set(wordsOf(fields.join(' ')));
+  return { has: (w) => base.has(w) || own.has(w) };
+}
+
 function signedBody(body: string, ctx: LetterContext): string {
   const text = body.replace(/\r\n?/g, '\n').trimEnd();
+  // The name as typed is the usual case (the prefilled signature): only otherwise fold case, width and spacing.
+  if (ctx.supporter.name.trim() !== '' && text.includes(ctx.supporter.name.trim())) return text;
   const fold = (s: string) => s.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ');
   if (fold(text).includes(fold(ctx.supporter.name).trim())) return text;
   const signature = [ctx.supporter.name, ctx.supporter.city, ctx.supporter.countryName].filter((part) => part.trim() !== '').join(', ');
