@@ -84,8 +84,8 @@ describe('abuse resistance', () => {
     assert.equal(payload.to.address, 'supporteryes@example.org');
     assert.match(payload.unsubscribeUrl, /\/unsubscribe\/[\w-]{40,}$/);
     const token = payload.unsubscribeUrl.split('/').pop();
-    assert.deepEqual(await t.app.services.supporters.unsubscribe(token), { campaignTitle: campaign.title });
-    assert.deepEqual(await t.app.services.supporters.unsubscribe(token), { campaignTitle: campaign.title }, 'idempotent');
+    assert.deepEqual(await t.app.services.supporters.unsubscribe(token), { campaignTitle: campaign.title, campaignSlug: campaign.slug });
+    assert.deepEqual(await t.app.services.supporters.unsubscribe(token), { campaignTitle: campaign.title, campaignSlug: campaign.slug }, 'idempotent');
     await t.app.inject({ method: 'POST', url: `/api/v1/campaigns/${campaign.id}/updates`, headers: auth, payload: { title: 'Again', body: 'More news.', notify: true } });
     assert.equal(await t.app.store.sql.value("SELECT count(*) FROM outbox WHERE kind = 'update'"), 1, 'nothing more after unsubscribing');
   });

@@ -27,7 +27,7 @@ describe('organizer letters, moderation, CSV, export and erasure', () => {
     assert.equal(new Set(ids).size, 10);
     const letter = page1.items[0];
     // API.md's shape, plus the template version the letter was rendered from and its language.
-    assert.deepEqual(Object.keys(letter).sort(), ['attempts', 'campaignId', 'createdAt', 'id', 'lastError', 'locale', 'sentAt', 'status', 'supporter', 'targetId', 'templateId', 'templateVersion']);
+    assert.deepEqual(Object.keys(letter).sort(), ['attempts', 'campaignId', 'createdAt', 'id', 'lastError', 'locale', 'originality', 'sentAt', 'status', 'supporter', 'targetId', 'templateId', 'templateVersion']);
     assert.deepEqual(Object.keys(letter.supporter).sort(), ['city', 'country', 'email', 'name']);
     const filtered = (await t.app.inject({ url: `/api/v1/campaigns/${campaign.id}/letters?targetId=${ambassador.id}&status=queued`, headers: auth })).json();
     assert.equal(filtered.items.length, 5);
