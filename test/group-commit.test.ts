@@ -238,3 +238,27 @@ test('a supporter written after a look-ahead found none is found when the batch 
   assert.equal(found, 'sup_late_first');
   assert.equal(Number(await sql.value('SELECT count(*) FROM supporters WHERE email_key = ?', [key])), 1);
 });
+
+test('isolated, a write refused on a unique key is tried once more, and then finds the row it raced with', async () => {
+  await sql.exec('DELETE FROM t');
+  await sql.run("INSERT INTO t (k, v) VALUES ('taken', 1)");
+  const gc = createGroupCommit(sql, counters, lifecycleOf(() => {}));
+  let calls = 0;
+  const results = await Promise.allSettled([
+    // As a request that did not see a row another transaction was committing: its insert is refused.
+    gc.run(async () => {
+      calls++;
+      if (calls <= 2) return insert('taken')();
+      return 'found';
+    }),
+    // Fails after writing, so the batch is replayed isolated.
+    gc.run(async () => {
+      await insert('x')();
+      throw new Error('failed half-way');
+    }),
+  ]);
+  assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected']);
+  assert.equal((results[0] as PromiseFulfilledResult<unknown>).value, 'found');
+  assert.equal(calls, 3, 'first pass, then the isolated try and one more');
+  assert.equal(await keys(), 'taken');
+});

@@ -1,5 +1,6 @@
 import type { AsyncSql } from './engine/async-sql.js';
 import { HeldInsertError } from './engine/held-inserts.js';
+import { isUniqueViolation } from './errors.js';
 import type { Counters, Deltas } from '../domain/counters.js';
 import type { Committing, DomainEvent, LetterMove, MoveScope } from '../domain/letter-lifecycle.js';
 
@@ -62,16 +63,24 @@ export function createGroupCommit(
         const batchTally: Tally = new Map();
         for (const item of batch) {
           const before = sql.changes();
-          const tally: Tally = new Map();
-          const moves: LetterMove[] = [];
-          const events: DomainEvent[] = [];
+          let tally: Tally = new Map();
+          let moves: LetterMove[] = [];
+          let events: DomainEvent[] = [];
           const write: MoveScope = {
             count: (campaignId, deltas, at) => add(tally, campaignId, deltas, at),
             moved: (m) => moves.push(m),
             event: (e) => events.push(e),
           };
+          const attempt = () => {
+            tally = new Map();
+            moves = [];
+            events = [];
+            return sql.savepoint(() => item.fn(write));
+          };
           try {
-            const value = isolated ? await sql.savepoint(() => item.fn(write)) : await item.fn(write);
+            // Isolated, a write refused on a unique key lost a race with a transaction that has
+            // committed since (another instance's supporter, say): once more, it reads that row.
+            const value = isolated ? await attempt().catch((err: unknown) => (isUniqueViolation(err) ? attempt() : Promise.reject(err))) : await item.fn(write);
             for (const [campaignId, { deltas, at }] of tally) add(batchTally, campaignId, deltas, at);
             outcomes.push({ ok: true, value, moves, events });
           } catch (err) {
