@@ -14,12 +14,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { openDatabase, writeTx, type Db } from '../src/db/client.js';
+import { openDatabase, type Db } from '../src/db/client.js';
 import type { AsyncSql } from '../src/store/engine/async-sql.js';
 import { createPgAsyncSql } from '../src/store/engine/postgres.js';
 import { createSqliteAsyncSql } from '../src/store/engine/sqlite.js';
 import { createSqliteSql, type Sql } from '../src/store/sql.js';
 import { postgresBinDir, startPgCluster, type PgCluster } from '../test/helpers/pg-cluster.js';
+
+/** The synchronous executor's write transaction, as the app ran before storage went async: BEGIN IMMEDIATE. */
+function writeTx<T>(db: Db, fn: () => T): T {
+  return db.$client.transaction(fn).immediate();
+}
 
 const N = 100_000;
 const BATCH = 256;

@@ -80,11 +80,3 @@ function expectedMigrations(): number {
   const journal = JSON.parse(readFileSync(`${migrationsFolder}/meta/_journal.json`, 'utf8')) as { entries: unknown[] };
   return journal.entries.length;
 }
-
-/**
- * A write transaction that takes the write lock up front (BEGIN IMMEDIATE), so two writers
- * never deadlock upgrading read locks. better-sqlite3 transactions are synchronous by design.
- */
-export function writeTx<T>(db: Db, fn: () => T): T {
-  return db.$client.transaction(fn).immediate();
-}

@@ -26,10 +26,8 @@ export function createSupporterRepo(sql: AsyncSql) {
        WHERE (campaign_id, email_key) IN (${keys.map(() => '(?, ?)').join(', ')})`,
       keys.flatMap((k) => [k.campaignId, k.emailKey]),
     );
-    return keys.map((k) => {
-      const row = rows.find((r) => r.campaignId === k.campaignId && r.emailKey === k.emailKey);
-      return row ? { id: row.id, countedAt: row.countedAt } : null;
-    });
+    const found = new Map(rows.map((r) => [`${r.campaignId}\u0000${r.emailKey}`, { id: r.id, countedAt: r.countedAt }]));
+    return keys.map((k) => found.get(`${k.campaignId}\u0000${k.emailKey}`) ?? null);
   });
   return {
     /** Whether this address has signed the campaign, asked before a write transaction begins: what byKey may use inside it. */
