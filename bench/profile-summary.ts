@@ -22,6 +22,11 @@ if (!file) {
   process.exit(2);
 }
 const top = Number(topArg ?? 30);
+// A shell glob matching Node's per-thread profiles passes a second file here: say so instead of printing nothing.
+if (!Number.isInteger(top) || top < 1) {
+  console.error(`top must be a whole number, not ${topArg}: pass one profile (the main thread's is the largest)`);
+  process.exit(2);
+}
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const parent = new Map<number, number>();
